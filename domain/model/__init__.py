@@ -1,0 +1,2 @@
+"""Entities and value objects. Each validates its own invariants on construction
+(including ``attrs.evolve``), so an invalid entity cannot exist."""

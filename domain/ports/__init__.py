@@ -1,0 +1,1 @@
+"""Ports: the interfaces the use cases need from the outside world."""

@@ -1,0 +1,240 @@
+"""Validators and converters shared by the entities.
+
+They raise :class:`InvalidInput` naming the field, so a bad value is reported the
+same way whether it came from HTTP, the CLI or the Python API.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from tenantrag.domain.errors import InvalidInput
+
+MAX_NAME_LENGTH = 255
+MAX_TEXT_LENGTH = 10_000_000
+MAX_JSON_BYTES = 64 * 1024
+MAX_TAG_LENGTH = 64
+MAX_TAGS = 64
+
+JSONObject = dict[str, Any]
+
+
+def text(field: str, value: object, *, max_length: int = MAX_NAME_LENGTH, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be a string, not {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters (got {len(value)})")
+    if "\x00" in value:
+        raise InvalidInput(field, "must not contain NUL characters")
+    return value
+
+
+def optional_text(field: str, value: object, *, max_length: int = MAX_NAME_LENGTH) -> str | None:
+    return None if value is None else text(field, value, max_length=max_length, allow_empty=True)
+
+
+def identifier(field: str, value: object) -> uuid.UUID:
+    """Accept a UUID or its string form; anything else is invalid input."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise InvalidInput(field, f"must be a UUID, got {value!r:.60}")
+
+
+def optional_identifier(field: str, value: object) -> uuid.UUID | None:
+    return None if value is None else identifier(field, value)
+
+
+def timestamp(field: str, value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, f"must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "must be timezone-aware")
+    return value
+
+
+def optional_timestamp(field: str, value: object) -> datetime | None:
+    return None if value is None else timestamp(field, value)
+
+
+def json_object(field: str, value: object, *, max_bytes: int = MAX_JSON_BYTES) -> JSONObject:
+    """Return a deep, canonical copy of a JSON object, so entities never share mutable state."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, f"must be a JSON object, not {type(value).__name__}")
+    try:
+        encoded = json.dumps(value, allow_nan=False, separators=(",", ":"), sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(field, f"is not JSON-serialisable ({exc})") from None
+    if len(encoded.encode()) > max_bytes:
+        raise InvalidInput(field, f"must encode to at most {max_bytes} bytes of JSON")
+    decoded: JSONObject = json.loads(encoded)
+    return decoded
+
+
+def tags(field: str, values: object) -> tuple[str, ...]:
+    """Tags are trimmed, de-duplicated and sorted so that equal sets compare equal."""
+    if values is None:
+        return ()
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidInput(field, "must be a list of strings")
+    cleaned: set[str] = set()
+    for raw in values:
+        tag = text(field, raw, max_length=MAX_TAG_LENGTH).strip()
+        cleaned.add(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput(field, f"must hold at most {MAX_TAGS} tags")
+    return tuple(sorted(cleaned))
+
+
+def embedding(field: str, values: object) -> tuple[float, ...]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidInput(field, "must be a sequence of numbers")
+    out: list[float] = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInput(field, f"must hold only numbers, found {type(value).__name__}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise InvalidInput(field, "must hold only finite values (no NaN or infinity)")
+        out.append(number)
+    if not out:
+        raise InvalidInput(field, "must not be empty")
+    return tuple(out)
+
+
+def non_negative(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(field, f"must be a non-negative integer, got {value!r}")
+    return value
+
+
+def in_range(field: str, value: object, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise InvalidInput(field, f"must be a number from {low} to {high}, got {value!r}")
+    return float(value)
+
+
+# --- attrs validators ------------------------------------------------------------
+# Each reads the field's name from the attribute, so errors name what was wrong
+# without every entity spelling its field names twice.
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def is_text(
+    *, max_length: int = MAX_NAME_LENGTH, allow_empty: bool = False, optional: bool = False
+) -> Validator:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        text(attribute.name, value, max_length=max_length, allow_empty=allow_empty)
+
+    return check
+
+
+def is_id(*, optional: bool = False) -> Validator:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, uuid.UUID):
+            raise InvalidInput(attribute.name, f"must be a UUID, got {value!r:.60}")
+
+    return check
+
+
+def is_timestamp(*, optional: bool = False) -> Validator:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        timestamp(attribute.name, value)
+
+    return check
+
+
+def is_count(*, optional: bool = False) -> Validator:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        non_negative(attribute.name, value)
+
+    return check
+
+
+def is_json_object(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    json_object(attribute.name, value)
+
+
+def is_tags(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if tags(attribute.name, value) != value:
+        raise InvalidInput(attribute.name, "must be a sorted tuple of unique tags")
+
+
+def is_embedding(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    embedding(attribute.name, value)
+
+
+# --- lenient converters -------------------------------------------------------------
+# They normalise what they understand and pass anything else through unchanged, so
+# the validator above can reject it with the field's name.
+
+
+def copy_json(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    try:
+        return json_object("value", value, max_bytes=MAX_TEXT_LENGTH)
+    except InvalidInput:
+        return value  # type: ignore[return-value]
+
+
+def sort_tags(value: Iterable[str] | None) -> tuple[str, ...]:
+    try:
+        return tags("tags", value)
+    except InvalidInput:
+        return value  # type: ignore[return-value]
+
+
+def to_floats(value: Iterable[float]) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) if not isinstance(x, bool) else x for x in value)
+    except (TypeError, ValueError):
+        return value  # type: ignore[return-value]
+
+
+def strip(value: str) -> str:
+    return value.strip() if isinstance(value, str) else value
+
+
+_SHA256_HEX = frozenset("0123456789abcdef")
+
+
+def is_sha256(*, optional: bool = False) -> Validator:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not (isinstance(value, str) and len(value) == 64 and set(value) <= _SHA256_HEX):
+            raise InvalidInput(attribute.name, "must be a lowercase hex SHA-256 digest")
+
+    return check
+
+
+def is_number(low: float, high: float, *, optional: bool = False) -> Validator:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        in_range(attribute.name, value, low, high)
+
+    return check
