@@ -19,7 +19,7 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import AuthenticationFailed, InvalidInput
-from tenantrag.domain.policy import Role, parse_role
+from tenantrag.domain.policy import Role
 
 KEY_MARKER = "trk"
 PREFIX_LENGTH = 12
@@ -31,6 +31,10 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 def _prefix(_instance: object, _attribute: object, value: str) -> None:
     if not (isinstance(value, str) and _PREFIX.fullmatch(value)):
         raise InvalidInput("prefix", f"must be {PREFIX_LENGTH} lowercase letters or digits")
+
+
+def _parse_role_cap(value: Role | str) -> Role:
+    return Role.parse(value, "role_cap")
 
 
 def hash_secret(secret: str) -> str:
@@ -66,7 +70,7 @@ class ApiKey:
     name: str = attrs.field(converter=v.strip, validator=v.is_text())
     prefix: str = attrs.field(validator=_prefix)
     secret_hash: str = attrs.field(repr=False, validator=v.is_sha256())
-    role_cap: Role = attrs.field(converter=parse_role)
+    role_cap: Role = attrs.field(converter=_parse_role_cap)
     created_at: datetime = attrs.field(validator=v.is_timestamp())
     last_used_at: datetime | None = attrs.field(default=None, validator=v.is_timestamp(optional=True))
     usage_count: int = attrs.field(default=0, validator=v.is_count())

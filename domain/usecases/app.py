@@ -1,0 +1,70 @@
+"""TenantRag: every use case, wired to one set of ports.
+
+This is what an embedding service holds. Build it with the entrypoints' bootstrap
+(or, later, the container); the constructor only checks that the parts fit.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.ports.chunker import Chunker
+from tenantrag.domain.ports.clock import Clock
+from tenantrag.domain.ports.embedder import Embedder
+from tenantrag.domain.ports.passwords import PasswordHasher
+from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
+from tenantrag.domain.usecases.api_keys import ApiKeyService
+from tenantrag.domain.usecases.chat import ChatService
+from tenantrag.domain.usecases.documents import DocumentService
+from tenantrag.domain.usecases.ingestion import IngestionService
+from tenantrag.domain.usecases.jobs import JobService
+from tenantrag.domain.usecases.members import MemberService
+from tenantrag.domain.usecases.query_logs import QueryLogService
+from tenantrag.domain.usecases.search import SearchService
+from tenantrag.domain.usecases.tenants import TenantService
+from tenantrag.domain.usecases.users import UserService
+
+
+@attrs.define(init=False)
+class TenantRag:
+    uow: UnitOfWorkFactory
+    embedder: Embedder
+    tenants: TenantService
+    users: UserService
+    members: MemberService
+    api_keys: ApiKeyService
+    documents: DocumentService
+    ingestion: IngestionService
+    search: SearchService
+    query_logs: QueryLogService
+    chat: ChatService
+    jobs: JobService
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        embedder: Embedder,
+        chunker: Chunker,
+        hasher: PasswordHasher,
+        clock: Clock,
+    ) -> None:
+        if embedder.dimension != uow.dimension:
+            raise InvalidInput(
+                "embedder",
+                f"{embedder.name} makes {embedder.dimension}-dimensional vectors but the store "
+                f"holds {uow.dimension}-dimensional ones; one deployment uses one dimension",
+            )
+        self.uow = uow
+        self.embedder = embedder
+        self.tenants = TenantService(uow, clock)
+        self.users = UserService(uow, clock, hasher)
+        self.members = MemberService(uow, clock)
+        self.api_keys = ApiKeyService(uow, clock)
+        self.documents = DocumentService(uow, clock)
+        self.ingestion = IngestionService(uow, clock, embedder, chunker, self.documents)
+        self.search = SearchService(uow, clock, embedder)
+        self.query_logs = QueryLogService(uow, clock)
+        self.chat = ChatService(uow, clock)
+        self.jobs = JobService(uow, clock)

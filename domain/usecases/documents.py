@@ -1,0 +1,108 @@
+"""Registering, reading, listing and deleting documents and reading their chunks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from tenantrag.domain.errors import NotFound
+from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.model.document import Document, DocumentStatus
+from tenantrag.domain.model.ids import new_id
+from tenantrag.domain.pagination import Page, PageRequest
+from tenantrag.domain.policy import Permission
+from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
+from tenantrag.domain.usecases.access import authorize
+from tenantrag.domain.usecases.base import Service, as_id
+from tenantrag.domain.usecases.principal import Principal
+
+
+async def get_document(uow: TenantUnitOfWork, document_id: uuid.UUID) -> Document:
+    document = await uow.documents.get(document_id)
+    if document is None:
+        raise NotFound("document", document_id)
+    return document
+
+
+@attrs.define
+class DocumentService(Service):
+    async def add(
+        self,
+        actor: Principal,
+        tenant_id: uuid.UUID | str,
+        *,
+        filename: str,
+        media_type: str = "text/plain",
+        title: str = "",
+        size_bytes: int = 0,
+        content_sha256: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        storage_key: str | None = None,
+    ) -> Document:
+        """Register a document, pending ingestion."""
+        now = self.clock.now()
+        document_id = new_id()
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_WRITE)
+            document = Document(
+                id=document_id,
+                tenant_id=uow.tenant_id,
+                uploaded_by=actor.user_id,
+                filename=filename,
+                title=title or filename,
+                media_type=media_type,
+                size_bytes=size_bytes,
+                status=DocumentStatus.PENDING,
+                storage_key=storage_key or f"documents/{document_id}/{filename}",
+                content_sha256=content_sha256,
+                metadata=dict(metadata or {}),
+                tags=tuple(tags or ()),
+                created_at=now,
+                updated_at=now,
+            )
+            await uow.documents.add(document)
+            await uow.commit()
+        return document
+
+    async def get(
+        self, actor: Principal, tenant_id: uuid.UUID | str, document_id: uuid.UUID | str
+    ) -> Document:
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_READ)
+            return await get_document(uow, as_id("document_id", document_id))
+
+    async def list(
+        self,
+        actor: Principal,
+        tenant_id: uuid.UUID | str,
+        page: PageRequest | None = None,
+        *,
+        status: DocumentStatus | str | None = None,
+        tag: str | None = None,
+    ) -> Page[Document]:
+        wanted = None if status is None else DocumentStatus.parse(status)
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_READ)
+            return await uow.documents.list(page or PageRequest(), status=wanted, tag=tag)
+
+    async def delete(
+        self, actor: Principal, tenant_id: uuid.UUID | str, document_id: uuid.UUID | str
+    ) -> None:
+        """Delete a document in any state, with its chunks and jobs."""
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_DELETE)
+            document = await get_document(uow, as_id("document_id", document_id))
+            await uow.documents.delete(document.id)
+            await uow.commit()
+
+    async def chunks(
+        self, actor: Principal, tenant_id: uuid.UUID | str, document_id: uuid.UUID | str
+    ) -> Sequence[Chunk]:
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_READ)
+            document = await get_document(uow, as_id("document_id", document_id))
+            return await uow.chunks.list_for_document(document.id)

@@ -1,0 +1,99 @@
+"""Registering users and authenticating them by password."""
+
+from __future__ import annotations
+
+import uuid
+
+import attrs
+
+from tenantrag.domain import validation as v
+from tenantrag.domain.errors import AuthenticationFailed, Conflict, NotFound
+from tenantrag.domain.model.ids import new_id
+from tenantrag.domain.model.user import User, normalise_email
+from tenantrag.domain.ports.passwords import PasswordHasher
+from tenantrag.domain.usecases.base import Service, as_id
+
+_BAD_LOGIN = "invalid email or password"
+
+
+@attrs.define
+class UserService(Service):
+    hasher: PasswordHasher
+
+    async def register(
+        self,
+        *,
+        email: str,
+        password: str | None = None,
+        full_name: str = "",
+        is_superuser: bool = False,
+    ) -> User:
+        """Create a user; without a password the user can only act through API keys."""
+        now = self.clock.now()
+        user = User(
+            id=new_id(),
+            email=normalise_email(email),
+            full_name=full_name,
+            password_hash=None if password is None else self.hasher.hash(password),
+            is_superuser=is_superuser,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.uow.system() as uow:
+            if await uow.users.get_by_email(user.email) is not None:
+                raise Conflict(f"a user with email {user.email!r} already exists")
+            await uow.users.add(user)
+            await uow.commit()
+        return user
+
+    async def authenticate(self, *, email: str, password: str) -> User:
+        """The user whose password this is; upgrades an outdated hash on the way.
+
+        Every failure looks the same, and an unknown email still spends the time of
+        a verification, so callers cannot probe which emails exist.
+        """
+        try:
+            normalised = normalise_email(email)
+            v.text("password", password, max_length=1024)
+        except Exception:
+            self.hasher.dummy_verify()
+            raise AuthenticationFailed(_BAD_LOGIN) from None
+        async with self.uow.system() as uow:
+            user = await uow.users.get_by_email(normalised)
+            if user is None or user.password_hash is None:
+                self.hasher.dummy_verify()
+                raise AuthenticationFailed(_BAD_LOGIN)
+            valid, new_hash = self.hasher.verify_and_update(password, user.password_hash)
+            if not valid or not user.is_active:
+                raise AuthenticationFailed(_BAD_LOGIN)
+            now = self.clock.now()
+            user = attrs.evolve(
+                user, password_hash=new_hash or user.password_hash, last_login_at=now, updated_at=now
+            )
+            await uow.users.update(user)
+            await uow.commit()
+        return user
+
+    async def get(self, user_id: uuid.UUID | str) -> User:
+        ident = as_id("user_id", user_id)
+        async with self.uow.system() as uow:
+            user = await uow.users.get(ident)
+        if user is None:
+            raise NotFound("user", ident)
+        return user
+
+    async def get_by_email(self, email: str) -> User:
+        normalised = normalise_email(email)
+        async with self.uow.system() as uow:
+            user = await uow.users.get_by_email(normalised)
+        if user is None:
+            raise NotFound("user", normalised)
+        return user
+
+    async def set_password(self, user_id: uuid.UUID | str, password: str) -> User:
+        user = await self.get(user_id)
+        async with self.uow.system() as uow:
+            user = attrs.evolve(user, password_hash=self.hasher.hash(password), updated_at=self.clock.now())
+            await uow.users.update(user)
+            await uow.commit()
+        return user

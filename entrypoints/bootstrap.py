@@ -1,0 +1,43 @@
+"""The composition root for embedding tenantrag in a Python program.
+
+``bootstrap()`` with no arguments gives a complete in-memory tenantrag: the memory
+backend, the offline hashing embedder, the text chunker, Argon2 password hashing
+and the system clock. Pass any part to replace it (a real backend, a semantic
+embedder, a manual clock in tests).
+"""
+
+from __future__ import annotations
+
+from tenantrag.adapters.chunking import TextChunker
+from tenantrag.adapters.clock import SystemClock
+from tenantrag.adapters.hashing_embedder import HashingEmbedder
+from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
+from tenantrag.adapters.passwords import PwdlibPasswordHasher
+from tenantrag.domain.ports.chunker import Chunker
+from tenantrag.domain.ports.clock import Clock
+from tenantrag.domain.ports.embedder import Embedder
+from tenantrag.domain.ports.passwords import PasswordHasher
+from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
+from tenantrag.domain.usecases.app import TenantRag
+
+DEFAULT_DIMENSION = 384
+
+
+def bootstrap(
+    *,
+    uow: UnitOfWorkFactory | None = None,
+    embedder: Embedder | None = None,
+    chunker: Chunker | None = None,
+    hasher: PasswordHasher | None = None,
+    clock: Clock | None = None,
+) -> TenantRag:
+    """A wired TenantRag. The store's dimension follows the embedder's, or vice versa."""
+    if embedder is None:
+        embedder = HashingEmbedder(dimension=DEFAULT_DIMENSION if uow is None else uow.dimension)
+    return TenantRag(
+        uow=uow or MemoryUnitOfWorkFactory(dimension=embedder.dimension),
+        embedder=embedder,
+        chunker=chunker or TextChunker(),
+        hasher=hasher or PwdlibPasswordHasher(),
+        clock=clock or SystemClock(),
+    )
