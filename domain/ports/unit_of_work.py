@@ -38,23 +38,39 @@ class UnitOfWork(Protocol):
 
 
 class TenantUnitOfWork(UnitOfWork, Protocol):
-    tenant_id: uuid.UUID
-    tenant: CurrentTenantRepository
-    memberships: MembershipRepository
-    documents: DocumentRepository
-    chunks: ChunkRepository
-    api_keys: ApiKeyRepository
-    jobs: JobRepository
-    query_logs: QueryLogRepository
-    chat_sessions: ChatSessionRepository
-    messages: MessageRepository
+    """Repositories are read-only properties, so a backend may narrow their types."""
+
+    @property
+    def tenant_id(self) -> uuid.UUID: ...
+    @property
+    def tenant(self) -> CurrentTenantRepository: ...
+    @property
+    def memberships(self) -> MembershipRepository: ...
+    @property
+    def documents(self) -> DocumentRepository: ...
+    @property
+    def chunks(self) -> ChunkRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def jobs(self) -> JobRepository: ...
+    @property
+    def query_logs(self) -> QueryLogRepository: ...
+    @property
+    def chat_sessions(self) -> ChatSessionRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
 
 
 class SystemUnitOfWork(UnitOfWork, Protocol):
-    tenants: TenantRepository
-    users: UserRepository
-    memberships: MembershipDirectory
-    api_keys: ApiKeyDirectory
+    @property
+    def tenants(self) -> TenantRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def memberships(self) -> MembershipDirectory: ...
+    @property
+    def api_keys(self) -> ApiKeyDirectory: ...
 
 
 class UnitOfWorkFactory(Protocol):

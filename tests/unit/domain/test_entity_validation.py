@@ -36,13 +36,25 @@ def valid() -> dict[str, Any]:
             id=ID, tenant_id=ID, filename="a.txt", storage_key="k", created_at=T0, updated_at=T0
         ),
         "chunk": Chunk(
-            id=ID, tenant_id=ID, document_id=ID, ordinal=0, content="x",
-            content_sha256=sha256_hex("x"), embedding=(1.0, 0.0), created_at=T0,
-        ),  # fmt: skip
+            id=ID,
+            tenant_id=ID,
+            document_id=ID,
+            ordinal=0,
+            content="x",
+            content_sha256=sha256_hex("x"),
+            embedding=(1.0, 0.0),
+            created_at=T0,
+        ),
         "api_key": ApiKey(
-            id=ID, tenant_id=ID, user_id=ID, name="ci", prefix=key.prefix,
-            secret_hash=key.secret_hash, role_cap="viewer", created_at=T0,
-        ),  # fmt: skip
+            id=ID,
+            tenant_id=ID,
+            user_id=ID,
+            name="ci",
+            prefix=key.prefix,
+            secret_hash=key.secret_hash,
+            role_cap="viewer",
+            created_at=T0,
+        ),
         "query_log": QueryLog(id=ID, tenant_id=ID, query="q", created_at=T0),
         "message": Message(id=ID, tenant_id=ID, session_id=ID, role="user", content="hi", created_at=T0),
     }
@@ -54,7 +66,7 @@ BAD = [
     ("tenant", "name", "   "),
     ("tenant", "name", "x" * 300),
     ("tenant", "id", "not-a-uuid"),
-    ("tenant", "created_at", datetime(2026, 1, 1)),  # naive  # noqa: DTZ001
+    ("tenant", "created_at", datetime(2026, 1, 1)),  # naive
     ("tenant", "settings", {"when": datetime(2026, 1, 1, tzinfo=UTC)}),
     ("tenant", "settings", {"big": "x" * 70_000}),
     ("tenant", "settings", {"nan": math.nan}),
@@ -85,7 +97,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("entity", "field", "value"), BAD, ids=[f"{e}.{f}-{i}" for i, (e, f, _) in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("entity", "field", "value"), BAD, ids=[f"{e}.{f}-{i}" for i, (e, f, _) in enumerate(BAD)]
+)
 def test_bad_value_is_refused_naming_the_field(entity: str, field: str, value: object) -> None:
     with pytest.raises(InvalidInput) as raised:
         attrs.evolve(valid()[entity], **{field: value})

@@ -74,10 +74,11 @@ def test_job_walks_only_legal_edges(targets: list[JobStatus]) -> None:
         now += timedelta(seconds=1)
         legal = target in JOB_TRANSITIONS[job.status]
         if not legal:
-            with pytest.raises(InvalidTransition):
-                if target is JobStatus.RUNNING:
+            if target is JobStatus.RUNNING:
+                with pytest.raises(InvalidTransition):
                     job.start(now=now, lease_until=now + timedelta(minutes=1))
-                else:
+            else:
+                with pytest.raises(InvalidTransition):
                     job.finish(target, now=now, error="x")
             continue
         attempts = job.attempts

@@ -21,7 +21,12 @@ def test_a_higher_role_has_every_permission_of_a_lower_one(a: Role, b: Role) -> 
 
 def test_the_ranks_are_owner_admin_member_viewer() -> None:
     assert [r.rank for r in (Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER)] == [0, 1, 2, 3]
-    assert PERMISSIONS[Role.OWNER] > PERMISSIONS[Role.ADMIN] > PERMISSIONS[Role.MEMBER] > PERMISSIONS[Role.VIEWER]
+    assert (
+        PERMISSIONS[Role.OWNER]
+        > PERMISSIONS[Role.ADMIN]
+        > PERMISSIONS[Role.MEMBER]
+        > PERMISSIONS[Role.VIEWER]
+    )
 
 
 def test_every_permission_belongs_to_the_owner() -> None:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
-import attrs
 import pytest
 
 from tenantrag.adapters.clock import ManualClock
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
-from tenantrag.domain.model.tenant import Tenant
-from tenantrag.domain.model.user import User
 from tenantrag.domain.policy import Role
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.bootstrap import bootstrap
-
-DIMENSION = 64
-PASSWORD = "correct horse battery staple"
+from tests.unit.usecases.workspace import DIMENSION, PASSWORD, Workspace
 
 
 @pytest.fixture
@@ -44,36 +38,16 @@ def app(clock: ManualClock, hasher: PwdlibPasswordHasher) -> TenantRag:
     )
 
 
-@attrs.frozen
-class Workspace:
-    """A tenant with one user in every role, and an outsider with a tenant of their own."""
-
-    tenant: Tenant
-    other_tenant: Tenant
-    users: dict[Role, User]
-    outsider: User
-
-    def actor(self, role: Role) -> Principal:
-        return Principal.user(self.users[role].id)
-
-    @property
-    def stranger(self) -> Principal:
-        return Principal.user(self.outsider.id)
-
-
 @pytest.fixture
 async def workspace(app: TenantRag) -> Workspace:
     users = {
-        role: await app.users.register(email=f"{role.value}@example.com", password=PASSWORD)
-        for role in Role
+        role: await app.users.register(email=f"{role.value}@example.com", password=PASSWORD) for role in Role
     }
     tenant = await app.tenants.create(Principal.user(users[Role.OWNER].id), name="Acme Research")
     for role in (Role.ADMIN, Role.MEMBER, Role.VIEWER):
-        await app.members.add(Principal.user(users[Role.OWNER].id), tenant.id, user_id=users[role].id, role=role)
+        await app.members.add(
+            Principal.user(users[Role.OWNER].id), tenant.id, user_id=users[role].id, role=role
+        )
     outsider = await app.users.register(email="outsider@example.com", password=PASSWORD)
     other = await app.tenants.create(Principal.user(outsider.id), name="Globex")
     return Workspace(tenant, other, users, outsider)
-
-
-def random_id() -> uuid.UUID:
-    return uuid.uuid4()

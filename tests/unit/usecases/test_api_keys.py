@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import Workspace
 
 from tenantrag.adapters.clock import ManualClock
 from tenantrag.domain.errors import AuthenticationFailed, NotFound, PermissionDenied
 from tenantrag.domain.policy import Role
 from tenantrag.domain.usecases.app import TenantRag
+from tests.unit.usecases.workspace import Workspace
 
 
 async def test_issue_and_verify(app: TenantRag, workspace: Workspace) -> None:
-    issued = await app.api_keys.issue(workspace.actor(Role.MEMBER), workspace.tenant.id, name="ci", role_cap="viewer")
+    issued = await app.api_keys.issue(
+        workspace.actor(Role.MEMBER), workspace.tenant.id, name="ci", role_cap="viewer"
+    )
     assert issued.plaintext.startswith(f"trk_{issued.key.prefix}_")
     assert issued.plaintext not in repr(issued)
     assert issued.plaintext.split("_", 2)[2] not in issued.key.secret_hash
@@ -30,7 +32,9 @@ async def test_issue_and_verify(app: TenantRag, workspace: Workspace) -> None:
 
 
 async def test_a_key_never_exceeds_its_cap(app: TenantRag, workspace: Workspace) -> None:
-    issued = await app.api_keys.issue(workspace.actor(Role.OWNER), workspace.tenant.id, name="ro", role_cap="viewer")
+    issued = await app.api_keys.issue(
+        workspace.actor(Role.OWNER), workspace.tenant.id, name="ro", role_cap="viewer"
+    )
     principal = await app.api_keys.verify(issued.plaintext)
     hits = await app.search.search(principal, workspace.tenant.id, text="anything")
     assert list(hits) == []
@@ -42,9 +46,13 @@ async def test_a_key_never_exceeds_its_cap(app: TenantRag, workspace: Workspace)
 
 async def test_nobody_issues_a_key_above_their_own_role(app: TenantRag, workspace: Workspace) -> None:
     with pytest.raises(PermissionDenied):
-        await app.api_keys.issue(workspace.actor(Role.MEMBER), workspace.tenant.id, name="x", role_cap="admin")
+        await app.api_keys.issue(
+            workspace.actor(Role.MEMBER), workspace.tenant.id, name="x", role_cap="admin"
+        )
     with pytest.raises(PermissionDenied):
-        await app.api_keys.issue(workspace.actor(Role.VIEWER), workspace.tenant.id, name="x", role_cap="viewer")
+        await app.api_keys.issue(
+            workspace.actor(Role.VIEWER), workspace.tenant.id, name="x", role_cap="viewer"
+        )
 
 
 async def test_a_key_acts_only_in_its_tenant(app: TenantRag, workspace: Workspace) -> None:
@@ -52,7 +60,9 @@ async def test_a_key_acts_only_in_its_tenant(app: TenantRag, workspace: Workspac
     await app.members.add(
         workspace.stranger, workspace.other_tenant.id, user_id=workspace.users[Role.OWNER].id, role="owner"
     )
-    issued = await app.api_keys.issue(workspace.actor(Role.OWNER), workspace.tenant.id, name="acme", role_cap="owner")
+    issued = await app.api_keys.issue(
+        workspace.actor(Role.OWNER), workspace.tenant.id, name="acme", role_cap="owner"
+    )
     principal = await app.api_keys.verify(issued.plaintext)
     with pytest.raises(NotFound):
         await app.documents.list(principal, workspace.other_tenant.id)
@@ -83,7 +93,9 @@ async def test_revoked_expired_and_forged_keys_fail_alike(
 
 async def test_a_key_dies_with_its_membership(app: TenantRag, workspace: Workspace) -> None:
     issued = await app.api_keys.issue(workspace.actor(Role.MEMBER), workspace.tenant.id, name="k")
-    await app.members.remove(workspace.actor(Role.OWNER), workspace.tenant.id, workspace.users[Role.MEMBER].id)
+    await app.members.remove(
+        workspace.actor(Role.OWNER), workspace.tenant.id, workspace.users[Role.MEMBER].id
+    )
     principal = await app.api_keys.verify(issued.plaintext)
     with pytest.raises(NotFound):
         await app.documents.list(principal, workspace.tenant.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from conftest import DIMENSION, Workspace
 
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -15,6 +14,7 @@ from tenantrag.domain.pagination import PageRequest
 from tenantrag.domain.policy import Role
 from tenantrag.domain.search import SearchFilter, VectorQuery, brute_force_top_k
 from tenantrag.domain.usecases.app import TenantRag
+from tests.unit.usecases.workspace import DIMENSION, Workspace
 
 CATS = "Cats are small domesticated carnivores. Cats purr when content and sleep most of the day."
 ROCKETS = "Rockets burn propellant to produce thrust. A rocket engine expels exhaust at high speed."
@@ -44,9 +44,15 @@ async def test_add_text_ingests_into_chunks(app: TenantRag, workspace: Workspace
 
 async def test_search_finds_the_relevant_document_first(app: TenantRag, workspace: Workspace) -> None:
     member = workspace.actor(Role.MEMBER)
-    cats = await app.ingestion.add_text(member, workspace.tenant.id, filename="cats.txt", text=CATS, tags=["pets"])
-    await app.ingestion.add_text(member, workspace.tenant.id, filename="rockets.txt", text=ROCKETS, tags=["space"])
-    hits = await app.search.search(workspace.actor(Role.VIEWER), workspace.tenant.id, text="why do cats purr", k=2)
+    cats = await app.ingestion.add_text(
+        member, workspace.tenant.id, filename="cats.txt", text=CATS, tags=["pets"]
+    )
+    await app.ingestion.add_text(
+        member, workspace.tenant.id, filename="rockets.txt", text=ROCKETS, tags=["space"]
+    )
+    hits = await app.search.search(
+        workspace.actor(Role.VIEWER), workspace.tenant.id, text="why do cats purr", k=2
+    )
     assert hits[0].document_id == cats.id
     assert hits[0].document_version == cats.version
     assert hits[0].score >= hits[1].score
@@ -96,7 +102,9 @@ async def test_viewers_read_but_do_not_write(app: TenantRag, workspace: Workspac
     viewer = workspace.actor(Role.VIEWER)
     with pytest.raises(PermissionDenied):
         await app.ingestion.add_text(viewer, workspace.tenant.id, filename="v.txt", text="no")
-    document = await app.ingestion.add_text(workspace.actor(Role.MEMBER), workspace.tenant.id, filename="m.txt", text=CATS)
+    document = await app.ingestion.add_text(
+        workspace.actor(Role.MEMBER), workspace.tenant.id, filename="m.txt", text=CATS
+    )
     assert (await app.documents.get(viewer, workspace.tenant.id, document.id)).id == document.id
     with pytest.raises(PermissionDenied):
         await app.documents.delete(viewer, workspace.tenant.id, document.id)
@@ -131,7 +139,9 @@ class FailingEmbedder(HashingEmbedder):
 async def test_a_failed_ingest_marks_document_and_job_failed(workspace: Workspace, app: TenantRag) -> None:
     from tenantrag.domain.usecases.ingestion import IngestionService
 
-    failing = IngestionService(app.uow, app.ingestion.clock, FailingEmbedder(DIMENSION), app.ingestion.chunker, app.documents)
+    failing = IngestionService(
+        app.uow, app.ingestion.clock, FailingEmbedder(DIMENSION), app.ingestion.chunker, app.documents
+    )
     member = workspace.actor(Role.MEMBER)
     with pytest.raises(RuntimeError):
         await failing.add_text(member, workspace.tenant.id, filename="f.txt", text=CATS)
@@ -153,7 +163,9 @@ class DeletingEmbedder(HashingEmbedder):
     async def embed_documents(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
         page = await self.app.documents.list(self.workspace.actor(Role.OWNER), self.workspace.tenant.id)
         for document in page.items:
-            await self.app.documents.delete(self.workspace.actor(Role.OWNER), self.workspace.tenant.id, document.id)
+            await self.app.documents.delete(
+                self.workspace.actor(Role.OWNER), self.workspace.tenant.id, document.id
+            )
         return await super().embed_documents(texts)
 
 
@@ -170,7 +182,9 @@ async def test_a_document_deleted_during_ingest_stays_deleted(app: TenantRag, wo
         assert await uow.chunks.count() == 0
 
 
-async def test_a_document_being_ingested_cannot_be_ingested_twice(app: TenantRag, workspace: Workspace) -> None:
+async def test_a_document_being_ingested_cannot_be_ingested_twice(
+    app: TenantRag, workspace: Workspace
+) -> None:
     member = workspace.actor(Role.MEMBER)
     document = await app.documents.add(member, workspace.tenant.id, filename="p.txt")
     async with app.uow.tenant(workspace.tenant.id) as uow:
@@ -183,12 +197,16 @@ async def test_a_document_being_ingested_cannot_be_ingested_twice(app: TenantRag
 async def test_listing_filters_and_pages(app: TenantRag, workspace: Workspace) -> None:
     member = workspace.actor(Role.MEMBER)
     for i in range(5):
-        await app.ingestion.add_text(member, workspace.tenant.id, filename=f"{i}.txt", text=CATS, tags=[f"t{i % 2}"])
+        await app.ingestion.add_text(
+            member, workspace.tenant.id, filename=f"{i}.txt", text=CATS, tags=[f"t{i % 2}"]
+        )
     await app.documents.add(member, workspace.tenant.id, filename="pending.txt")
     first = await app.documents.list(member, workspace.tenant.id, PageRequest(limit=4))
     assert len(first.items) == 4
     assert first.next_cursor is not None
-    rest = await app.documents.list(member, workspace.tenant.id, PageRequest(limit=4, after=first.next_cursor))
+    rest = await app.documents.list(
+        member, workspace.tenant.id, PageRequest(limit=4, after=first.next_cursor)
+    )
     assert len(rest.items) == 2
     assert rest.next_cursor is None
     assert len((await app.documents.list(member, workspace.tenant.id, status="pending")).items) == 1

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, Workspace
 
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tenantrag.domain.policy import Role
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
+from tests.unit.usecases.workspace import PASSWORD, Workspace
 
 
 async def newcomer(app: TenantRag, name: str = "new") -> str:
@@ -59,12 +59,16 @@ async def test_add_by_email_and_no_duplicates(app: TenantRag, workspace: Workspa
 
 async def test_admins_cannot_touch_admins_or_owners(app: TenantRag, workspace: Workspace) -> None:
     admin = workspace.actor(Role.ADMIN)
-    for target in (Role.OWNER, Role.ADMIN):
+    other_admin = await newcomer(app, "second-admin")
+    await app.members.add(workspace.actor(Role.OWNER), workspace.tenant.id, user_id=other_admin, role="admin")
+    for target in (str(workspace.users[Role.OWNER].id), other_admin):
         with pytest.raises(PermissionDenied):
-            await app.members.change_role(admin, workspace.tenant.id, workspace.users[target].id, Role.VIEWER)
+            await app.members.change_role(admin, workspace.tenant.id, target, Role.VIEWER)
         with pytest.raises(PermissionDenied):
-            await app.members.remove(admin, workspace.tenant.id, workspace.users[target].id)
-    promoted = await app.members.change_role(admin, workspace.tenant.id, workspace.users[Role.VIEWER].id, "member")
+            await app.members.remove(admin, workspace.tenant.id, target)
+    promoted = await app.members.change_role(
+        admin, workspace.tenant.id, workspace.users[Role.VIEWER].id, "member"
+    )
     assert promoted.role is Role.MEMBER
     with pytest.raises(PermissionDenied):
         await app.members.change_role(admin, workspace.tenant.id, workspace.users[Role.MEMBER].id, "admin")
@@ -98,7 +102,9 @@ async def test_members_may_leave_but_not_remove_others(app: TenantRag, workspace
         await app.tenants.get(member, workspace.tenant.id)
 
 
-async def test_a_suspended_member_loses_access_but_keeps_the_role(app: TenantRag, workspace: Workspace) -> None:
+async def test_a_suspended_member_loses_access_but_keeps_the_role(
+    app: TenantRag, workspace: Workspace
+) -> None:
     owner = workspace.actor(Role.OWNER)
     viewer_id = workspace.users[Role.VIEWER].id
     await app.members.set_active(owner, workspace.tenant.id, viewer_id, False)
@@ -106,7 +112,9 @@ async def test_a_suspended_member_loses_access_but_keeps_the_role(app: TenantRag
         await app.tenants.get(workspace.actor(Role.VIEWER), workspace.tenant.id)
     restored = await app.members.set_active(owner, workspace.tenant.id, viewer_id, True)
     assert restored.role is Role.VIEWER
-    assert (await app.tenants.get(workspace.actor(Role.VIEWER), workspace.tenant.id)).id == workspace.tenant.id
+    assert (
+        await app.tenants.get(workspace.actor(Role.VIEWER), workspace.tenant.id)
+    ).id == workspace.tenant.id
 
 
 async def test_listing_members_is_for_members(app: TenantRag, workspace: Workspace) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Workspace
 
 from tenantrag.domain.errors import InvalidInput, NotFound, PermissionDenied
 from tenantrag.domain.model.query_log import Feedback
 from tenantrag.domain.policy import Role
 from tenantrag.domain.usecases.app import TenantRag
+from tests.unit.usecases.workspace import Workspace
 
 
 async def test_record_and_give_feedback(app: TenantRag, workspace: Workspace) -> None:
@@ -27,7 +27,9 @@ async def test_record_and_give_feedback(app: TenantRag, workspace: Workspace) ->
     assert rated.feedback is Feedback.THUMBS_UP
     assert (await app.query_logs.get(member, workspace.tenant.id, log.id)).quality_score == 0.9
     with pytest.raises(NotFound):
-        await app.query_logs.give_feedback(workspace.actor(Role.VIEWER), workspace.tenant.id, log.id, feedback="thumbs_down")
+        await app.query_logs.give_feedback(
+            workspace.actor(Role.VIEWER), workspace.tenant.id, log.id, feedback="thumbs_down"
+        )
     with pytest.raises(InvalidInput):
         await app.query_logs.give_feedback(member, workspace.tenant.id, log.id, feedback="meh")
 
@@ -39,7 +41,10 @@ async def test_only_admins_read_every_log(app: TenantRag, workspace: Workspace) 
     with pytest.raises(NotFound):
         await app.query_logs.get(workspace.actor(Role.MEMBER), workspace.tenant.id, log.id)
     assert (await app.query_logs.get(workspace.actor(Role.ADMIN), workspace.tenant.id, log.id)).id == log.id
-    assert [entry.id for entry in (await app.query_logs.list(workspace.actor(Role.ADMIN), workspace.tenant.id)).items] == [log.id]
+    assert [
+        entry.id
+        for entry in (await app.query_logs.list(workspace.actor(Role.ADMIN), workspace.tenant.id)).items
+    ] == [log.id]
 
 
 async def test_chat_sessions_are_private(app: TenantRag, workspace: Workspace) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import attrs
 import bcrypt
 import pytest
-from conftest import PASSWORD, Workspace
 
 from tenantrag.domain.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from tenantrag.domain.pagination import PageRequest
 from tenantrag.domain.policy import Role
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
+from tests.unit.usecases.workspace import PASSWORD, Workspace
 
 
 async def test_register_normalises_email_and_hashes_the_password(app: TenantRag) -> None:
@@ -39,7 +39,12 @@ async def test_authenticate_records_the_login(app: TenantRag, clock: object) -> 
 
 @pytest.mark.parametrize(
     ("email", "password"),
-    [("c@example.com", "wrong"), ("nobody@example.com", PASSWORD), ("not-an-email", PASSWORD), ("c@example.com", "")],
+    [
+        ("c@example.com", "wrong"),
+        ("nobody@example.com", PASSWORD),
+        ("not-an-email", PASSWORD),
+        ("c@example.com", ""),
+    ],
 )
 async def test_every_failed_login_looks_the_same(app: TenantRag, email: str, password: str) -> None:
     await app.users.register(email="c@example.com", password=PASSWORD)
@@ -100,7 +105,9 @@ async def test_only_superusers_create_tenants_for_others(app: TenantRag) -> None
     with pytest.raises(PermissionDenied):
         await app.tenants.create(Principal.user(alice.id), name="For Bob", owner_id=bob.id)
     root = await app.users.register(email="root@example.com", password=PASSWORD, is_superuser=True)
-    tenant = await app.tenants.create(Principal.user(root.id, is_superuser=True), name="For Bob", owner_id=bob.id)
+    tenant = await app.tenants.create(
+        Principal.user(root.id, is_superuser=True), name="For Bob", owner_id=bob.id
+    )
     assert [t.tenant.id for t in await app.tenants.list_mine(Principal.user(bob.id))] == [tenant.id]
 
 
@@ -110,7 +117,9 @@ async def test_outsiders_cannot_tell_a_tenant_exists(app: TenantRag, workspace: 
             await app.tenants.resolve(workspace.stranger, ref)
     with pytest.raises(NotFound):
         await app.tenants.resolve(workspace.stranger, "no-such-tenant")
-    assert (await app.tenants.resolve(workspace.actor(Role.VIEWER), workspace.tenant.slug)).id == workspace.tenant.id
+    assert (
+        await app.tenants.resolve(workspace.actor(Role.VIEWER), workspace.tenant.slug)
+    ).id == workspace.tenant.id
 
 
 async def test_renaming_needs_admin_and_keeps_the_slug(app: TenantRag, workspace: Workspace) -> None:
