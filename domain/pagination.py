@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -70,7 +70,7 @@ class Page(Generic[T]):
     items: Sequence[T]
     next_cursor: str | None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[T]:
         return iter(self.items)
 
     def __len__(self) -> int:

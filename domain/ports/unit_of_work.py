@@ -28,6 +28,11 @@ from tenantrag.domain.ports.repositories import (
 )
 
 
+class UnitOfWorkNotActive(RuntimeError):
+    """A unit of work was used outside its one transaction: before ``async with``, or
+    after commit or rollback. A programming error, so not a TenantRagError."""
+
+
 class UnitOfWork(Protocol):
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
