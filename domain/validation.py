@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -114,7 +115,12 @@ def embedding(field: str, values: object) -> tuple[float, ...]:
         out.append(number)
     if not out:
         raise InvalidInput(field, "must not be empty")
-    return tuple(out)
+    # Every backend stores float32 (pgvector, the SQLite BLOB), so the domain rounds to
+    # float32 here: then nothing changes on the way through any backend.
+    stored = tuple(array("f", out).tolist())
+    if not all(math.isfinite(x) for x in stored):
+        raise InvalidInput(field, "must hold values that fit in float32 (|x| < 3.4e38)")
+    return stored
 
 
 def non_negative(field: str, value: object) -> int:
@@ -209,8 +215,8 @@ def sort_tags(value: Iterable[str] | None) -> tuple[str, ...]:
 
 def to_floats(value: Iterable[float]) -> tuple[float, ...]:
     try:
-        return tuple(float(x) if not isinstance(x, bool) else x for x in value)
-    except (TypeError, ValueError):
+        return embedding("embedding", value)
+    except InvalidInput:
         return value  # type: ignore[return-value]
 
 

@@ -1,0 +1,250 @@
+"""The one schema both SQL dialects share (SQLAlchemy Core).
+
+Every tenant-owned table has ``tenant_id`` leading its primary key, its unique
+constraints and its foreign keys between tenant tables. So no constraint can
+relate or reveal rows across tenants (a foreign key cannot point into another
+tenant; a unique violation can only be about one's own rows), and the schema can
+later be distributed by ``tenant_id`` (Citus co-locates on the leading column).
+Deleting a tenant cascades to everything it owns; deleting a document to its
+chunks and jobs; deleting a chat session to its messages.
+
+Migrations build the real schema (``alembic upgrade head``); this MetaData is
+what they are checked against (``alembic check``, pytest-alembic).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+from tenantrag.adapters.sql.types import Embedding, JSONDocument, UTCDateTime
+
+# The deployment's embedding dimension lives in the column type only on PostgreSQL
+# (vector(n)); SQLite stores a BLOB and the adapter checks the length.
+DEFAULT_DIMENSION = 384
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _timestamps() -> list[Column[object]]:
+    return [
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+    ]
+
+
+def _owned_by_tenant() -> Column[object]:
+    return Column("tenant_id", Uuid(), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+
+
+def _in(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+ROLES = ("owner", "admin", "member", "viewer")
+DOCUMENT_STATUSES = ("pending", "processing", "completed", "failed")
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("settings", JSONDocument, nullable=False),
+    *_timestamps(),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("full_name", String(255), nullable=False),
+    Column("password_hash", String(1024)),
+    Column("is_active", Boolean(), nullable=False),
+    Column("is_superuser", Boolean(), nullable=False),
+    Column("last_login_at", UTCDateTime()),
+    *_timestamps(),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("is_active", Boolean(), nullable=False),
+    *_timestamps(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "user_id"),
+    _in("role", ROLES, "role"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("uploaded_by", Uuid(), ForeignKey("users.id", ondelete="SET NULL")),
+    Column("filename", String(255), nullable=False),
+    Column("title", String(255), nullable=False),
+    Column("media_type", String(255), nullable=False),
+    Column("size_bytes", Integer(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error_message", Text()),
+    Column("storage_key", String(1024), nullable=False),
+    Column("content_sha256", String(64)),
+    Column("version", Integer(), nullable=False),
+    Column("metadata", JSONDocument, nullable=False),
+    Column("tags", JSONDocument, nullable=False),
+    Column("chunk_count", Integer(), nullable=False),
+    Column("processed_at", UTCDateTime()),
+    *_timestamps(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "storage_key"),
+    _in("status", DOCUMENT_STATUSES, "status"),
+    Index(None, "tenant_id", "created_at", "id"),
+    Index(None, "tenant_id", "status"),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("tenant_id", Uuid(), nullable=False),
+    Column("id", Uuid(), nullable=False),
+    Column("document_id", Uuid(), nullable=False),
+    Column("ordinal", Integer(), nullable=False),
+    Column("content", Text(), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("embedding", Embedding(DEFAULT_DIMENSION), nullable=False),
+    Column("token_count", Integer(), nullable=False),
+    Column("metadata", JSONDocument, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "document_id", "ordinal"),
+    ForeignKeyConstraint(
+        ["tenant_id", "document_id"], ["documents.tenant_id", "documents.id"], ondelete="CASCADE"
+    ),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    # Globally unique: a presented key is found by its prefix before its tenant is known.
+    # The prefix is random, so its uniqueness reveals nothing about any tenant.
+    Column("prefix", String(12), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("role_cap", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+    Column("usage_count", Integer(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    _in("role_cap", ROLES, "role_cap"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("document_id", Uuid()),
+    Column("kind", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer(), nullable=False),
+    Column("summary", Text(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("lease_expires_at", UTCDateTime()),
+    Column("error", Text()),
+    *_timestamps(),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(
+        ["tenant_id", "document_id"], ["documents.tenant_id", "documents.id"], ondelete="CASCADE"
+    ),
+    _in("status", JOB_STATUSES, "status"),
+    CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+    Index(None, "status", "lease_expires_at"),
+)
+
+query_logs = Table(
+    "query_logs",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="SET NULL")),
+    Column("query", Text(), nullable=False),
+    Column("response", Text()),
+    Column("sources", JSONDocument, nullable=False),
+    Column("latency_ms", Float()),
+    Column("token_count", Integer()),
+    Column("quality_score", Float()),
+    Column("feedback", String(16)),
+    Column("metadata", JSONDocument, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    Index(None, "tenant_id", "created_at", "id"),
+)
+
+chat_sessions = Table(
+    "chat_sessions",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("title", String(255), nullable=False),
+    *_timestamps(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("tenant_id", Uuid(), nullable=False),
+    Column("id", Uuid(), nullable=False),
+    Column("session_id", Uuid(), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", Text(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(
+        ["tenant_id", "session_id"], ["chat_sessions.tenant_id", "chat_sessions.id"], ondelete="CASCADE"
+    ),
+    Index(None, "tenant_id", "session_id", "created_at", "id"),
+    _in("role", ("user", "assistant", "system"), "role"),
+)
+
+# Tables whose rows belong to one tenant (row-level security covers exactly these).
+TENANT_TABLES = (memberships, documents, chunks, api_keys, jobs, query_logs, chat_sessions, messages)
