@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-from array import array
 import uuid
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any

@@ -85,7 +85,10 @@ DOCUMENTS = Table[Document](
             lambda d: f"a document with storage key {d.storage_key!r} already exists in this tenant",
         ),
     ),
-    references=(Reference[Document]("tenant_id", TENANTS, lambda d: d.tenant_id),),
+    references=(
+        Reference[Document]("tenant_id", TENANTS, lambda d: d.tenant_id),
+        Reference[Document]("uploaded_by", USERS, lambda d: d.uploaded_by),
+    ),
 )
 
 CHUNKS = Table[Chunk](
@@ -111,7 +114,10 @@ API_KEYS = Table[ApiKey](
     "api_keys",
     "API key",
     uniques=(API_KEY_PREFIX,),
-    references=(Reference[ApiKey]("tenant_id", TENANTS, lambda k: k.tenant_id),),
+    references=(
+        Reference[ApiKey]("tenant_id", TENANTS, lambda k: k.tenant_id),
+        Reference[ApiKey]("user_id", USERS, lambda k: k.user_id),
+    ),
 )
 
 JOBS = Table[Job](
@@ -124,13 +130,21 @@ JOBS = Table[Job](
 )
 
 QUERY_LOGS = Table[QueryLog](
-    "query_logs", "query log", references=(Reference[QueryLog]("tenant_id", TENANTS, lambda q: q.tenant_id),)
+    "query_logs",
+    "query log",
+    references=(
+        Reference[QueryLog]("tenant_id", TENANTS, lambda q: q.tenant_id),
+        Reference[QueryLog]("user_id", USERS, lambda q: q.user_id),
+    ),
 )
 
 CHAT_SESSIONS = Table[ChatSession](
     "chat_sessions",
     "chat session",
-    references=(Reference[ChatSession]("tenant_id", TENANTS, lambda s: s.tenant_id),),
+    references=(
+        Reference[ChatSession]("tenant_id", TENANTS, lambda s: s.tenant_id),
+        Reference[ChatSession]("user_id", USERS, lambda s: s.user_id),
+    ),
 )
 
 MESSAGES = Table[Message](

@@ -49,6 +49,10 @@ class Embedding(TypeDecorator[tuple[float, ...]]):
         super().__init__()
         self.dimension = dimension
 
+    def __repr__(self) -> str:
+        # Alembic's autogenerate renders column types by repr(); the dimension must survive.
+        return f"Embedding({self.dimension})"
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             from pgvector.sqlalchemy import Vector

@@ -1,9 +1,11 @@
-"""The wheel ships every package of every layer.
+"""The wheel ships every package of every layer, and the migrations.
 
 The layers live in root folders (domain/, adapters/, entrypoints/) mapped to tenantrag.<layer>
-through ``[tool.setuptools] package-dir``, and the packages are listed one by one, so a new
-subpackage that is not added to ``packages`` would silently be left out of the wheel while every
-test still passes against the checkout. These tests catch that.
+through ``[tool.setuptools] package-dir``, and so do the Alembic migrations (migrations/ ->
+tenantrag.migrations). The packages are listed one by one, so a new subpackage that is not added
+to ``packages`` would silently be left out of the wheel while every test still passes against the
+checkout. These tests catch that, and check that the installed wheel can migrate a database
+without the checkout's alembic.ini (env.py and script.py.mako are shipped).
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("domain", "adapters", "entrypoints")
+# Root folders mapped to tenantrag.<folder>: the layers, and the Alembic migrations.
+PACKAGE_FOLDERS = (*LAYERS, "migrations")
 TOP_PACKAGE = "tenantrag"
+# Files Alembic loads by path and that cannot be imported as modules (env.py needs a running
+# Alembic environment). The wheel must still ship them; the wheel test finds them without importing.
+LOADED_NOT_IMPORTED = frozenset({"tenantrag.migrations.env"})
+# Non-Python files the installed package needs.
+DATA_FILES = ("tenantrag/migrations/script.py.mako",)
 
 
 def _source_dirs(layer: str, root: Path = REPO_ROOT) -> list[Path]:
@@ -33,7 +42,7 @@ def _source_dirs(layer: str, root: Path = REPO_ROOT) -> list[Path]:
 
 def _packages_in_folders() -> set[str]:
     packages = {TOP_PACKAGE}
-    for layer in LAYERS:
+    for layer in PACKAGE_FOLDERS:
         packages.update(
             ".".join([TOP_PACKAGE, layer, *d.relative_to(REPO_ROOT / layer).parts])
             for d in _source_dirs(layer)
@@ -43,9 +52,9 @@ def _packages_in_folders() -> set[str]:
 
 
 def _modules_in_folders(root: Path) -> set[str]:
-    """Every module the wheel should hold: one per .py file under the layer folders."""
+    """Every module the wheel should hold: one per .py file under the package folders."""
     modules = {TOP_PACKAGE}
-    for layer in LAYERS:
+    for layer in PACKAGE_FOLDERS:
         for path in (root / layer).rglob("*.py"):
             if "__pycache__" in path.parts:
                 continue
@@ -57,14 +66,14 @@ def _modules_in_folders(root: Path) -> set[str]:
 
 
 def _folder_of(package: str) -> Path | None:
-    """The folder of a listed tenantrag.<layer>... package, or None if it names no layer."""
+    """The folder of a listed tenantrag.<folder>... package, or None if it names no such folder."""
     parts = package.split(".")
-    if len(parts) < 2 or parts[0] != TOP_PACKAGE or parts[1] not in LAYERS:
+    if len(parts) < 2 or parts[0] != TOP_PACKAGE or parts[1] not in PACKAGE_FOLDERS:
         return None
     return REPO_ROOT.joinpath(*parts[1:])
 
 
-def test_pyproject_lists_exactly_the_packages_in_the_layer_folders() -> None:
+def test_pyproject_lists_exactly_the_packages_in_the_package_folders() -> None:
     setuptools_config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
         "setuptools"
     ]
@@ -86,10 +95,36 @@ def test_pyproject_lists_exactly_the_packages_in_the_layer_folders() -> None:
         + "\n".join(problems)
     )
 
-    # Every layer must stay mapped to its root folder.
+    # Every layer (and the migrations) must stay mapped to its root folder.
     package_dir = setuptools_config["package-dir"]
-    expected_dirs = {TOP_PACKAGE: TOP_PACKAGE} | {f"{TOP_PACKAGE}.{layer}": layer for layer in LAYERS}
+    expected_dirs = {TOP_PACKAGE: TOP_PACKAGE} | {
+        f"{TOP_PACKAGE}.{folder}": folder for folder in PACKAGE_FOLDERS
+    }
     assert package_dir == expected_dirs, f"[tool.setuptools] package-dir should be {expected_dirs}"
+
+
+def test_the_package_data_the_migrations_need_is_declared() -> None:
+    setuptools_config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
+    package_data = setuptools_config.get("package-data", {})
+    for data_file in DATA_FILES:
+        package, name = data_file.rsplit("/", 1)
+        package_name = package.replace("/", ".")
+        assert name in package_data.get(package_name, []), (
+            f'[tool.setuptools.package-data] should have "{package_name}" = ["{name}"]'
+        )
+        folder = _folder_of(package_name)
+        assert folder is not None
+        assert (folder / name).is_file(), f"{folder.relative_to(REPO_ROOT)}/{name} is missing"
+
+
+def test_the_top_package_links_to_every_package_folder() -> None:
+    # mypy and editors resolve tenantrag.<folder> through these symlinks (see ARCHITECTURE.md).
+    for folder in PACKAGE_FOLDERS:
+        link = REPO_ROOT / TOP_PACKAGE / folder
+        assert link.is_symlink(), f"{TOP_PACKAGE}/{folder} should be a symlink to ../{folder}"
+        assert link.resolve() == (REPO_ROOT / folder).resolve(), f"{link} points elsewhere"
 
 
 def test_every_folder_holding_python_code_is_a_package() -> None:
@@ -97,7 +132,7 @@ def test_every_folder_holding_python_code_is_a_package() -> None:
     # checkout but is never put in the wheel.
     missing = [
         f"{d.relative_to(REPO_ROOT)}/__init__.py"
-        for layer in LAYERS
+        for layer in PACKAGE_FOLDERS
         for d in _source_dirs(layer)
         if any(d.glob("*.py")) and not (d / "__init__.py").is_file()
     ]
@@ -107,16 +142,17 @@ def test_every_folder_holding_python_code_is_a_package() -> None:
 # Run by the throwaway venv's interpreter, from a directory outside the repository, in isolated
 # mode (-I), so that only the installed wheel can be imported.
 _IMPORT_EVERYTHING = """
-import importlib, json, pkgutil, sys, traceback
+import importlib, importlib.util, json, pkgutil, sys, traceback
 from pathlib import Path
 
+LOADED_NOT_IMPORTED = set(sys.argv[1].split(","))
 top = importlib.import_module("tenantrag")
 result = {"modules": {"tenantrag": top.__file__}, "errors": {}, "py_typed": []}
 
 def failed(name):
     result["errors"][name] = traceback.format_exc()
 
-for layer in ("tenantrag.domain", "tenantrag.adapters", "tenantrag.entrypoints"):
+for layer in sys.argv[2].split(","):
     try:
         package = importlib.import_module(layer)
     except Exception:
@@ -125,14 +161,40 @@ for layer in ("tenantrag.domain", "tenantrag.adapters", "tenantrag.entrypoints")
     result["modules"][layer] = package.__file__
     for info in pkgutil.walk_packages(package.__path__, prefix=layer + ".", onerror=failed):
         try:
-            result["modules"][info.name] = importlib.import_module(info.name).__file__
+            if info.name in LOADED_NOT_IMPORTED:
+                result["modules"][info.name] = importlib.util.find_spec(info.name).origin
+            else:
+                result["modules"][info.name] = importlib.import_module(info.name).__file__
         except Exception:
             failed(info.name)
 
 root = Path(top.__file__).parent
 result["root"] = str(root)
 result["py_typed"] = sorted(p.relative_to(root.parent).as_posix() for p in root.rglob("py.typed"))
+result["files"] = sorted(
+    p.relative_to(root.parent).as_posix()
+    for p in root.rglob("*")
+    if p.is_file() and "__pycache__" not in p.parts
+)
 print(json.dumps(result))
+"""
+
+# Run the same way: migrate a new SQLite file with the installed migrations, without alembic.ini.
+_MIGRATE = """
+import json, sys
+from tenantrag.adapters.sql import migrations
+
+url = "sqlite:///" + sys.argv[1]
+before = migrations.current(url)
+migrations.upgrade(url)
+migrations.check(url)
+print(json.dumps({
+    "before": before,
+    "after": migrations.current(url),
+    "head": migrations.head(),
+    "history": [revision.id for revision in migrations.history()],
+    "script_location": str(migrations.packaged_script_location()),
+}))
 """
 
 
@@ -201,7 +263,18 @@ def test_wheel_installs_and_imports_every_module(tmp_path: Path) -> None:
         timeout=600,
     )
 
-    completed = _run([python, "-I", "-c", _IMPORT_EVERYTHING], cwd=outside, timeout=300)
+    completed = _run(
+        [
+            python,
+            "-I",
+            "-c",
+            _IMPORT_EVERYTHING,
+            ",".join(sorted(LOADED_NOT_IMPORTED)),
+            ",".join(f"{TOP_PACKAGE}.{folder}" for folder in PACKAGE_FOLDERS),
+        ],
+        cwd=outside,
+        timeout=300,
+    )
     result = json.loads(completed.stdout.strip().splitlines()[-1])
 
     assert not result["errors"], "modules failed to import from the installed wheel:\n" + "\n".join(
@@ -232,7 +305,7 @@ def test_wheel_installs_and_imports_every_module(tmp_path: Path) -> None:
 
     expected_markers = {"tenantrag/py.typed"} | {
         f"{TOP_PACKAGE}/{p.relative_to(source).as_posix()}"
-        for layer in LAYERS
+        for layer in PACKAGE_FOLDERS
         for p in (source / layer).rglob("py.typed")
     }
     missing_markers = expected_markers - set(result["py_typed"])
@@ -240,3 +313,21 @@ def test_wheel_installs_and_imports_every_module(tmp_path: Path) -> None:
         f"py.typed markers missing from the installed package: {sorted(missing_markers)}"
         f" (installed: {result['py_typed']})"
     )
+
+    missing_data = set(DATA_FILES) - set(result["files"])
+    assert not missing_data, (
+        f"data files missing from the installed package: {sorted(missing_data)}"
+        " (declare them in [tool.setuptools.package-data])"
+    )
+
+    # The installed migrations build a database from nothing, with no alembic.ini around.
+    database = outside / "from-the-wheel.db"
+    migrated = json.loads(
+        _run([python, "-I", "-c", _MIGRATE, database], cwd=outside, timeout=300)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert installed_root in Path(migrated["script_location"]).resolve().parents, migrated
+    assert migrated["before"] is None, migrated
+    assert migrated["after"] == migrated["head"] == migrated["history"][-1], migrated
+    assert not any(outside.glob("alembic.ini")), "the wheel test must not rely on an ini file"

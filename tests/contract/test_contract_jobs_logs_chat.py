@@ -23,6 +23,7 @@ from tests.contract.factories import (
     make_job,
     make_message,
     make_query_log,
+    make_user,
 )
 
 ALL = PageRequest(limit=1000)
@@ -110,7 +111,11 @@ async def test_chat_sessions_round_trip_and_filter_by_user(
     backend: UnitOfWorkFactory, tenant_a: Seeded
 ) -> None:
     tenant_id, owner_id = tenant_a.tenant.id, tenant_a.owner.id
-    other_user = uuid.uuid4()
+    other = make_user()
+    async with backend.system() as system:
+        await system.users.add(other)
+        await system.commit()
+    other_user = other.id
     sessions = [
         make_chat_session(tenant_id, owner_id if i % 2 else other_user, created_at=at(i)) for i in range(5)
     ]
@@ -163,3 +168,11 @@ async def test_messages_belong_to_an_existing_session_and_page_in_order(
         listed = await all_pages(lambda page: uow.messages.list(session.id, page), limit=2)
         assert list((await uow.messages.list(uuid.uuid4(), ALL)).items) == []
     assert listed == messages
+
+
+async def test_rows_naming_a_user_need_that_user(backend: UnitOfWorkFactory, tenant_a: Seeded) -> None:
+    ghost = uuid.uuid4()
+    async with backend.tenant(tenant_a.tenant.id) as uow:
+        with pytest.raises(NotFound):
+            await uow.chat_sessions.add(make_chat_session(tenant_a.tenant.id, ghost))
+        assert (await uow.chat_sessions.list(ALL)).items == ()

@@ -1,8 +1,12 @@
-"""Use-case tests run through the real composition (bootstrap) on the memory backend."""
+"""Use-case tests run through the real composition (bootstrap), on the memory backend and
+on SQLite (a migrated database file per test), so each use case is checked on both."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +15,7 @@ from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
 from tenantrag.domain.policy import Role
+from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.bootstrap import bootstrap
@@ -28,10 +33,42 @@ def hasher() -> PwdlibPasswordHasher:
     return PwdlibPasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once, for each test to copy."""
+    from tenantrag.adapters.sql import migrations
+
+    path = tmp_path_factory.mktemp("usecases-sqlite") / "template.sqlite"
+    migrations.upgrade(f"sqlite:///{path}", embedding_dimension=DIMENSION)
+    return path
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("memory", marks=pytest.mark.memory),
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+    ]
+)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    if request.param == "memory":
+        yield MemoryUnitOfWorkFactory(dimension=DIMENSION)
+        return
+    from tenantrag.adapters.sqlite import open_sqlite
+
+    template: Path = request.getfixturevalue("sqlite_template")
+    database = tmp_path / "usecases.sqlite"
+    shutil.copyfile(template, database)
+    factory = await open_sqlite(f"sqlite:///{database}", DIMENSION, migrate=False)
+    try:
+        yield factory
+    finally:
+        await factory.dispose()
+
+
 @pytest.fixture
-def app(clock: ManualClock, hasher: PwdlibPasswordHasher) -> TenantRag:
+def app(store: UnitOfWorkFactory, clock: ManualClock, hasher: PwdlibPasswordHasher) -> TenantRag:
     return bootstrap(
-        uow=MemoryUnitOfWorkFactory(dimension=DIMENSION),
+        uow=store,
         embedder=HashingEmbedder(dimension=DIMENSION),
         hasher=hasher,
         clock=clock,

@@ -1,0 +1,75 @@
+"""What a SQL dialect adds to the shared SQL code.
+
+The repositories of this package are plain SQLAlchemy Core and run unchanged on
+SQLite and PostgreSQL. The few things that differ between the two (how a write
+transaction begins, how constraint errors read, how JSON arrays are searched, how
+embeddings are stored and searched) go through this Protocol, so a dialect
+package (``adapters/sqlite``, later ``adapters/postgres``) is small.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import attrs
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
+
+from tenantrag.domain.search import SearchHit, VectorQuery
+
+if TYPE_CHECKING:
+    from tenantrag.adapters.sql.session import SqlSession
+
+ProblemKind = Literal["unique", "foreign_key", "check", "not_null", "locked"]
+
+
+@attrs.frozen
+class Problem:
+    """A database error, read: which rule of which table, or a lock that was not granted."""
+
+    kind: ProblemKind
+    table: str | None = None
+    columns: tuple[str, ...] = ()
+    message: str = ""
+
+
+class EmbeddingCodec(Protocol):
+    """How embeddings are bound and read (a float32 BLOB on SQLite, vector on PostgreSQL)."""
+
+    @property
+    def column_type(self) -> TypeEngine[Any]: ...
+    def encode(self, embedding: Sequence[float]) -> object: ...
+    def decode(self, value: object) -> tuple[float, ...]: ...
+
+
+class SqlDialect(Protocol):
+    @property
+    def embeddings(self) -> EmbeddingCodec: ...
+
+    def start(self, connection: AsyncConnection) -> None:
+        """A unit of work begins on ``connection`` (checked out for it alone)."""
+
+    def finish(self, connection: AsyncConnection) -> None:
+        """The unit of work on ``connection`` is over; the connection goes back to the pool."""
+
+    async def prepare_write(self, connection: AsyncConnection) -> None:
+        """Called before every write, so the dialect can take its write lock lazily."""
+
+    def saw_concurrent_commit(self, connection: AsyncConnection) -> bool:
+        """Whether another transaction committed after this unit of work started and
+        before it could write: a constraint its write then breaks may be that commit's."""
+
+    def classify(self, error: DBAPIError) -> Problem | None:
+        """Read a driver error; None when it is none of the known problems."""
+
+    def array_contains(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+        """``value`` is an element of the JSON array in ``column``."""
+
+    async def search(
+        self, session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery
+    ) -> Sequence[SearchHit]:
+        """Exact top-k by cosine over the tenant's chunks, equal to brute_force_top_k."""

@@ -1,0 +1,166 @@
+"""One unit of work's connection and transaction.
+
+Every statement of a unit of work goes through here, which is where:
+
+- the unit of work's lifetime is enforced (UnitOfWorkNotActive before ``async
+  with`` and after commit or rollback);
+- each write runs in a SAVEPOINT, so a write that breaks a constraint undoes only
+  itself and the unit of work stays usable, as the memory backend's does;
+- lock timeouts become ``Conflict`` (never a raw driver exception), and end the
+  unit of work, since its transaction can no longer be trusted to be whole;
+- a constraint broken after another transaction committed concurrently ends the
+  unit of work too: that is the SQL form of the memory backend's failed commit,
+  and the caller's earlier reads may be stale, so it must start over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Executable
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
+
+from tenantrag.adapters.sql.dialect import Problem, SqlDialect
+from tenantrag.domain.errors import Conflict, TenantRagError
+from tenantrag.domain.ports.unit_of_work import UnitOfWorkNotActive
+
+Params = dict[str, Any] | Sequence[dict[str, Any]] | None
+
+
+class ConstraintViolation(Exception):
+    """A write broke a constraint; the repository that wrote knows what to call it."""
+
+    def __init__(self, problem: Problem, *, concurrent: bool) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+        self.concurrent = concurrent
+
+
+class SqlSession:
+    def __init__(self, engine: AsyncEngine, dialect: SqlDialect) -> None:
+        self._engine = engine
+        self.dialect = dialect
+        self._connection: AsyncConnection | None = None
+        self._used = False
+
+    # --- lifetime --------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._used:
+            raise UnitOfWorkNotActive("a unit of work runs one transaction; ask the factory for a new one")
+        self._used = True
+        connection = await self._engine.connect()
+        self.dialect.start(connection)
+        self._connection = connection
+
+    async def commit(self) -> None:
+        connection = self.connection()
+        try:
+            await connection.commit()
+        except DBAPIError as error:
+            raise self._translate(error) from error
+        finally:
+            # Ended whatever happens: a commit that fails applied nothing.
+            await self._close()
+
+    async def rollback(self) -> None:
+        """End the unit of work, discarding its writes; harmless once it has ended."""
+        if self._connection is not None:
+            await self._close()
+
+    async def abort(self, error: TenantRagError) -> TenantRagError:
+        """End the unit of work because of ``error``, and return it for raising."""
+        await self.rollback()
+        return error
+
+    async def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            self.dialect.finish(connection)
+            await connection.rollback()
+        finally:
+            await connection.close()
+
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            state = "has ended (commit or rollback)" if self._used else "is not open; use `async with`"
+            raise UnitOfWorkNotActive(f"this unit of work {state}")
+        return self._connection
+
+    # --- statements ------------------------------------------------------------------
+
+    async def read(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
+        connection = self.connection()
+        try:
+            return await connection.execute(statement, params)
+        except DBAPIError as error:
+            raise await self._fail(error) from error
+
+    @contextlib.asynccontextmanager
+    async def stream(self, statement: Executable) -> AsyncIterator[AsyncResult[Any]]:
+        """A server-side cursor, for reading many rows without holding them all."""
+        connection = self.connection()
+        try:
+            async with connection.stream(statement) as result:
+                yield result
+        except DBAPIError as error:
+            raise await self._fail(error) from error
+
+    async def write(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
+        """Run one write in its own SAVEPOINT: it happens whole, or not at all."""
+        connection = self.connection()
+        try:
+            await self.dialect.prepare_write(connection)
+            async with connection.begin_nested():
+                return await connection.execute(statement, params)
+        except DBAPIError as error:
+            raise await self._fail(error) from error
+
+    @contextlib.asynccontextmanager
+    async def trial(self) -> AsyncIterator[AsyncConnection]:
+        """A SAVEPOINT that is always rolled back: for replaying a failed batch row by row."""
+        connection = self.connection()
+        try:
+            await self.dialect.prepare_write(connection)
+            savepoint = await connection.begin_nested()
+        except DBAPIError as error:
+            raise await self._fail(error) from error
+        try:
+            yield connection
+        finally:
+            if savepoint.is_active:
+                await savepoint.rollback()
+
+    def violation(self, error: DBAPIError) -> ConstraintViolation | None:
+        problem = self.dialect.classify(error)
+        if problem is None or problem.kind == "locked":
+            return None
+        return ConstraintViolation(problem, concurrent=self.saw_concurrent_commit())
+
+    def saw_concurrent_commit(self) -> bool:
+        return self._connection is not None and self.dialect.saw_concurrent_commit(self._connection)
+
+    async def _fail(self, error: DBAPIError) -> Exception:
+        violation = self.violation(error)
+        if violation is not None:
+            return violation
+        translated = self._translate(error)
+        if translated is not error:
+            await self.rollback()
+        return translated
+
+    def _translate(self, error: DBAPIError) -> Exception:
+        problem = self.dialect.classify(error)
+        if problem is not None and problem.kind == "locked":
+            return Conflict(
+                f"the database is busy: {problem.message or 'database is locked'};"
+                " another transaction held its lock too long, try again",
+                details={"rule": "database.locked"},
+            )
+        return error

@@ -1,0 +1,75 @@
+"""The system (cross-tenant) repositories: deliberately narrow, as the ports are."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from tenantrag.adapters.sql import rows
+from tenantrag.adapters.sql.session import SqlSession
+from tenantrag.adapters.sql.tables import Rows
+from tenantrag.domain.model.api_key import ApiKey
+from tenantrag.domain.model.membership import Membership
+from tenantrag.domain.model.tenant import Tenant
+from tenantrag.domain.model.user import User
+from tenantrag.domain.pagination import Page, PageRequest
+
+
+class SqlTenantRepository:
+    def __init__(self, session: SqlSession) -> None:
+        self._rows = Rows(session, rows.TENANTS)
+
+    async def add(self, tenant: Tenant) -> None:
+        await self._rows.add(tenant)
+
+    async def get(self, tenant_id: uuid.UUID) -> Tenant | None:
+        return await self._rows.get(tenant_id)
+
+    async def get_by_slug(self, slug: str) -> Tenant | None:
+        return await self._rows.one(self._rows.table.c.slug == slug)
+
+    async def list(self, page: PageRequest) -> Page[Tenant]:
+        return await self._rows.page(page)
+
+
+class SqlUserRepository:
+    def __init__(self, session: SqlSession) -> None:
+        self._rows = Rows(session, rows.USERS)
+
+    async def add(self, user: User) -> None:
+        await self._rows.add(user)
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        return await self._rows.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._rows.one(self._rows.table.c.email == email)
+
+    async def update(self, user: User) -> None:
+        await self._rows.update(user)
+
+    async def list(self, page: PageRequest) -> Page[User]:
+        return await self._rows.page(page)
+
+
+class SqlMembershipDirectory:
+    def __init__(self, session: SqlSession) -> None:
+        # Unscoped: founding a tenant writes a membership before any tenant unit of work exists.
+        self._rows = Rows(session, rows.MEMBERSHIPS)
+
+    async def add(self, membership: Membership) -> None:
+        await self._rows.add(membership)
+
+    async def list_for_user(self, user_id: uuid.UUID) -> Sequence[Membership]:
+        table = self._rows.table
+        return tuple(
+            await self._rows.all(table.c.user_id == user_id, order_by=(table.c.created_at, table.c.id))
+        )
+
+
+class SqlApiKeyDirectory:
+    def __init__(self, session: SqlSession) -> None:
+        self._rows = Rows(session, rows.API_KEYS)
+
+    async def find_by_prefix(self, prefix: str) -> ApiKey | None:
+        return await self._rows.one(self._rows.table.c.prefix == prefix)

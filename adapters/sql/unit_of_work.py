@@ -1,0 +1,139 @@
+"""Units of work over an SQLAlchemy AsyncEngine, and the factory a SQL backend is.
+
+A unit of work is ONE transaction on one connection of its own: it is entered
+once, and ``commit()`` or ``rollback()`` ends it and returns the connection to the
+pool. Using it afterwards (or before ``async with``) raises UnitOfWorkNotActive,
+exactly as the memory backend does; rolling back an ended one does nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantrag.adapters.sql.dialect import SqlDialect
+from tenantrag.adapters.sql.rows import Mapper, chunk_mapper
+from tenantrag.adapters.sql.session import SqlSession
+from tenantrag.adapters.sql.system_repositories import (
+    SqlApiKeyDirectory,
+    SqlMembershipDirectory,
+    SqlTenantRepository,
+    SqlUserRepository,
+)
+from tenantrag.adapters.sql.tenant_repositories import (
+    SqlApiKeyRepository,
+    SqlChatSessionRepository,
+    SqlChunkRepository,
+    SqlCurrentTenantRepository,
+    SqlDocumentRepository,
+    SqlJobRepository,
+    SqlMembershipRepository,
+    SqlMessageRepository,
+    SqlQueryLogRepository,
+)
+from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.ports.repositories import (
+    ApiKeyDirectory,
+    ApiKeyRepository,
+    ChatSessionRepository,
+    ChunkRepository,
+    CurrentTenantRepository,
+    DocumentRepository,
+    JobRepository,
+    MembershipDirectory,
+    MembershipRepository,
+    MessageRepository,
+    QueryLogRepository,
+    TenantRepository,
+    UserRepository,
+)
+from tenantrag.domain.validation import identifier
+
+
+class _SqlUnitOfWork:
+    def __init__(self, engine: AsyncEngine, dialect: SqlDialect) -> None:
+        self._session = SqlSession(engine, dialect)
+
+    async def __aenter__(self) -> Self:
+        await self._session.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        await self._session.commit()
+
+    async def rollback(self) -> None:
+        await self._session.rollback()
+
+
+class SqlTenantUnitOfWork(_SqlUnitOfWork):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        dialect: SqlDialect,
+        tenant_id: uuid.UUID,
+        dimension: int,
+        chunks: Mapper[Chunk],
+    ) -> None:
+        super().__init__(engine, dialect)
+        self.tenant_id = tenant_id
+        session = self._session
+        # Typed as the ports: the protocols' attributes are settable, hence invariant.
+        self.tenant: CurrentTenantRepository = SqlCurrentTenantRepository(session, tenant_id)
+        self.memberships: MembershipRepository = SqlMembershipRepository(session, tenant_id)
+        self.documents: DocumentRepository = SqlDocumentRepository(session, tenant_id)
+        self.chunks: ChunkRepository = SqlChunkRepository(session, tenant_id, chunks, dimension)
+        self.api_keys: ApiKeyRepository = SqlApiKeyRepository(session, tenant_id)
+        self.jobs: JobRepository = SqlJobRepository(session, tenant_id)
+        self.query_logs: QueryLogRepository = SqlQueryLogRepository(session, tenant_id)
+        self.chat_sessions: ChatSessionRepository = SqlChatSessionRepository(session, tenant_id)
+        self.messages: MessageRepository = SqlMessageRepository(session, tenant_id)
+
+
+class SqlSystemUnitOfWork(_SqlUnitOfWork):
+    def __init__(self, engine: AsyncEngine, dialect: SqlDialect) -> None:
+        super().__init__(engine, dialect)
+        self.tenants: TenantRepository = SqlTenantRepository(self._session)
+        self.users: UserRepository = SqlUserRepository(self._session)
+        self.memberships: MembershipDirectory = SqlMembershipDirectory(self._session)
+        self.api_keys: ApiKeyDirectory = SqlApiKeyDirectory(self._session)
+
+
+class SqlUnitOfWorkFactory:
+    """A SQL backend: units of work on one engine, in one dialect."""
+
+    def __init__(self, engine: AsyncEngine, dimension: int, dialect: SqlDialect) -> None:
+        if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
+            raise InvalidInput("dimension", f"must be a positive integer, got {dimension!r}")
+        self._engine = engine
+        self._dimension = dimension
+        self._dialect = dialect
+        self._chunks = chunk_mapper(dialect.embeddings)
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    def tenant(self, tenant_id: uuid.UUID) -> SqlTenantUnitOfWork:
+        return SqlTenantUnitOfWork(
+            self._engine, self._dialect, identifier("tenant_id", tenant_id), self._dimension, self._chunks
+        )
+
+    def system(self) -> SqlSystemUnitOfWork:
+        return SqlSystemUnitOfWork(self._engine, self._dialect)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection; the factory cannot be used afterwards."""
+        await self._engine.dispose()

@@ -1,0 +1,130 @@
+"""The SQLite engine: pragmas on every connection, and BEGIN under our control.
+
+Every connection gets ``foreign_keys=ON`` (SQLite leaves foreign keys off per
+connection; cascades and ``NotFound`` for missing parents depend on them),
+``journal_mode=WAL`` (readers never block the writer, and the writer never blocks
+readers), ``synchronous=NORMAL`` (durable under WAL except on power loss, much
+faster than FULL) and a ``busy_timeout``, so a second writer waits for the first
+instead of failing at once.
+
+The sqlite3 driver's own transaction handling is switched off (``isolation_level
+= None``), as SQLAlchemy's SQLite docs recommend, and the ``begin`` event emits
+BEGIN itself, so that SAVEPOINT works and reads are repeatable. A unit of work
+reads in a deferred transaction and writes in an IMMEDIATE one: upgrading a read
+transaction to a write one cannot wait for the lock (SQLite returns SQLITE_BUSY at
+once to avoid deadlocks), whereas BEGIN IMMEDIATE waits up to the busy timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import attrs
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from tenantrag.adapters.sql.urls import normalize_database_url, redact
+from tenantrag.domain.errors import InvalidInput
+
+DEFAULT_BUSY_TIMEOUT = 10.0  # seconds; long enough for a burst of writers to queue up
+_STATE = "tenantrag.sqlite.transaction"
+
+
+@attrs.define
+class TransactionState:
+    """What the ``begin`` event needs to know about the unit of work on a connection."""
+
+    # The next BEGIN takes the write lock (BEGIN IMMEDIATE).
+    immediate: bool = False
+    # PRAGMA data_version when the unit of work first touched the database.
+    data_version: int | None = None
+    # Another connection committed between that first touch and taking the write lock.
+    concurrent_commit: bool = False
+
+
+# ``info`` is the connection's own dict (SQLAlchemy's Connection.info, shared by its
+# AsyncConnection): it lives as long as the DBAPI connection, across pool checkouts.
+Info = MutableMapping[Any, Any]
+
+
+def transaction_state(info: Info) -> TransactionState | None:
+    state = info.get(_STATE)
+    return state if isinstance(state, TransactionState) else None
+
+
+def track_transaction(info: Info) -> TransactionState:
+    """Start tracking a new unit of work on this connection (forgetting any earlier one)."""
+    state = TransactionState()
+    info[_STATE] = state
+    return state
+
+
+def untrack_transaction(info: Info) -> None:
+    info.pop(_STATE, None)
+
+
+def sqlite_url(url: str) -> str:
+    """The aiosqlite form of a SQLite file URL; in-memory databases are refused.
+
+    Each unit of work needs its own connection to the same database, and WAL needs
+    a file, so ``:memory:`` (one database per connection) cannot work.
+    """
+    normalized = normalize_database_url(url, field="url")
+    parsed = make_url(normalized)
+    if parsed.get_backend_name() != "sqlite":
+        raise InvalidInput("url", f"is not a SQLite URL: {redact(parsed)}")
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in normalized:
+        raise InvalidInput("url", "the SQLite backend needs a database file, not an in-memory database")
+    return normalized
+
+
+def create_sqlite_engine(
+    url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any
+) -> AsyncEngine:
+    """An AsyncEngine on a SQLite file with the pragmas and BEGIN handling above."""
+    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float) or busy_timeout < 0:
+        raise InvalidInput("busy_timeout", f"must be a non-negative number of seconds, got {busy_timeout!r}")
+    engine = create_async_engine(sqlite_url(url), **kwargs)
+    timeout_ms = round(busy_timeout * 1000)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first: switching to WAL may itself have to wait for a lock.
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms:d}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        state = transaction_state(connection.info)
+        if state is None:  # not a unit of work (tooling, tests): a plain deferred BEGIN
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not state.immediate:
+            connection.exec_driver_sql("BEGIN")
+            if state.data_version is None:
+                state.data_version = _data_version(connection)
+            return
+        # Outside a transaction, data_version is current; inside, it is the snapshot's.
+        before = state.data_version if state.data_version is not None else _data_version(connection)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        after = _data_version(connection)
+        state.data_version = before
+        state.concurrent_commit = state.concurrent_commit or after != before
+
+    return engine
+
+
+def _data_version(connection: Connection) -> int:
+    value = connection.exec_driver_sql("PRAGMA data_version").scalar_one()
+    return int(value)

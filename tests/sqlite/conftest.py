@@ -1,0 +1,55 @@
+"""SQLite-only tests: each gets a database file migrated by the Alembic migrations."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory, open_sqlite
+
+DIMENSION = 8
+
+pytestmark = pytest.mark.sqlite
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tenantrag.adapters.sql import migrations
+
+    path = tmp_path_factory.mktemp("sqlite-tests") / "template.sqlite"
+    migrations.upgrade(f"sqlite:///{path}", embedding_dimension=DIMENSION)
+    return path
+
+
+@pytest.fixture
+def database(migrated_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "tenantrag.sqlite"
+    shutil.copyfile(migrated_template, path)
+    return path
+
+
+@pytest.fixture
+def url(database: Path) -> str:
+    return f"sqlite:///{database}"
+
+
+@pytest.fixture
+async def factory(url: str) -> AsyncIterator[SqliteUnitOfWorkFactory]:
+    opened = await open_sqlite(url, DIMENSION, migrate=False)
+    try:
+        yield opened
+    finally:
+        await opened.dispose()
+
+
+def dump(path: Path) -> list[str]:
+    """Everything in the database, as SQL text, read through a separate plain connection."""
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
