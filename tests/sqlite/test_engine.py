@@ -94,8 +94,11 @@ async def test_a_reader_is_not_blocked_by_a_writer(factory: SqliteUnitOfWorkFact
 async def test_a_unit_of_work_that_only_reads_never_takes_the_write_lock(
     factory: SqliteUnitOfWorkFactory,
 ) -> None:
+    tenant = make_tenant()
     async with factory.system() as reader:
         await reader.tenants.list(PageRequest())
         async with factory.system() as writer:  # would wait for the lock if the reader held it
-            await asyncio.wait_for(writer.tenants.add(make_tenant()), timeout=1.0)
+            await asyncio.wait_for(writer.tenants.add(tenant), timeout=1.0)
             await writer.commit()
+    async with factory.system() as check:
+        assert await check.tenants.get(tenant.id) == tenant
