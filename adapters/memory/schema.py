@@ -15,6 +15,7 @@ from typing import Any, Generic
 import attrs
 
 from tenantrag.adapters.memory.rows import R, Row
+from tenantrag.domain.model import uniqueness as rules
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
@@ -23,14 +24,23 @@ from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant
+from tenantrag.domain.model.uniqueness import UniqueRule
 from tenantrag.domain.model.user import User
 
 
 @attrs.frozen
 class Unique(Generic[R]):
-    rule: str
+    """A domain uniqueness rule and the key it covers in this backend's rows."""
+
+    constraint: UniqueRule[R]
     key: Callable[[R], Hashable]
-    describe: Callable[[R], str]
+
+    @property
+    def rule(self) -> str:
+        return self.constraint.rule
+
+    def describe(self, row: R) -> str:
+        return self.constraint.describe(row)
 
 
 @attrs.frozen
@@ -50,21 +60,13 @@ class Table(Generic[R]):
     references: tuple[Reference[R], ...] = ()
 
 
-TENANT_SLUG = Unique[Tenant](
-    "tenants.slug", lambda t: t.slug, lambda t: f"a tenant with slug {t.slug!r} already exists"
-)
+TENANT_SLUG = Unique[Tenant](rules.TENANT_SLUG, lambda t: t.slug)
 TENANTS = Table[Tenant]("tenants", "tenant", uniques=(TENANT_SLUG,))
 
-USER_EMAIL = Unique[User](
-    "users.email", lambda u: u.email, lambda u: f"a user with email {u.email!r} already exists"
-)
+USER_EMAIL = Unique[User](rules.USER_EMAIL, lambda u: u.email)
 USERS = Table[User]("users", "user", uniques=(USER_EMAIL,))
 
-MEMBERSHIP_TENANT_USER = Unique[Membership](
-    "memberships.tenant_user",
-    lambda m: (m.tenant_id, m.user_id),
-    lambda m: f"user {m.user_id} is already a member of tenant {m.tenant_id}",
-)
+MEMBERSHIP_TENANT_USER = Unique[Membership](rules.MEMBERSHIP_TENANT_USER, lambda m: (m.tenant_id, m.user_id))
 MEMBERSHIPS = Table[Membership](
     "memberships",
     "membership",
@@ -78,13 +80,7 @@ MEMBERSHIPS = Table[Membership](
 DOCUMENTS = Table[Document](
     "documents",
     "document",
-    uniques=(
-        Unique[Document](
-            "documents.storage_key",
-            lambda d: (d.tenant_id, d.storage_key),
-            lambda d: f"a document with storage key {d.storage_key!r} already exists in this tenant",
-        ),
-    ),
+    uniques=(Unique[Document](rules.DOCUMENT_STORAGE_KEY, lambda d: (d.tenant_id, d.storage_key)),),
     references=(
         Reference[Document]("tenant_id", TENANTS, lambda d: d.tenant_id),
         Reference[Document]("uploaded_by", USERS, lambda d: d.uploaded_by),
@@ -94,22 +90,14 @@ DOCUMENTS = Table[Document](
 CHUNKS = Table[Chunk](
     "chunks",
     "chunk",
-    uniques=(
-        Unique[Chunk](
-            "chunks.document_ordinal",
-            lambda c: (c.tenant_id, c.document_id, c.ordinal),
-            lambda c: f"document {c.document_id} already has a chunk with ordinal {c.ordinal}",
-        ),
-    ),
+    uniques=(Unique[Chunk](rules.CHUNK_DOCUMENT_ORDINAL, lambda c: (c.tenant_id, c.document_id, c.ordinal)),),
     references=(
         Reference[Chunk]("tenant_id", TENANTS, lambda c: c.tenant_id),
         Reference[Chunk]("document_id", DOCUMENTS, lambda c: c.document_id, same_tenant=True),
     ),
 )
 
-API_KEY_PREFIX = Unique[ApiKey](
-    "api_keys.prefix", lambda k: k.prefix, lambda k: f"an API key with prefix {k.prefix!r} already exists"
-)
+API_KEY_PREFIX = Unique[ApiKey](rules.API_KEY_PREFIX, lambda k: k.prefix)
 API_KEYS = Table[ApiKey](
     "api_keys",
     "API key",

@@ -19,6 +19,7 @@ from tenantrag.adapters.memory.rows import R, Row, detach
 from tenantrag.adapters.memory.schema import TABLES, TABLES_BY_NAME, Reference, Table, Unique, cascade
 from tenantrag.adapters.memory.store import MemoryStore
 from tenantrag.domain.errors import Conflict, NotFound
+from tenantrag.domain.model.uniqueness import primary_key
 
 
 @attrs.frozen
@@ -69,9 +70,7 @@ class Transaction:
 
     def insert(self, table: Table[R], row: R) -> None:
         if self.get(table, row.id) is not None:
-            raise Conflict(
-                f"a {table.noun} with id {row.id} already exists", details={"rule": f"{table.name}.id"}
-            )
+            raise primary_key(table.name, table.noun).conflict(row)
         self._check(table, row)
         self._put(table, row.id, detach(row))
 
@@ -137,9 +136,7 @@ class Transaction:
                 details={"rule": f"{table.name}.id"},
             )
         if exists and not pending.existed:
-            raise Conflict(
-                f"a {table.noun} with id {row_id} already exists", details={"rule": f"{table.name}.id"}
-            )
+            raise primary_key(table.name, table.noun).conflict(pending.row)
         self._check(table, pending.row, at_commit=True)
 
     # --- rules ---------------------------------------------------------------------
@@ -147,7 +144,7 @@ class Transaction:
     def _check(self, table: Table[Any], row: Row, *, at_commit: bool = False) -> None:
         for unique in table.uniques:
             if any(holder != row.id for holder in self._holders(table, unique, unique.key(row))):
-                raise Conflict(unique.describe(row), details={"rule": unique.rule})
+                raise unique.constraint.conflict(row)
         for reference in table.references:
             parent_id = reference.value(row)
             if parent_id is None:

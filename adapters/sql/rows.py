@@ -20,6 +20,7 @@ from sqlalchemy.types import TypeEngine
 
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.dialect import EmbeddingCodec
+from tenantrag.domain.model import uniqueness as rules
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
@@ -28,6 +29,7 @@ from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog, SourceRef
 from tenantrag.domain.model.tenant import Tenant
+from tenantrag.domain.model.uniqueness import UniqueRule
 from tenantrag.domain.model.user import User
 
 
@@ -59,21 +61,13 @@ class Reference:
 
 
 @attrs.frozen
-class Unique(Generic[E]):
-    """A unique constraint: the rule name callers see, and how to describe a clash."""
-
-    rule: str
-    describe: Callable[[E], str]
-
-
-@attrs.frozen
 class Mapper(Generic[E]):
     table: Table
     noun: str
     to_row: Callable[[E], dict[str, Any]]
     from_row: Callable[[Row], E]
     # Keyed by the constraint's columns, as a database error names them.
-    uniques: Mapping[frozenset[str], Unique[E]] = attrs.field(factory=dict)
+    uniques: Mapping[frozenset[str], UniqueRule[E]] = attrs.field(factory=dict)
     references: tuple[Reference, ...] = ()
     # Columns bound and read with another type than the schema's (the dialect's embeddings).
     column_types: Mapping[str, TypeEngine[Any]] = attrs.field(factory=dict)
@@ -82,11 +76,11 @@ class Mapper(Generic[E]):
     def name(self) -> str:
         return self.table.name
 
-    def unique(self, columns: Iterable[str]) -> Unique[E] | None:
+    def unique(self, columns: Iterable[str]) -> UniqueRule[E] | None:
         """The rule a unique violation on ``columns`` broke (the primary key is ``<table>.id``)."""
         key = frozenset(columns)
         if key == frozenset(self.table.primary_key.columns.keys()):
-            return Unique(f"{self.name}.id", lambda e: f"a {self.noun} with id {e.id} already exists")
+            return rules.primary_key(self.name, self.noun)
         return self.uniques.get(key)
 
 
@@ -119,7 +113,7 @@ TENANTS = Mapper[Tenant](
     "tenant",
     tenant_row,
     tenant_from,
-    uniques={_pk("slug"): Unique("tenants.slug", lambda t: f"a tenant with slug {t.slug!r} already exists")},
+    uniques={_pk("slug"): rules.TENANT_SLUG},
 )
 
 
@@ -144,7 +138,7 @@ USERS = Mapper[User](
     "user",
     user_row,
     user_from,
-    uniques={_pk("email"): Unique("users.email", lambda u: f"a user with email {u.email!r} already exists")},
+    uniques={_pk("email"): rules.USER_EMAIL},
 )
 
 
@@ -170,12 +164,7 @@ MEMBERSHIPS = Mapper[Membership](
     "membership",
     membership_row,
     membership_from,
-    uniques={
-        _pk("tenant_id", "user_id"): Unique(
-            "memberships.tenant_user",
-            lambda m: f"user {m.user_id} is already a member of tenant {m.tenant_id}",
-        )
-    },
+    uniques={_pk("tenant_id", "user_id"): rules.MEMBERSHIP_TENANT_USER},
     references=(_TENANT, Reference("user_id", schema.users, "user")),
 )
 
@@ -207,12 +196,7 @@ DOCUMENTS = Mapper[Document](
     "document",
     document_row,
     document_from,
-    uniques={
-        _pk("tenant_id", "storage_key"): Unique(
-            "documents.storage_key",
-            lambda d: f"a document with storage key {d.storage_key!r} already exists in this tenant",
-        )
-    },
+    uniques={_pk("tenant_id", "storage_key"): rules.DOCUMENT_STORAGE_KEY},
     references=(_TENANT, Reference("uploaded_by", schema.users, "user")),
 )
 
@@ -241,12 +225,7 @@ def chunk_mapper(codec: EmbeddingCodec) -> Mapper[Chunk]:
         "chunk",
         chunk_row,
         chunk_from,
-        uniques={
-            _pk("tenant_id", "document_id", "ordinal"): Unique(
-                "chunks.document_ordinal",
-                lambda c: f"document {c.document_id} already has a chunk with ordinal {c.ordinal}",
-            )
-        },
+        uniques={_pk("tenant_id", "document_id", "ordinal"): rules.CHUNK_DOCUMENT_ORDINAL},
         references=(_TENANT, Reference("document_id", schema.documents, "document", same_tenant=True)),
         column_types={"embedding": codec.column_type},
     )
@@ -275,11 +254,7 @@ API_KEYS = Mapper[ApiKey](
     "API key",
     api_key_row,
     api_key_from,
-    uniques={
-        _pk("prefix"): Unique(
-            "api_keys.prefix", lambda k: f"an API key with prefix {k.prefix!r} already exists"
-        )
-    },
+    uniques={_pk("prefix"): rules.API_KEY_PREFIX},
     references=(_TENANT, Reference("user_id", schema.users, "user")),
 )
 

@@ -175,7 +175,7 @@ class Rows(Generic[E]):
         if problem.kind == "unique":
             unique = self.mapper.unique(problem.columns) if problem.table == self.table.name else None
             if unique is not None:
-                return Conflict(unique.describe(entity), details={"rule": unique.rule})
+                return unique.conflict(entity)
             return Conflict(f"{self.mapper.noun} {entity.id}: {problem.message}", details={"rule": "unique"})
         if problem.kind == "foreign_key":
             missing = await self._missing_parent(entity)
