@@ -23,6 +23,7 @@ else ``schema.DEFAULT_DIMENSION``; it is stored back in ``config.attributes`` fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from logging.config import fileConfig
 from typing import Any, Literal
 
@@ -39,11 +40,15 @@ from tenantrag.adapters.sql.migrations import (
     sqlite_foreign_keys_off,
     validate_embedding_dimension,
 )
-from tenantrag.adapters.sql.schema import DEFAULT_DIMENSION, metadata
+from tenantrag.adapters.sql.schema import DEFAULT_DIMENSION, VECTOR_INDEX, metadata
 from tenantrag.adapters.sql.types import Embedding, UTCDateTime
 from tenantrag.adapters.sql.urls import resolve_database_url
 
 config = context.config
+
+# Teaches SQLAlchemy's reflection pgvector's `vector` type (the postgres extra installs it).
+with contextlib.suppress(ImportError):
+    import pgvector.sqlalchemy  # noqa: F401
 
 # Only the CLI reads an ini file; a config built in Python leaves the application's logging alone.
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -69,10 +74,26 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Leave the PostgreSQL-only vector index out of ``alembic check`` and autogenerate."""
+    return not (type_ == "index" and name == VECTOR_INDEX)
+
+
+def compare_type(
+    context: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
+    """An embedding column is vector(n) on PostgreSQL for the deployment's n, which the
+    MetaData cannot know; the backend checks n when it opens. Other types: Alembic's rules."""
+    if isinstance(metadata_type, Embedding) and context.dialect.name == "postgresql":
+        return type(inspected_type).__name__.lower() != "vector"
+    return None
+
+
 def _options(is_sqlite: bool) -> dict[str, Any]:
     return {
         "target_metadata": target_metadata,
-        "compare_type": True,
+        "compare_type": compare_type,
+        "include_object": include_object,
         "render_as_batch": is_sqlite,
         "render_item": render_item,
     }

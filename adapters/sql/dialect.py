@@ -4,7 +4,7 @@ The repositories of this package are plain SQLAlchemy Core and run unchanged on
 SQLite and PostgreSQL. The few things that differ between the two (how a write
 transaction begins, how constraint errors read, how JSON arrays are searched, how
 embeddings are stored and searched) go through this Protocol, so a dialect
-package (``adapters/sqlite``, later ``adapters/postgres``) is small.
+package (``adapters/sqlite``, ``adapters/postgres``) is small.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
+from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.search import SearchHit, VectorQuery
 
 if TYPE_CHECKING:
@@ -50,8 +51,13 @@ class SqlDialect(Protocol):
     @property
     def embeddings(self) -> EmbeddingCodec: ...
 
-    def start(self, connection: AsyncConnection) -> None:
-        """A unit of work begins on ``connection`` (checked out for it alone)."""
+    async def begin(self, connection: AsyncConnection, tenant_id: uuid.UUID | None) -> None:
+        """A unit of work begins on ``connection`` (checked out for it alone), for one
+        tenant or (``None``) for system work: bind whatever the database enforces it by."""
+
+    async def act_for(self, connection: AsyncConnection, **values: str) -> None:
+        """Bind (or, with ``""``, unbind) transaction-local values that the database's
+        isolation rules read, for the narrow system paths (see system_repositories)."""
 
     def finish(self, connection: AsyncConnection) -> None:
         """The unit of work on ``connection`` is over; the connection goes back to the pool."""
@@ -59,7 +65,7 @@ class SqlDialect(Protocol):
     async def prepare_write(self, connection: AsyncConnection) -> None:
         """Called before every write, so the dialect can take its write lock lazily."""
 
-    def saw_concurrent_commit(self, connection: AsyncConnection) -> bool:
+    async def saw_concurrent_commit(self, connection: AsyncConnection) -> bool:
         """Whether another transaction committed after this unit of work started and
         before it could write: a constraint its write then breaks may be that commit's."""
 
@@ -72,4 +78,7 @@ class SqlDialect(Protocol):
     async def search(
         self, session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery
     ) -> Sequence[SearchHit]:
-        """Exact top-k by cosine over the tenant's chunks, equal to brute_force_top_k."""
+        """Top-k by cosine over the tenant's chunks, equal to brute_force_top_k where exact."""
+
+    async def add_chunks(self, session: SqlSession, tenant_id: uuid.UUID, chunks: Sequence[Chunk]) -> bool:
+        """Insert many chunks the dialect's fastest way; False to leave it to a plain INSERT."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,6 +79,8 @@ MIGRATIONS_PACKAGE = "tenantrag.migrations"
 
 #: Key of the embedding dimension in ``Config.attributes`` and in ``alembic -x``.
 EMBEDDING_DIMENSION = "embedding_dimension"
+# Build options of PostgreSQL's HNSW index, read by the revision that creates it.
+INDEX_ATTRIBUTES = ("vector_distance", "hnsw_m", "hnsw_ef_construction")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -141,6 +143,7 @@ def make_config(
     *,
     embedding_dimension: int | None = None,
     script_location: str | Path | None = None,
+    attributes: Mapping[str, object] | None = None,
 ) -> Config:
     """An Alembic config for the packaged migrations, without any ini file.
 
@@ -155,6 +158,11 @@ def make_config(
         config.set_main_option("sqlalchemy.url", normalize_database_url(url, field="url").replace("%", "%%"))
     if embedding_dimension is not None:
         config.attributes[EMBEDDING_DIMENSION] = validate_embedding_dimension(embedding_dimension)
+    for name, value in (attributes or {}).items():
+        if name not in INDEX_ATTRIBUTES:
+            known = ", ".join(INDEX_ATTRIBUTES)
+            raise InvalidInput("attributes", f"unknown migration attribute {name!r}; known: {known}")
+        config.attributes[name] = value
     # A config built here has no ini file, so env.py leaves the application's logging alone.
     return config
 
@@ -162,14 +170,21 @@ def make_config(
 # --- the API --------------------------------------------------------------------------------------
 
 
-def upgrade(url: str, revision: str = "head", *, embedding_dimension: int | None = None) -> None:
+def upgrade(
+    url: str,
+    revision: str = "head",
+    *,
+    embedding_dimension: int | None = None,
+    attributes: Mapping[str, object] | None = None,
+) -> None:
     """Migrate the database up to ``revision`` (default: the newest).
 
     ``embedding_dimension`` is used by migrations that create embedding columns: on
     PostgreSQL it fixes ``vector(n)``; on SQLite embeddings are BLOBs and it is only checked.
-    Without it, ``schema.DEFAULT_DIMENSION``.
+    Without it, ``schema.DEFAULT_DIMENSION``. ``attributes`` holds the PostgreSQL vector
+    index's build options (``INDEX_ATTRIBUTES``; defaults in ``migrations/env.py``).
     """
-    config = make_config(url, embedding_dimension=embedding_dimension)
+    config = make_config(url, embedding_dimension=embedding_dimension, attributes=attributes)
     _call(lambda: command.upgrade(config, revision), url=url, revision=revision)
 
 
@@ -247,9 +262,17 @@ def check(url: str) -> None:
     _call(lambda: command.check(config), url=url)
 
 
-async def upgrade_async(url: str, revision: str = "head", *, embedding_dimension: int | None = None) -> None:
+async def upgrade_async(
+    url: str,
+    revision: str = "head",
+    *,
+    embedding_dimension: int | None = None,
+    attributes: Mapping[str, object] | None = None,
+) -> None:
     """``upgrade`` in a worker thread, for async code."""
-    await asyncio.to_thread(upgrade, url, revision, embedding_dimension=embedding_dimension)
+    await asyncio.to_thread(
+        upgrade, url, revision, embedding_dimension=embedding_dimension, attributes=attributes
+    )
 
 
 async def downgrade_async(url: str, revision: str) -> None:

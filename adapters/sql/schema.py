@@ -111,7 +111,7 @@ documents = Table(
     metadata,
     _owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
-    Column("uploaded_by", Uuid(), ForeignKey("users.id", ondelete="SET NULL")),
+    Column("uploaded_by", Uuid(), ForeignKey("users.id", ondelete="SET NULL"), index=True),
     Column("filename", String(255), nullable=False),
     Column("title", String(255), nullable=False),
     Column("media_type", String(255), nullable=False),
@@ -204,7 +204,7 @@ query_logs = Table(
     metadata,
     _owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
-    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="SET NULL")),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="SET NULL"), index=True),
     Column("query", Text(), nullable=False),
     Column("response", Text()),
     Column("sources", JSONDocument, nullable=False),
@@ -245,6 +245,10 @@ messages = Table(
     Index(None, "tenant_id", "session_id", "created_at", "id"),
     _in("role", ("user", "assistant", "system"), "role"),
 )
+
+# Built by the migrations on PostgreSQL only, with a deployment's distance and build
+# options, so it is not part of this MetaData (env.py leaves it out of comparisons).
+VECTOR_INDEX = "ix_chunks_embedding_hnsw"
 
 # Tables whose rows belong to one tenant (row-level security covers exactly these).
 TENANT_TABLES = (memberships, documents, chunks, api_keys, jobs, query_logs, chat_sessions, messages)

@@ -16,6 +16,7 @@ Every statement of a unit of work goes through here, which is where:
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -41,9 +42,11 @@ class ConstraintViolation(Exception):
 
 
 class SqlSession:
-    def __init__(self, engine: AsyncEngine, dialect: SqlDialect) -> None:
+    def __init__(self, engine: AsyncEngine, dialect: SqlDialect, tenant_id: uuid.UUID | None = None) -> None:
         self._engine = engine
         self.dialect = dialect
+        # The tenant this unit of work is for; None for system work.
+        self.tenant_id = tenant_id
         self._connection: AsyncConnection | None = None
         self._used = False
 
@@ -54,7 +57,11 @@ class SqlSession:
             raise UnitOfWorkNotActive("a unit of work runs one transaction; ask the factory for a new one")
         self._used = True
         connection = await self._engine.connect()
-        self.dialect.start(connection)
+        try:
+            await self.dialect.begin(connection, self.tenant_id)
+        except BaseException:
+            await connection.close()
+            raise
         self._connection = connection
 
     async def commit(self) -> None:
@@ -100,7 +107,7 @@ class SqlSession:
         try:
             return await connection.execute(statement, params)
         except DBAPIError as error:
-            raise await self._fail(error) from error
+            raise await self.fail(error) from error
 
     @contextlib.asynccontextmanager
     async def stream(self, statement: Executable) -> AsyncIterator[AsyncResult[Any]]:
@@ -110,7 +117,7 @@ class SqlSession:
             async with connection.stream(statement) as result:
                 yield result
         except DBAPIError as error:
-            raise await self._fail(error) from error
+            raise await self.fail(error) from error
 
     async def write(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
         """Run one write in its own SAVEPOINT: it happens whole, or not at all."""
@@ -120,7 +127,7 @@ class SqlSession:
             async with connection.begin_nested():
                 return await connection.execute(statement, params)
         except DBAPIError as error:
-            raise await self._fail(error) from error
+            raise await self.fail(error) from error
 
     @contextlib.asynccontextmanager
     async def trial(self) -> AsyncIterator[AsyncConnection]:
@@ -130,24 +137,37 @@ class SqlSession:
             await self.dialect.prepare_write(connection)
             savepoint = await connection.begin_nested()
         except DBAPIError as error:
-            raise await self._fail(error) from error
+            raise await self.fail(error) from error
         try:
             yield connection
         finally:
             if savepoint.is_active:
                 await savepoint.rollback()
 
-    def violation(self, error: DBAPIError) -> ConstraintViolation | None:
+    @contextlib.asynccontextmanager
+    async def acting_for(self, **values: str) -> AsyncIterator[None]:
+        """Bind the database's isolation values for the statements inside (see
+        SqlDialect.act_for), and unbind them after, whatever happens."""
+        connection = self.connection()
+        await self.dialect.act_for(connection, **values)
+        try:
+            yield
+        finally:
+            if self._connection is not None:
+                await self.dialect.act_for(connection, **dict.fromkeys(values, ""))
+
+    async def violation(self, error: DBAPIError) -> ConstraintViolation | None:
         problem = self.dialect.classify(error)
         if problem is None or problem.kind == "locked":
             return None
-        return ConstraintViolation(problem, concurrent=self.saw_concurrent_commit())
+        return ConstraintViolation(problem, concurrent=await self.saw_concurrent_commit())
 
-    def saw_concurrent_commit(self) -> bool:
-        return self._connection is not None and self.dialect.saw_concurrent_commit(self._connection)
+    async def saw_concurrent_commit(self) -> bool:
+        connection = self._connection
+        return connection is not None and await self.dialect.saw_concurrent_commit(connection)
 
-    async def _fail(self, error: DBAPIError) -> Exception:
-        violation = self.violation(error)
+    async def fail(self, error: DBAPIError) -> Exception:
+        violation = await self.violation(error)
         if violation is not None:
             return violation
         translated = self._translate(error)

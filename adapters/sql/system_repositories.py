@@ -1,4 +1,14 @@
-"""The system (cross-tenant) repositories: deliberately narrow, as the ports are."""
+"""The system (cross-tenant) repositories: deliberately narrow, as the ports are.
+
+Three of their methods reach tenant-owned rows, which PostgreSQL's row-level
+security hides from a system unit of work. They do not switch isolation off: each
+binds, for its one statement, the value a narrow policy admits rows by (see
+``SqlSession.acting_for`` and migrations' row-level security revision):
+
+- founding a tenant writes its first membership *as that tenant*;
+- login lists one user's memberships (policy ``memberships_directory``, SELECT only);
+- a presented API key is found by its prefix (policy ``api_keys_directory``, SELECT only).
+"""
 
 from __future__ import annotations
 
@@ -58,13 +68,15 @@ class SqlMembershipDirectory:
         self._rows = Rows(session, rows.MEMBERSHIPS)
 
     async def add(self, membership: Membership) -> None:
-        await self._rows.add(membership)
+        async with self._rows.session.acting_for(current_tenant_id=str(membership.tenant_id)):
+            await self._rows.add(membership)
 
     async def list_for_user(self, user_id: uuid.UUID) -> Sequence[Membership]:
         table = self._rows.table
-        return tuple(
-            await self._rows.all(table.c.user_id == user_id, order_by=(table.c.created_at, table.c.id))
-        )
+        async with self._rows.session.acting_for(directory_user_id=str(user_id)):
+            return tuple(
+                await self._rows.all(table.c.user_id == user_id, order_by=(table.c.created_at, table.c.id))
+            )
 
 
 class SqlApiKeyDirectory:
@@ -72,4 +84,5 @@ class SqlApiKeyDirectory:
         self._rows = Rows(session, rows.API_KEYS)
 
     async def find_by_prefix(self, prefix: str) -> ApiKey | None:
-        return await self._rows.one(self._rows.table.c.prefix == prefix)
+        async with self._rows.session.acting_for(directory_api_key_prefix=prefix):
+            return await self._rows.one(self._rows.table.c.prefix == prefix)

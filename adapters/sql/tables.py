@@ -99,7 +99,7 @@ class Rows(Generic[E]):
     async def add_many(self, entities: Sequence[E]) -> None:
         """One INSERT of every row, all or nothing."""
         for entity in entities:
-            self._check_owner(entity)
+            self.check_owner(entity)
         params = [self._params(entity) for entity in entities]  # encodes, so may refuse input
         if not params:
             return
@@ -116,7 +116,7 @@ class Rows(Generic[E]):
         if self.tenant_id is not None and _tenant_of(entity) != self.tenant_id:
             if not await self.exists(self.table.c.id == entity.id):
                 raise NotFound(self.mapper.noun, entity.id)
-            self._check_owner(entity)
+            self.check_owner(entity)
         key = {column.name for column in self.table.primary_key.columns}
         values = {name: value for name, value in self.mapper.to_row(entity).items() if name not in key}
         statement = sql_update(self.table).where(*self.where(self.table.c.id == entity.id)).values(values)
@@ -142,7 +142,7 @@ class Rows(Generic[E]):
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _check_owner(self, entity: E) -> None:
+    def check_owner(self, entity: E) -> None:
         if self.tenant_id is not None and _tenant_of(entity) != self.tenant_id:
             raise PermissionDenied(
                 f"this unit of work is for tenant {self.tenant_id}; it cannot write a {self.mapper.noun}"
@@ -211,17 +211,21 @@ class Rows(Generic[E]):
         """Find the first row of a failed batch that breaks a rule, by replaying the batch
         row by row in a savepoint that is rolled back, and explain that row."""
         statement = self._insert()
-        culprit: tuple[ConstraintViolation, E] | None = None
+        failed: tuple[DBAPIError, E] | None = None
         async with self.session.trial() as connection:
             for entity, row in zip(entities, params, strict=True):
                 try:
                     await connection.execute(statement, [row])
                 except DBAPIError as error:
-                    found = self.session.violation(error)
-                    if found is None:
-                        raise
-                    culprit = (found, entity)
+                    failed = (error, entity)
                     break
+        # Read only now: on PostgreSQL the transaction is usable again once the savepoint is gone.
+        culprit: tuple[ConstraintViolation, E] | None = None
+        if failed is not None:
+            found = await self.session.violation(failed[0])
+            if found is None:
+                raise failed[0]
+            culprit = (found, failed[1])
         if culprit is None:  # the batch failed but no single row does: describe the first
             return await self._explain(violation, entities[0])
         found, entity = culprit

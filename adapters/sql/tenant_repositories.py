@@ -114,7 +114,9 @@ class SqlChunkRepository:
         # Checked before any SQL, so bad input never reaches the database.
         for chunk in chunks:
             check_dimension(chunk.embedding, self._dimension)
-        await self._rows.add_many(chunks)
+            self._rows.check_owner(chunk)
+        if not chunks or not await self._session.dialect.add_chunks(self._session, self._tenant_id, chunks):
+            await self._rows.add_many(chunks)
 
     async def list_for_document(self, document_id: uuid.UUID) -> Sequence[Chunk]:
         return tuple(await self._rows.all(self._c.document_id == document_id, order_by=(self._c.ordinal,)))

@@ -55,8 +55,8 @@ from tenantrag.domain.validation import identifier
 
 
 class _SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, dialect: SqlDialect) -> None:
-        self._session = SqlSession(engine, dialect)
+    def __init__(self, engine: AsyncEngine, dialect: SqlDialect, tenant_id: uuid.UUID | None) -> None:
+        self._session = SqlSession(engine, dialect, tenant_id)
 
     async def __aenter__(self) -> Self:
         await self._session.open()
@@ -83,7 +83,7 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         dimension: int,
         chunks: Mapper[Chunk],
     ) -> None:
-        super().__init__(engine, dialect)
+        super().__init__(engine, dialect, tenant_id)
         self.tenant_id = tenant_id
         session = self._session
         # Typed as the ports: the protocols' attributes are settable, hence invariant.
@@ -100,7 +100,7 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
 
 class SqlSystemUnitOfWork(_SqlUnitOfWork):
     def __init__(self, engine: AsyncEngine, dialect: SqlDialect) -> None:
-        super().__init__(engine, dialect)
+        super().__init__(engine, dialect, None)
         self.tenants: TenantRepository = SqlTenantRepository(self._session)
         self.users: UserRepository = SqlUserRepository(self._session)
         self.memberships: MembershipDirectory = SqlMembershipDirectory(self._session)

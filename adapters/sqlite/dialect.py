@@ -29,6 +29,7 @@ from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sqlite import errors, search
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
 from tenantrag.adapters.sqlite.engine import track_transaction, transaction_state, untrack_transaction
+from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.search import SearchHit, VectorQuery
 
 
@@ -40,8 +41,12 @@ class SqliteDialect:
     def embeddings(self) -> Float32Blobs:
         return self._embeddings
 
-    def start(self, connection: AsyncConnection) -> None:
+    async def begin(self, connection: AsyncConnection, tenant_id: uuid.UUID | None) -> None:
+        # Isolation on SQLite is the repositories' tenant predicate alone.
         track_transaction(connection.info)
+
+    async def act_for(self, connection: AsyncConnection, **values: str) -> None:
+        return None
 
     def finish(self, connection: AsyncConnection) -> None:
         untrack_transaction(connection.info)
@@ -54,7 +59,7 @@ class SqliteDialect:
             await connection.rollback()  # only reads so far: drop them, then BEGIN IMMEDIATE
         state.immediate = True
 
-    def saw_concurrent_commit(self, connection: AsyncConnection) -> bool:
+    async def saw_concurrent_commit(self, connection: AsyncConnection) -> bool:
         state = transaction_state(connection.info)
         return state is not None and state.concurrent_commit
 
@@ -68,3 +73,6 @@ class SqliteDialect:
         self, session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery
     ) -> Sequence[SearchHit]:
         return await search.search(session, tenant_id, query, self._embeddings)
+
+    async def add_chunks(self, session: SqlSession, tenant_id: uuid.UUID, chunks: Sequence[Chunk]) -> bool:
+        return False  # executemany of one INSERT is SQLite's fastest way already

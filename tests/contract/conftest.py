@@ -12,7 +12,7 @@ the same schema as migrating every file, without paying for a migration per test
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from tests.contract.factories import DIMENSION, Seeded, seed_tenant
 BACKENDS = [
     pytest.param("memory", marks=pytest.mark.memory),
     pytest.param("sqlite", marks=pytest.mark.sqlite),
+    pytest.param("postgres", marks=pytest.mark.postgres),
 ]
 
 
@@ -56,6 +57,15 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             yield factory
         finally:
             await factory.dispose()
+    elif name == "postgres":
+        from tenantrag.adapters.postgres import open_postgres
+
+        new_database: Callable[[int], str] = request.getfixturevalue("postgres_database")
+        postgres = await open_postgres(new_database(DIMENSION), DIMENSION, migrate=False)
+        try:
+            yield postgres
+        finally:
+            await postgres.dispose()
     else:  # pragma: no cover - a param without a branch is a mistake in this file
         raise AssertionError(f"no such backend: {name}")
 

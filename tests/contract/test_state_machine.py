@@ -299,6 +299,11 @@ async def open_backend(name: str, directory: str) -> BackendFactory:
 
         factory = await open_sqlite(f"sqlite+aiosqlite:///{directory}/db.sqlite", DIMENSION)
         return factory, factory.dispose
+    if name == "postgres":
+        from tenantrag.adapters.postgres import open_postgres
+
+        postgres = await open_postgres(PostgresMachine.new_database(DIMENSION), DIMENSION, migrate=False)
+        return postgres, postgres.dispose
     raise AssertionError(f"no such backend: {name}")  # pragma: no cover
 
 
@@ -779,12 +784,28 @@ class SqliteMachine(UseCaseMachine):
     backend = "sqlite"
 
 
-MACHINES: dict[str, type[UseCaseMachine]] = {"memory": MemoryMachine, "sqlite": SqliteMachine}
+class PostgresMachine(UseCaseMachine):
+    backend = "postgres"
+    # Set by the test from the postgres_database fixture: a new migrated database per example.
+    new_database: ClassVar[Callable[[int], str]]
+
+
+MACHINES: dict[str, type[UseCaseMachine]] = {
+    "memory": MemoryMachine,
+    "sqlite": SqliteMachine,
+    "postgres": PostgresMachine,
+}
 
 
 @pytest.mark.parametrize(
     "backend",
-    [pytest.param("memory", marks=pytest.mark.memory), pytest.param("sqlite", marks=pytest.mark.sqlite)],
+    [
+        pytest.param("memory", marks=pytest.mark.memory),
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
 )
-def test_use_cases_agree_with_the_reference_model(backend: str) -> None:
+def test_use_cases_agree_with_the_reference_model(backend: str, request: pytest.FixtureRequest) -> None:
+    if backend == "postgres":
+        PostgresMachine.new_database = request.getfixturevalue("postgres_database")
     run_state_machine_as_test(MACHINES[backend], settings=SETTINGS)

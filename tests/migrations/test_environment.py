@@ -159,10 +159,11 @@ def test_alembic_revision_names_files_by_date_and_renders_the_template(tmp_path:
     env = _environment(DATABASE_URL=f"sqlite:///{database}")
     _alembic("upgrade", "head", cwd=tmp_path, env=env)
 
+    versions = tmp_path / "migrations" / "versions"
+    existing = set(versions.glob("*.py"))
     _alembic("revision", "--autogenerate", "-m", "Nothing to do", cwd=tmp_path, env=env)
 
-    created = [p for p in (tmp_path / "migrations" / "versions").glob("*.py") if head() not in p.name]
-    created = [p for p in created if p.name != "__init__.py"]
+    created = sorted(set(versions.glob("*.py")) - existing)
     assert len(created) == 1, created
     assert re.fullmatch(r"\d{4}_\d{2}_\d{2}_\d{4}-[0-9a-f]{12}_nothing_to_do\.py", created[0].name)
     source = created[0].read_text(encoding="utf-8")

@@ -1,0 +1,98 @@
+"""The PostgreSQL engine: psycopg 3 (async) under SQLAlchemy, with pgvector's binary types.
+
+On every new connection pgvector's ``vector`` type is looked up and registered, so
+embeddings travel as pgvector's binary format in both directions; and results are
+requested in binary (a cursor factory), so UUIDs, timestamps and vectors are never
+formatted to text and parsed back.
+
+Options given explicitly (``PostgresOptions``) are passed to libpq; anything they
+leave as ``None`` is left to the URL's query string (``?sslmode=require&
+connect_timeout=5`` keep working) and then to libpq's defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection, AsyncCursor, pq
+from psycopg.types import TypeInfo
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from tenantrag.adapters.postgres.options import PostgresOptions
+from tenantrag.adapters.sql.urls import normalize_database_url, redact
+from tenantrag.domain.errors import InvalidInput
+
+
+class BinaryCursor(AsyncCursor[Any]):
+    """A cursor that asks for results in binary (psycopg's default is text)."""
+
+    def __init__(self, connection: AsyncConnection[Any], **kwargs: Any) -> None:
+        super().__init__(connection, **kwargs)
+        self.format = pq.Format.BINARY
+
+
+def postgres_url(url: str, *, field: str = "url") -> str:
+    """The psycopg form of a PostgreSQL URL (``postgres://`` and asyncpg URLs included)."""
+    normalized = normalize_database_url(url, field=field)
+    parsed = make_url(normalized)
+    if parsed.get_backend_name() != "postgresql":
+        raise InvalidInput(field, f"is not a PostgreSQL URL: {redact(parsed)}")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def connect_args(options: PostgresOptions) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "application_name": options.application_name,
+        "cursor_factory": BinaryCursor,
+        # psycopg prepares a statement after 5 executions; None never prepares (PgBouncer).
+        "prepare_threshold": 5 if options.prepared_statements else None,
+    }
+    if options.connect_timeout is not None:
+        args["connect_timeout"] = max(1, round(options.connect_timeout))
+    libpq = {
+        "sslmode": options.ssl_mode,
+        "sslrootcert": options.ssl_root_cert,
+        "sslcert": options.ssl_cert,
+        "sslkey": options.ssl_key,
+    }
+    args.update({key: value for key, value in libpq.items() if value is not None})
+    return args
+
+
+def create_postgres_engine(url: str, options: PostgresOptions | None = None) -> AsyncEngine:
+    options = options or PostgresOptions()
+    engine = create_async_engine(
+        postgres_url(url),
+        pool_size=options.pool_size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.pool_timeout,
+        pool_recycle=round(options.pool_recycle),
+        pool_pre_ping=options.pool_pre_ping,
+        echo=options.echo,
+        connect_args=connect_args(options),
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _register_vector(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.run_async(register_vector)
+
+    return engine
+
+
+class VectorTypeMissing(RuntimeError):
+    """The database has no pgvector ``vector`` type: the schema was never created here."""
+
+
+async def register_vector(connection: AsyncConnection[Any]) -> None:
+    from pgvector.psycopg.vector import register_vector_info
+
+    info = await TypeInfo.fetch(connection, "vector")
+    if info is None:
+        raise VectorTypeMissing(
+            "the database has no pgvector `vector` type: run `tenantrag init` (or"
+            " `tenantrag db upgrade`) against it first"
+        )
+    register_vector_info(connection, info)

@@ -1,0 +1,131 @@
+"""The PostgreSQL backend's factory, and ``open_postgres`` which checks the deployment first.
+
+Opening refuses, with a message that says what to do, a database that would not
+isolate tenants or would not fit the store: no pgvector, a runtime role that is
+missing, not granted to the connecting user, or able to bypass row-level
+security, and an embedding column of another dimension than the store's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantrag.adapters.postgres.dialect import PostgresDialect
+from tenantrag.adapters.postgres.engine import create_postgres_engine, postgres_url
+from tenantrag.adapters.postgres.health import HealthReport, probe
+from tenantrag.adapters.postgres.options import PostgresOptions
+from tenantrag.adapters.postgres.provision import ProvisioningError, check_role, provision_role
+from tenantrag.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from tenantrag.adapters.sql.urls import redact
+from tenantrag.domain.errors import InvalidInput, TenantRagError
+
+
+class DeploymentError(TenantRagError):
+    """The database cannot serve this store as it is; the message says what to run."""
+
+    code = "deployment_invalid"
+
+
+class PostgresUnitOfWorkFactory(SqlUnitOfWorkFactory):
+    """Units of work on PostgreSQL. Build it with ``open_postgres``, which checks the database."""
+
+    def __init__(self, engine: AsyncEngine, dimension: int, options: PostgresOptions | None = None) -> None:
+        self.options = options or PostgresOptions()
+        super().__init__(engine, dimension, PostgresDialect(dimension, self.options))
+
+    async def health(self) -> HealthReport:
+        return await probe(self.engine)
+
+
+async def open_postgres(
+    url: str, dimension: int, *, migrate: bool = True, options: PostgresOptions | None = None
+) -> PostgresUnitOfWorkFactory:
+    """The PostgreSQL backend on the database at ``url``.
+
+    With ``migrate`` (the default) the schema is first brought up to date with the
+    Alembic migrations and the runtime role provisioned, as ``tenantrag init`` does;
+    the connecting user then needs to own the schema and be able to create roles.
+    """
+    options = options or PostgresOptions()
+    url = postgres_url(url)
+    if migrate:
+        await provision(url, dimension, options)
+    engine = create_postgres_engine(url, options)
+    try:
+        await check_deployment(engine, dimension, options)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return PostgresUnitOfWorkFactory(engine, dimension, options)
+
+
+async def provision(url: str, dimension: int, options: PostgresOptions | None = None) -> None:
+    """Migrate the schema to head, then create or repair the runtime role (idempotent)."""
+    from tenantrag.adapters.sql import migrations
+
+    options = options or PostgresOptions()
+    url = postgres_url(url)
+    await migrations.upgrade_async(
+        url,
+        embedding_dimension=dimension,
+        attributes={
+            "vector_distance": options.distance.value,
+            "hnsw_m": options.hnsw_m,
+            "hnsw_ef_construction": options.hnsw_ef_construction,
+        },
+    )
+    engine = migrations.create_migration_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await provision_role(connection, options.runtime_role)
+    finally:
+        await engine.dispose()
+
+
+async def check_deployment(engine: AsyncEngine, dimension: int, options: PostgresOptions) -> None:
+    where = redact(engine.url)
+    try:
+        async with engine.connect() as connection:
+            column = (
+                await connection.execute(
+                    text(
+                        "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute"
+                        " WHERE attrelid = to_regclass('chunks') AND attname = 'embedding'"
+                    )
+                )
+            ).scalar()
+            role_problems = await check_role(connection, options.runtime_role)
+    except Exception as error:
+        if isinstance(error, TenantRagError):
+            raise
+        raise DeploymentError(f"cannot use the database at {where}: {_first_line(error)}") from error
+    if column is None:
+        raise DeploymentError(f"{where} has no tenantrag schema: run `tenantrag init` against it first")
+    found = re.fullmatch(r"vector\((\d+)\)", str(column))
+    if found is None or int(found.group(1)) != dimension:
+        raise InvalidInput(
+            "dimension",
+            f"the database at {where} stores {column} embeddings but this store makes"
+            f" {dimension}-dimensional ones; one deployment uses one dimension",
+        )
+    if role_problems:
+        role = options.runtime_role
+        reasons = {
+            "missing": "does not exist",
+            "not_granted": "is not granted to the connecting user (who must be able to SET ROLE to it)",
+            "bypasses_row_level_security": "is a superuser or has BYPASSRLS, so isolation would not hold",
+        }
+        said = "; ".join(reasons[name] for name in role_problems)
+        raise ProvisioningError(
+            f"the runtime role {role!r} {said}: run `tenantrag init` as the schema owner"
+            " (or see README, 'An existing PostgreSQL')",
+            details={"role": role, **role_problems},
+        )
+
+
+def _first_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(error).__name__
