@@ -1,0 +1,79 @@
+"""What the database itself says about isolation: read from the catalogs, not from our code.
+
+Tenant tables are found as every table with a ``tenant_id`` column, so a table
+added later without row-level security fails here even if nobody lists it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantrag.adapters.sql.schema import TENANT_TABLES
+from tests.postgres.conftest import ROLE
+
+pytestmark = pytest.mark.postgres
+
+CURRENT_TENANT = "current_setting('app.current_tenant_id'::text, true)"
+# The only other policies allowed: SELECT-only, for the system's narrow look-ups.
+DIRECTORY_POLICIES = {("memberships", "memberships_directory"), ("api_keys", "api_keys_directory")}
+
+
+async def rows(engine: AsyncEngine, sql: str) -> list[tuple[object, ...]]:
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql))]
+
+
+async def test_every_table_with_a_tenant_id_forces_row_level_security_with_both_clauses(
+    raw: AsyncEngine,
+) -> None:
+    tables = await rows(
+        raw,
+        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c"
+        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped"
+        " WHERE c.relkind IN ('r', 'p') AND c.relnamespace = to_regnamespace(current_schema())",
+    )
+    assert {name for name, *_ in tables} == {table.name for table in TENANT_TABLES}
+    assert all(enabled and forced for _name, enabled, forced in tables), tables
+    policies = await rows(
+        raw,
+        "SELECT tablename, policyname, cmd, permissive, qual, with_check FROM pg_policies"
+        " WHERE schemaname = current_schema()",
+    )
+    isolation = {row[0]: row for row in policies if row[1] == "tenant_isolation"}
+    for name, *_ in tables:
+        _table, _policy, cmd, permissive, using, check = isolation[name]
+        assert (cmd, permissive) == ("ALL", "PERMISSIVE")
+        for clause in (using, check):
+            assert "tenant_id =" in str(clause), clause
+            assert CURRENT_TENANT in str(clause), clause
+    others = {(row[0], row[1]): row for row in policies if row[1] != "tenant_isolation"}
+    assert set(others) == DIRECTORY_POLICIES
+    assert all(row[2] == "SELECT" for row in others.values())
+
+
+async def test_the_runtime_role_cannot_bypass_isolation_nor_log_in(raw: AsyncEngine) -> None:
+    [(superuser, bypass, login, inherit)] = await rows(
+        raw, f"SELECT rolsuper, rolbypassrls, rolcanlogin, rolinherit FROM pg_roles WHERE rolname = '{ROLE}'"
+    )
+    assert (superuser, bypass, login, inherit) == (False, False, False, False)
+
+
+async def test_the_runtime_role_holds_no_ddl_rights_and_no_truncate(raw: AsyncEngine) -> None:
+    privileges = await rows(
+        raw,
+        f"SELECT c.relname, p.privilege, has_table_privilege('{ROLE}', c.oid, p.privilege) FROM pg_class c"
+        " CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES',"
+        " 'TRIGGER']) AS p(privilege)"
+        " WHERE c.relkind = 'r' AND c.relnamespace = to_regnamespace(current_schema())",
+    )
+    granted = {(table, privilege) for table, privilege, has in privileges if has}
+    assert {privilege for _table, privilege in granted} == {"SELECT", "INSERT", "UPDATE", "DELETE"}
+    assert "alembic_version" not in {table for table, _ in granted}
+    [(create_in_schema, owns_anything)] = await rows(
+        raw,
+        f"SELECT has_schema_privilege('{ROLE}', current_schema(), 'CREATE'),"
+        f" EXISTS (SELECT 1 FROM pg_class WHERE relowner = to_regrole('{ROLE}'))",
+    )
+    assert (create_in_schema, owns_anything) == (False, False)

@@ -1,0 +1,128 @@
+"""PostgreSQL's search plans: exact for small tenants, the HNSW index for large ones.
+
+The contract suite already holds every search on small tenants to the brute-force
+reference. Here: which plan each tenant gets (EXPLAIN), that the index plan keeps
+its recall for tenants of very different sizes, and that prepared statements do
+not freeze a plan chosen for another tenant.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import attrs
+import pytest
+from sqlalchemy import bindparam, text
+
+from tenantrag.adapters.postgres import PostgresOptions, PostgresUnitOfWorkFactory, open_postgres
+from tenantrag.adapters.postgres.search import _statement
+from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.model.document import Document
+from tenantrag.domain.search import SearchFilter, VectorQuery, brute_force_top_k
+from tests.contract.factories import make_chunk, make_document, seed_tenant
+
+pytestmark = pytest.mark.postgres
+
+DIMENSION = 16
+EXACT_LIMIT = 100
+SIZES = {"tiny": 20, "small": 90, "large": 600, "largest": 2400}
+CENTRES = [tuple(random.Random(centre).gauss(0, 1) for _ in range(DIMENSION)) for centre in range(12)]
+
+
+def clustered(rng: random.Random, count: int, centres: Sequence[Sequence[float]]) -> list[tuple[float, ...]]:
+    vectors = []
+    for _ in range(count):
+        centre = rng.choice(centres)
+        vectors.append(tuple(c + rng.gauss(0, 0.35) for c in centre))
+    return vectors
+
+
+@attrs.frozen
+class Tenant:
+    id: uuid.UUID
+    document: Document
+    chunks: list[Chunk]
+
+
+@attrs.frozen
+class Corpus:
+    factory: PostgresUnitOfWorkFactory
+    tenants: dict[str, Tenant]
+
+
+@pytest.fixture(scope="module")
+def rng() -> random.Random:
+    return random.Random(20261124)
+
+
+@pytest.fixture
+async def corpus(postgres_database: Callable[[int], str], rng: random.Random) -> AsyncIterator[Corpus]:
+    options = PostgresOptions(exact_search_limit=EXACT_LIMIT)
+    factory = await open_postgres(postgres_database(DIMENSION), DIMENSION, migrate=False, options=options)
+    tenants: dict[str, Tenant] = {}
+    try:
+        for name, size in SIZES.items():
+            seeded = await seed_tenant(factory)
+            document = make_document(seeded.tenant.id)
+            chunks = [make_chunk(document, i, v) for i, v in enumerate(clustered(rng, size, CENTRES))]
+            async with factory.tenant(seeded.tenant.id) as uow:
+                await uow.documents.add(document)
+                await uow.chunks.add_many(chunks)
+                await uow.commit()
+            tenants[name] = Tenant(seeded.tenant.id, document, chunks)
+        async with factory.engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+        yield Corpus(factory, tenants)
+    finally:
+        await factory.dispose()
+
+
+async def plan(factory: PostgresUnitOfWorkFactory, tenant_id: uuid.UUID, *, exact: bool) -> str:
+    codec = factory.dialect.embeddings
+    q = bindparam("query", codec.encode([1.0] * DIMENSION), type_=codec.column_type)
+    statement = _statement(tenant_id, SearchFilter(), q, factory.options.distance, exact=exact, limit=18)
+    async with factory.tenant(tenant_id) as uow:
+        connection = uow._session.connection()
+        compiled = statement.compile(dialect=connection.dialect)
+        await connection.execute(text("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)"))
+        lines = await connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        return "\n".join(row[0] for row in lines)
+
+
+async def test_small_tenants_are_scanned_exactly_and_large_ones_use_the_hnsw_index(corpus: Corpus) -> None:
+    tiny, largest = corpus.tenants["tiny"].id, corpus.tenants["largest"].id
+    assert "ix_chunks_embedding_hnsw" not in await plan(corpus.factory, tiny, exact=True)
+    assert "ix_chunks_embedding_hnsw" in await plan(corpus.factory, largest, exact=False)
+
+
+async def test_recall_at_10_holds_for_every_tenant_size(corpus: Corpus, rng: random.Random) -> None:
+    for name, tenant in corpus.tenants.items():
+        rows = [(chunk, tenant.document) for chunk in tenant.chunks]
+        found = expected = 0
+        for _ in range(15):
+            query = VectorQuery(embedding=tuple(rng.gauss(0, 1) for _ in range(DIMENSION)), k=10)
+            truth = {hit.chunk_id for hit in brute_force_top_k(query, rows)}
+            async with corpus.factory.tenant(tenant.id) as uow:
+                hits = await uow.chunks.search(query)
+            assert len(hits) == 10, name
+            found += len(truth & {hit.chunk_id for hit in hits})
+            expected += len(truth)
+        assert found / expected >= 0.98, (name, found / expected)
+
+
+async def test_a_search_prepared_by_psycopg_still_plans_for_each_tenant(corpus: Corpus) -> None:
+    query = VectorQuery(embedding=(1.0,) * DIMENSION, k=5)
+    # Past psycopg's prepare threshold (5), alternating tenants of both plans.
+    for _ in range(4):
+        for name in ("tiny", "largest"):
+            tenant = corpus.tenants[name]
+            async with corpus.factory.tenant(tenant.id) as uow:
+                hits = await uow.chunks.search(query)
+                connection = uow._session.connection()
+                mode = await connection.scalar(text("SELECT current_setting('plan_cache_mode')"))
+            assert mode == "force_custom_plan"
+            assert {hit.chunk_id for hit in hits} <= {chunk.id for chunk in tenant.chunks}
+            assert len(hits) == 5
