@@ -74,3 +74,9 @@ class InvalidTransition(TenantRagError):
             f"{kind} cannot move from {current!r} to {target!r}",
             details={"kind": kind, "from": current, "to": target},
         )
+
+
+class Unavailable(TenantRagError):
+    """The store could not answer in time (a command timeout, a lost connection): retry later."""
+
+    code = "unavailable"

@@ -23,8 +23,8 @@ _KINDS: dict[str, ProblemKind] = {
     "40001": "locked",  # serialization_failure
     "40P01": "locked",  # deadlock_detected
     "55P03": "locked",  # lock_not_available (lock_timeout)
+    "57014": "timeout",  # query_canceled: statement_timeout, the unit of work's command timeout
 }
-STATEMENT_TIMEOUT = "57014"  # query_canceled
 
 
 def _constraint_columns() -> dict[str, tuple[str, tuple[str, ...]]]:

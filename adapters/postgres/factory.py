@@ -34,7 +34,8 @@ class PostgresUnitOfWorkFactory(SqlUnitOfWorkFactory):
 
     def __init__(self, engine: AsyncEngine, dimension: int, options: PostgresOptions | None = None) -> None:
         self.options = options or PostgresOptions()
-        super().__init__(engine, dimension, PostgresDialect(dimension, self.options))
+        self.dialect = PostgresDialect(dimension, self.options)
+        super().__init__(engine, dimension, self.dialect)
 
     async def health(self) -> HealthReport:
         return await probe(self.engine)

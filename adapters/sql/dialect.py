@@ -25,7 +25,7 @@ from tenantrag.domain.search import SearchHit, VectorQuery
 if TYPE_CHECKING:
     from tenantrag.adapters.sql.session import SqlSession
 
-ProblemKind = Literal["unique", "foreign_key", "check", "not_null", "locked"]
+ProblemKind = Literal["unique", "foreign_key", "check", "not_null", "locked", "timeout"]
 
 
 @attrs.frozen

@@ -6,8 +6,9 @@ Every statement of a unit of work goes through here, which is where:
   with`` and after commit or rollback);
 - each write runs in a SAVEPOINT, so a write that breaks a constraint undoes only
   itself and the unit of work stays usable, as the memory backend's does;
-- lock timeouts become ``Conflict`` (never a raw driver exception), and end the
-  unit of work, since its transaction can no longer be trusted to be whole;
+- lock timeouts become ``Conflict`` and command timeouts ``Unavailable`` (never a
+  raw driver exception), and end the unit of work, since its transaction can no
+  longer be trusted to be whole;
 - a constraint broken after another transaction committed concurrently ends the
   unit of work too: that is the SQL form of the memory backend's failed commit,
   and the caller's earlier reads may be stale, so it must start over.
@@ -26,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from tenantrag.adapters.sql.dialect import Problem, SqlDialect
-from tenantrag.domain.errors import Conflict, TenantRagError
+from tenantrag.domain.errors import Conflict, TenantRagError, Unavailable
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkNotActive
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
@@ -158,7 +159,7 @@ class SqlSession:
 
     async def violation(self, error: DBAPIError) -> ConstraintViolation | None:
         problem = self.dialect.classify(error)
-        if problem is None or problem.kind == "locked":
+        if problem is None or problem.kind in ("locked", "timeout"):
             return None
         return ConstraintViolation(problem, concurrent=await self.saw_concurrent_commit())
 
@@ -182,5 +183,10 @@ class SqlSession:
                 f"the database is busy: {problem.message or 'database is locked'};"
                 " another transaction held its lock too long, try again",
                 details={"rule": "database.locked"},
+            )
+        if problem is not None and problem.kind == "timeout":
+            return Unavailable(
+                f"the database did not finish in time ({problem.message}); the unit of work was rolled back",
+                details={"rule": "database.timeout"},
             )
         return error

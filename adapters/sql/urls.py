@@ -22,7 +22,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tenantrag.db"
 #: The environment variable that names the database.
 DATABASE_URL_ENV = "DATABASE_URL"
 
-# Backend -> (the driver a bare URL gets, the async drivers accepted when named explicitly).
+# Backend -> (the driver tenantrag uses, the drivers whose URLs are accepted and mapped to it).
+# asyncpg URLs (what other projects' settings hold) are accepted and run on psycopg: the
+# PostgreSQL backend depends on psycopg's COPY and pgvector's psycopg types.
 _DRIVERS: dict[str, tuple[str, frozenset[str]]] = {
     "sqlite": ("aiosqlite", frozenset({"aiosqlite"})),
     "postgresql": ("psycopg", frozenset({"psycopg", "psycopg_async", "asyncpg"})),
@@ -34,8 +36,9 @@ def normalize_database_url(url: str, *, field: str = "database_url") -> str:
     """The URL with the async driver tenantrag uses for its backend.
 
     ``sqlite:///x`` becomes ``sqlite+aiosqlite:///x``; ``postgresql://...`` and
-    ``postgres://...`` become ``postgresql+psycopg://...``. Everything after the scheme is
-    kept exactly as written (percent-escapes in passwords included).
+    ``postgres://...`` (and ``postgresql+asyncpg://...``) become ``postgresql+psycopg://...``.
+    Everything after the scheme is kept exactly as written (percent-escapes in passwords
+    included).
 
     Raises ``InvalidInput`` naming ``field`` if the URL cannot be parsed, names a database
     other than SQLite or PostgreSQL, or names a driver that is not async.
@@ -56,14 +59,13 @@ def normalize_database_url(url: str, *, field: str = "database_url") -> str:
         )
 
     default_driver, async_drivers = _DRIVERS[backend]
-    if not driver:
-        driver = default_driver
-    elif driver not in async_drivers:
+    if driver and driver not in async_drivers:
         accepted = ", ".join(f"{backend}+{d}" for d in sorted(async_drivers))
         raise InvalidInput(
             field,
             f"driver {driver!r} is not an async driver for {backend}; use {accepted} or plain {backend}://",
         )
+    driver = default_driver
 
     normalized = f"{backend}+{driver}://{rest}"
     try:

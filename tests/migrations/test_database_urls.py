@@ -22,9 +22,9 @@ from tenantrag.domain.errors import InvalidInput
         ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
         ("postgresql://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
         ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
-        ("postgres+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgres+asyncpg://u@h/db", "postgresql+psycopg://u@h/db"),
         ("postgresql+psycopg://u@h/db?sslmode=require", "postgresql+psycopg://u@h/db?sslmode=require"),
-        ("postgresql+psycopg_async://u@h/db", "postgresql+psycopg_async://u@h/db"),
+        ("postgresql+psycopg_async://u@h/db", "postgresql+psycopg://u@h/db"),
         ("PostgreSQL://u@h/db", "postgresql+psycopg://u@h/db"),
         ("  sqlite:///x.db\n", "sqlite+aiosqlite:///x.db"),
         # Everything after the scheme is kept as written, percent-escapes included.
