@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tenantrag.adapters.postgres.embeddings import PgVectors
+from tenantrag.adapters.postgres.embeddings import BinaryVector, PgVectors, register_binary_vectors
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.model.chunk import Chunk
 
@@ -47,7 +48,8 @@ _MOVE = text(
 async def add_chunks(session: SqlSession, chunks: Sequence[Chunk], codec: PgVectors) -> bool:
     if len(chunks) < MIN_ROWS:
         return False
-    rows = [_row(chunk, codec) for chunk in chunks]
+    vectors = codec.binary_rows([chunk.embedding for chunk in chunks])
+    rows = [_row(chunk, vector) for chunk, vector in zip(chunks, vectors, strict=True)]
     connection = session.connection()
     try:
         async with connection.begin_nested():
@@ -55,6 +57,7 @@ async def add_chunks(session: SqlSession, chunks: Sequence[Chunk], codec: PgVect
             await connection.execute(_CREATE)
             raw = await connection.get_raw_connection()
             driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+            register_binary_vectors(driver)
             async with driver.cursor() as cursor:
                 copy_sql = f"COPY {STAGING} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
                 async with cursor.copy(copy_sql) as copy:
@@ -69,9 +72,7 @@ async def add_chunks(session: SqlSession, chunks: Sequence[Chunk], codec: PgVect
     return True
 
 
-def _row(chunk: Chunk, codec: PgVectors) -> tuple[Any, ...]:
-    from psycopg.types.json import Jsonb
-
+def _row(chunk: Chunk, vector: BinaryVector) -> tuple[Any, ...]:
     return (
         chunk.tenant_id,
         chunk.id,
@@ -79,7 +80,7 @@ def _row(chunk: Chunk, codec: PgVectors) -> tuple[Any, ...]:
         chunk.ordinal,
         chunk.content,
         chunk.content_sha256,
-        codec.encode(chunk.embedding),
+        vector,
         chunk.token_count,
         Jsonb(chunk.metadata),
         chunk.created_at,

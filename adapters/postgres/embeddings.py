@@ -7,14 +7,38 @@ engine.py) sends it. Results arrive binary too and are pgvector ``Vector``s.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from pgvector import Vector
+from psycopg import BaseConnection
+from psycopg.abc import Buffer
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
 from tenantrag.domain.errors import InvalidInput
+
+
+class BinaryVector(bytes):
+    """One vector already in pgvector's binary wire format, for COPY (see bulk.py)."""
+
+
+class _BinaryVectorDumper(Dumper):
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> Buffer:
+        return bytes(obj)
+
+
+def register_binary_vectors(connection: BaseConnection[Any]) -> None:
+    """Teach ``connection`` to send BinaryVector as pgvector's ``vector`` (once per connection)."""
+    adapters = connection.adapters
+    oid = adapters.types.get_oid("vector")
+    dumper = type("VectorBytesDumper", (_BinaryVectorDumper,), {"oid": oid})
+    adapters.register_dumper(BinaryVector, dumper)
 
 
 class VectorColumn(UserDefinedType[Any]):
@@ -45,6 +69,19 @@ class PgVectors:
         if not np.isfinite(stored).all():
             raise InvalidInput("embedding", "must hold only finite float32 values (no NaN or infinity)")
         return stored
+
+    def binary_rows(self, embeddings: Sequence[Sequence[float]]) -> list[BinaryVector]:
+        """Many embeddings in pgvector's binary format (a header, then big-endian float32s),
+        converted as one matrix: per-row conversion costs more than the COPY itself."""
+        matrix = np.asarray(embeddings, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[1] != self.dimension:
+            raise InvalidInput("embedding", f"every embedding must have {self.dimension} dimensions")
+        with np.errstate(over="ignore"):
+            stored = matrix.astype(">f4")
+        if not np.isfinite(stored).all():
+            raise InvalidInput("embedding", "must hold only finite float32 values (no NaN or infinity)")
+        header = struct.pack(">HH", self.dimension, 0)
+        return [BinaryVector(header + row.tobytes()) for row in stored]
 
     def decode(self, value: object) -> tuple[float, ...]:
         array = self.array(value)
