@@ -1,1 +1,1 @@
-"""Entrypoints: the composition root, and (in later issues) the HTTP API and CLI."""
+"""Entrypoints: the settings, the container (the composition root), the HTTP API and the CLI."""

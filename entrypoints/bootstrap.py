@@ -4,6 +4,9 @@
 backend, the offline hashing embedder, the text chunker, Argon2 password hashing
 and the system clock. Pass any part to replace it (a real backend, a semantic
 embedder, a manual clock in tests).
+
+A deployment configured by environment variables (DATABASE_URL, ...) is wired by
+``entrypoints.container.Container`` instead, which the HTTP API and the CLI share.
 """
 
 from __future__ import annotations

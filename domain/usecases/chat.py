@@ -62,6 +62,14 @@ class ChatService(Service):
             await uow.commit()
         return message
 
+    async def get(
+        self, actor: Principal, tenant_id: uuid.UUID | str, session_id: uuid.UUID | str
+    ) -> ChatSession:
+        """One of the actor's own sessions (another user's is NotFound, as if it did not exist)."""
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.CHAT)
+            return await _own_session(uow, actor, as_id("session_id", session_id))
+
     async def messages(
         self,
         actor: Principal,

@@ -30,7 +30,12 @@ TOP_PACKAGE = "tenantrag"
 # ship them; the wheel test finds them without importing.
 LOADED_NOT_IMPORTED = frozenset({"tenantrag.migrations.env", "tenantrag.entrypoints.cli.__main__"})
 # Non-Python files the installed package needs.
-DATA_FILES = ("tenantrag/migrations/script.py.mako",)
+# (package, pattern in [tool.setuptools.package-data], a file the pattern must bring)
+DATA = (
+    ("tenantrag.migrations", "script.py.mako", "script.py.mako"),
+    ("tenantrag.entrypoints", "samples/*.md", "samples/getting-started.md"),
+)
+DATA_FILES = tuple(f"{package.replace('.', '/')}/{example}" for package, _pattern, example in DATA)
 
 
 def _source_dirs(layer: str, root: Path = REPO_ROOT) -> list[Path]:
@@ -109,15 +114,13 @@ def test_the_package_data_the_migrations_need_is_declared() -> None:
         "setuptools"
     ]
     package_data = setuptools_config.get("package-data", {})
-    for data_file in DATA_FILES:
-        package, name = data_file.rsplit("/", 1)
-        package_name = package.replace("/", ".")
-        assert name in package_data.get(package_name, []), (
-            f'[tool.setuptools.package-data] should have "{package_name}" = ["{name}"]'
+    for package_name, pattern, example in DATA:
+        assert pattern in package_data.get(package_name, []), (
+            f'[tool.setuptools.package-data] should have "{package_name}" = ["{pattern}"]'
         )
         folder = _folder_of(package_name)
         assert folder is not None
-        assert (folder / name).is_file(), f"{folder.relative_to(REPO_ROOT)}/{name} is missing"
+        assert (folder / example).is_file(), f"{folder.relative_to(REPO_ROOT)}/{example} is missing"
 
 
 def test_the_top_package_links_to_every_package_folder() -> None:

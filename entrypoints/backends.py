@@ -1,0 +1,192 @@
+"""Opening the storage backend the settings select, and closing it again.
+
+``DATABASE_URL`` picks the backend: ``memory://``, a SQLite file, or PostgreSQL. Each is
+opened here and nowhere else, so the container, the CLI and the HTTP API agree on what
+"the database" is. The PostgreSQL adapter is imported only when PostgreSQL is selected,
+so its driver stays an optional dependency.
+
+With ``Settings.migrates_on_start`` (development and test, or ``AUTO_MIGRATE=true``) the
+schema is brought up to date first; otherwise an outdated schema is refused with a message
+saying which command to run, rather than failing later on a missing column.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
+from tenantrag.adapters.sql import migrations
+from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory, create_sqlite_engine
+from tenantrag.domain.errors import TenantRagError
+from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
+from tenantrag.entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from tenantrag.adapters.postgres import PostgresOptions
+
+
+class DatabaseUnavailable(TenantRagError):
+    """The database cannot be reached, does not exist, or its schema is not the code's."""
+
+    code = "database_unavailable"
+
+
+async def open_backend(settings: Settings) -> UnitOfWorkFactory:
+    """The unit-of-work factory for ``settings.backend``; close it with ``close_backend``."""
+    if settings.backend == "memory":
+        return MemoryUnitOfWorkFactory(dimension=settings.embedding_dimension)
+    if settings.backend == "postgresql":
+        return await _open_postgres(settings)
+    await _prepare_schema(settings)
+    engine = create_sqlite_engine(settings.database_url, echo=settings.database_echo)
+    return SqliteUnitOfWorkFactory(engine, settings.embedding_dimension)
+
+
+async def close_backend(factory: UnitOfWorkFactory) -> None:
+    """Dispose of the backend's engine (its pooled connections), if it has one."""
+    dispose = getattr(factory, "dispose", None)
+    if dispose is not None:
+        await dispose()
+
+
+async def backend_resource(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
+    """The container's resource: open on ``init_resources``, dispose on ``shutdown_resources``."""
+    factory = await open_backend(settings)
+    try:
+        yield factory
+    finally:
+        await close_backend(factory)
+
+
+def plain_engine(settings: Settings) -> AsyncEngine:
+    """A pool-less engine on the settings' SQL database, for one-off looks (status, backup checks).
+
+    Unlike the backend's engine it assumes nothing about the schema (no pgvector types are
+    registered), so it can look at a database that was never initialised. SQLite files it
+    is pointed at must exist: ``sqlite3`` would create an empty one.
+    """
+    connect_args: dict[str, object] = {}
+    if settings.backend == "postgresql":
+        libpq = {
+            "connect_timeout": max(1, round(settings.db_connect_timeout)),
+            "application_name": settings.db_application_name,
+            "sslmode": settings.db_ssl_mode,
+            "sslrootcert": settings.db_ssl_root_cert,
+            "sslcert": settings.db_ssl_cert,
+            "sslkey": settings.db_ssl_key,
+        }
+        connect_args = {key: value for key, value in libpq.items() if value is not None}
+    return create_async_engine(settings.database_url, poolclass=NullPool, connect_args=connect_args)
+
+
+def migration_attributes(settings: Settings) -> dict[str, object]:
+    """What the migrations build from settings beyond the dimension: PostgreSQL's vector index."""
+    if settings.backend != "postgresql":
+        return {}
+    return {
+        "vector_distance": settings.vector_distance,
+        "hnsw_m": settings.hnsw_m,
+        "hnsw_ef_construction": settings.hnsw_ef_construction,
+    }
+
+
+def upgrade_schema(settings: Settings, revision: str = "head") -> None:
+    """Migrate the settings' database to ``revision`` with the settings' dimension and index."""
+    migrations.upgrade(
+        settings.database_url,
+        revision,
+        embedding_dimension=settings.embedding_dimension,
+        attributes=migration_attributes(settings),
+    )
+
+
+async def _prepare_schema(settings: Settings) -> None:
+    if settings.migrates_on_start:
+        await migrations.upgrade_async(
+            settings.database_url, embedding_dimension=settings.embedding_dimension
+        )
+        return
+    current = await migrations.current_async(settings.database_url)
+    newest = migrations.head()
+    if current != newest:
+        state = "has no tenantrag schema" if current is None else f"is at revision {current}"
+        raise DatabaseUnavailable(
+            f"the database {settings.redacted_database_url} {state}, but this tenantrag needs {newest}:"
+            " run `tenantrag init` (or `tenantrag db upgrade`), or set AUTO_MIGRATE=true"
+        )
+
+
+async def _open_postgres(settings: Settings) -> UnitOfWorkFactory:
+    _require_driver()
+    from tenantrag.adapters.postgres import open_postgres
+
+    return await open_postgres(
+        settings.database_url,
+        settings.embedding_dimension,
+        migrate=settings.migrates_on_start,
+        options=postgres_options(settings),
+    )
+
+
+async def create_schema(settings: Settings) -> None:
+    """Create the schema or bring it up to date (idempotent): ``tenantrag init``.
+
+    On PostgreSQL also the pgvector extension and the runtime role. memory:// has no schema.
+    """
+    if settings.backend == "postgresql":
+        await provision_postgres(settings)
+    elif settings.backend == "sqlite":
+        await asyncio.to_thread(upgrade_schema, settings)
+
+
+async def provision_postgres(settings: Settings) -> None:
+    """Create or upgrade the schema, the extension and the runtime role."""
+    _require_driver()
+    from tenantrag.adapters.postgres import provision
+
+    await provision(settings.database_url, settings.embedding_dimension, postgres_options(settings))
+
+
+def postgres_options(settings: Settings) -> PostgresOptions:
+    """The PostgreSQL adapter's options, from the settings: the one place they are mapped."""
+    _require_driver()
+    from tenantrag.adapters.postgres import PostgresOptions
+
+    return PostgresOptions(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+        pool_pre_ping=settings.db_pool_pre_ping,
+        connect_timeout=settings.db_connect_timeout,
+        command_timeout=settings.db_command_timeout,
+        ssl_mode=settings.db_ssl_mode,
+        ssl_root_cert=settings.db_ssl_root_cert,
+        ssl_cert=settings.db_ssl_cert,
+        ssl_key=settings.db_ssl_key,
+        application_name=settings.db_application_name,
+        prepared_statements=settings.db_prepared_statements,
+        runtime_role=settings.postgres_runtime_role,
+        hnsw_m=settings.hnsw_m,
+        hnsw_ef_construction=settings.hnsw_ef_construction,
+        hnsw_ef_search=settings.hnsw_ef_search,
+        distance=settings.vector_distance,
+        exact_search_limit=settings.exact_search_limit,
+        echo=settings.database_echo,
+    )
+
+
+def _require_driver() -> None:
+    """Say what to install when the PostgreSQL extra is missing, instead of an ImportError."""
+    for module in ("psycopg", "pgvector"):
+        if importlib.util.find_spec(module) is None:
+            raise DatabaseUnavailable(
+                f"DATABASE_URL names PostgreSQL, but {module} is not installed:"
+                " pip install 'tenantrag[postgres]'"
+            )

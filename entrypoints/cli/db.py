@@ -1,0 +1,208 @@
+"""``tenantrag db ...``: the schema's migrations (Alembic), without an alembic.ini.
+
+``upgrade``, ``downgrade``, ``current`` and ``history`` go through
+``tenantrag.adapters.sql.migrations``, so they work from an installed wheel. ``revision``
+writes a new migration file into the source tree, so it only makes sense in a checkout:
+from an installed package it is refused, since the file would land in site-packages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic import command
+from alembic.config import Config
+from alembic.util.exc import CommandError
+
+from tenantrag.adapters.sql import migrations
+from tenantrag.domain.errors import InvalidInput
+from tenantrag.entrypoints.backends import upgrade_schema
+from tenantrag.entrypoints.cli.output import print_json, print_table
+from tenantrag.entrypoints.cli.runtime import DatabaseUrl, Json, guarded, load_settings
+from tenantrag.entrypoints.settings import Settings
+
+app = typer.Typer(
+    help="Migrate the schema: upgrade, downgrade, current, history, revision.", no_args_is_help=True
+)
+
+# The checkout's alembic.ini names new revisions so, and formats them with ruff.
+FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"
+
+
+def require_sql(settings: Settings) -> None:
+    if settings.backend == "memory":
+        raise InvalidInput("database_url", "memory:// keeps nothing, so it has no schema to migrate")
+
+
+def print_state(settings: Settings, *, json_output: bool) -> None:
+    """Where the database is in the history, against the newest revision."""
+    current = migrations.current(settings.database_url)
+    newest = migrations.head()
+    if json_output:
+        print_json(
+            {
+                "database_url": settings.redacted_database_url,
+                "revision": current,
+                "head": newest,
+                "up_to_date": current == newest,
+            }
+        )
+    elif current is None:
+        typer.echo(f"{settings.redacted_database_url}: no schema (the newest revision is {newest})")
+    elif current == newest:
+        typer.echo(f"{settings.redacted_database_url}: at revision {current} (the newest)")
+    else:
+        typer.echo(f"{settings.redacted_database_url}: at revision {current}; the newest is {newest}")
+
+
+@app.command()
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: DatabaseUrl = None,
+    json: Json = False,
+) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    with guarded(json_output=json):
+        settings = load_settings(database_url)
+        require_sql(settings)
+        upgrade_schema(settings, revision)
+        print_state(settings, json_output=json)
+
+
+@app.command()
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision: an id, -1, or base (drops everything).")],
+    database_url: DatabaseUrl = None,
+    json: Json = False,
+) -> None:
+    """Migrate the database down to REVISION."""
+    with guarded(json_output=json):
+        settings = load_settings(database_url)
+        require_sql(settings)
+        migrations.downgrade(settings.database_url, revision)
+        print_state(settings, json_output=json)
+
+
+@app.command()
+def current(database_url: DatabaseUrl = None, json: Json = False) -> None:
+    """Show the revision the database is at (a missing SQLite file is not created)."""
+    with guarded(json_output=json):
+        settings = load_settings(database_url)
+        require_sql(settings)
+        print_state(settings, json_output=json)
+
+
+@app.command()
+def history(database_url: DatabaseUrl = None, json: Json = False) -> None:
+    """List the migrations, oldest first."""
+    with guarded(json_output=json):
+        revisions = migrations.history()
+        if json:
+            print_json([_revision(migration) for migration in revisions])
+            return
+        rows = [
+            (migration.id, ",".join(migration.down_revisions) or "-", "head" if migration.is_head else "",
+             migration.message)
+            for migration in revisions
+        ]  # fmt: skip
+        print_table(["revision", "after", "", "message"], rows)
+
+
+def _revision(migration: migrations.Revision) -> dict[str, object]:
+    return {
+        "id": migration.id,
+        "down_revisions": list(migration.down_revisions),
+        "message": migration.message,
+        "is_head": migration.is_head,
+    }
+
+
+@app.command()
+def revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the migration does.")],
+    autogenerate: Annotated[
+        bool, typer.Option("--autogenerate", help="Compare the database (at head) with the code's schema.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+    script_location: Annotated[
+        Path | None, typer.Option("--script-location", hidden=True, help="Another migrations folder (tests).")
+    ] = None,
+) -> None:
+    """Write a new migration into the source tree (review it by hand)."""
+    with guarded():
+        settings = load_settings(database_url)
+        location = script_location or migrations.packaged_script_location()
+        _require_source_tree(location)
+        if autogenerate:
+            require_sql(settings)
+        config = migrations.make_config(
+            settings.database_url if autogenerate else None,
+            embedding_dimension=settings.embedding_dimension,
+            script_location=location,
+        )
+        config.set_main_option("file_template", FILE_TEMPLATE)
+        config.set_main_option("truncate_slug_length", "40")
+        _format_with_ruff(config)
+        try:
+            with _stdout_to_stderr():
+                scripts = command.revision(config, message=message, autogenerate=autogenerate)
+        except CommandError as error:
+            raise migrations.MigrationError(str(error)) from error
+        for script in scripts if isinstance(scripts, list) else [scripts]:
+            if script is not None:
+                typer.echo(script.path)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Alembic's progress and its ruff hooks' output go to stderr: stdout carries only the path.
+
+    The hooks are subprocesses writing to file descriptor 1, so it is redirected as well.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _require_source_tree(location: Path) -> None:
+    if "site-packages" in location.parts or "dist-packages" in location.parts:
+        raise InvalidInput(
+            "revision",
+            f"the migrations are installed in {location}; write new ones from a checkout"
+            " (pip install -e .), where they belong in migrations/versions",
+        )
+    versions = location / "versions"
+    if not os.access(versions, os.W_OK):
+        raise InvalidInput("revision", f"cannot write to {versions}")
+
+
+def _format_with_ruff(config: Config) -> None:
+    # As alembic.ini does; skipped where ruff is not installed (it is a dev dependency).
+    if importlib.util.find_spec("ruff") is None:
+        return
+    section = "post_write_hooks"
+    options = {
+        "hooks": "ruff_format, ruff_fix",
+        "ruff_fix.type": "module",
+        "ruff_fix.module": "ruff",
+        "ruff_fix.options": "check --fix --exit-zero REVISION_SCRIPT_FILENAME",
+        "ruff_format.type": "module",
+        "ruff_format.module": "ruff",
+        "ruff_format.options": "format REVISION_SCRIPT_FILENAME",
+    }
+    for name, value in options.items():
+        config.set_section_option(section, name, value)

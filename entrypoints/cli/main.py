@@ -1,0 +1,86 @@
+"""The ``tenantrag`` console script: every command, gathered on one Typer application.
+
+``run()`` is the console script's entry point (``[project.scripts]`` in pyproject).
+Tracebacks are never printed with local variables (Typer's default would show settings
+and URLs); errors are one line on stderr and an exit code (``exit_codes``), and ``-vv``
+turns on debug logging, tracebacks of unexpected errors included.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from tenantrag.entrypoints.cli import (
+    apikeys,
+    backup,
+    db,
+    dev,
+    documents,
+    ingest,
+    members,
+    schema,
+    search,
+    seed,
+    serve,
+    status,
+    tenants,
+    users,
+)
+from tenantrag.entrypoints.cli.exit_codes import TABLE
+
+# One line per paragraph: the help is re-wrapped to the terminal's width.
+HELP = (
+    "tenantrag: a multi-tenant document and vector store for RAG backends.\n\n"
+    "Start with `tenantrag demo`. Every command takes --database-url (default: $DATABASE_URL, else"
+    " ./tenantrag.db), and those that print results take --json. Commands act as the system (owner of"
+    " every tenant): they are for operators. TENANT is a slug or an id.\n\n"
+    f"{TABLE}"
+)
+
+app = typer.Typer(
+    name="tenantrag",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v for progress logs, -vv for debug.")
+    ] = 0,
+) -> None:
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    logging.basicConfig(
+        level=levels.get(verbose, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+app.command()(schema.init)
+app.command()(status.status)
+app.command()(seed.demo)
+app.command()(seed.seed)
+app.command()(ingest.ingest)
+app.command()(search.search)
+app.command()(backup.backup)
+app.command()(backup.restore)
+app.command()(schema.reset)
+app.command()(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="user")
+app.add_typer(tenants.app, name="tenant")
+app.add_typer(members.app, name="member")
+app.add_typer(apikeys.app, name="apikey")
+app.add_typer(documents.app, name="documents")
+app.add_typer(dev.app, name="dev")
+
+
+def run() -> None:
+    """The console script."""
+    app(prog_name="tenantrag")

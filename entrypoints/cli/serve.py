@@ -1,0 +1,90 @@
+"""``tenantrag serve``: the HTTP API under uvicorn, on the container the settings describe.
+
+The backend is opened before uvicorn starts, so a database that is unreachable or behind
+on migrations stops the command with its own message and exit code instead of a
+traceback from the ASGI lifespan. The application's lifespan then finds it open and
+closes it at shutdown. The HTTP package is imported only here, so the other commands do
+not pay for FastAPI's import.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tenantrag.entrypoints.cli.runtime import DatabaseUrl, execute, load_settings
+from tenantrag.entrypoints.container import Container, container_for
+from tenantrag.entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
+
+Host = Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0 for every one).")]
+Port = Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")]
+
+
+def public_url(host: str, port: int) -> str:
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - only for display
+    return f"http://{shown}:{port}"
+
+
+async def serve_container(container: Container, settings: Settings, *, host: str, port: int) -> None:
+    """Open the backend, then serve the API until interrupted (Ctrl-C, SIGTERM)."""
+    import uvicorn
+
+    from tenantrag.entrypoints.http.app import create_app
+
+    started = container.init_resources()
+    if started is not None:
+        await started
+    try:
+        app = create_app(container)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            lifespan="on",
+            server_header=False,
+        )
+        await _serve_until_stopped(uvicorn.Server(config))
+    finally:
+        stopped = container.shutdown_resources()
+        if stopped is not None:
+            await stopped
+
+
+async def _serve_until_stopped(server: uvicorn.Server) -> None:
+    """Serve; Ctrl-C and SIGTERM are a requested stop (exit 0), not an error.
+
+    uvicorn shuts down gracefully on either signal, then raises it again with the handler
+    it found. asyncio.run's SIGINT handler would turn that into a cancelled task and exit
+    130, and SIGTERM's default would kill the process before our own clean-up (disposing
+    the engine), so while serving both raise KeyboardInterrupt here, which ends serving.
+    """
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, signal.default_int_handler) for number in stop_signals}
+    try:
+        await server.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API (docs at /docs, liveness at /health)."""
+
+    async def body() -> None:
+        settings = load_settings(database_url)
+        typer.echo(f"tenantrag: {settings.redacted_database_url} on {public_url(host, port)}", err=True)
+        await serve_container(container_for(settings), settings, host=host, port=port)
+
+    execute(body)

@@ -1,0 +1,102 @@
+"""The composition root: settings -> backend -> embedder, chunker, hasher, clock -> TenantRag.
+
+One ``Container`` wires a deployment, and the HTTP API, the CLI and any service embedding
+tenantrag build the same one::
+
+    container = Container()
+    container.settings.override(Settings(database_url="sqlite:///./app.db"))
+    async with running(container) as rag:
+        await rag.tenants.list_all(Principal.system())
+
+Nothing is built when this module is imported or a ``Container()`` is made: settings are
+read, and the engine is created, when a provider is first called. The backend is a
+``Resource``: ``init_resources()`` opens it (migrating first when the settings say so)
+and ``shutdown_resources()`` disposes of its engine. Tests replace any provider with
+``container.<provider>.override(...)`` instead of patching modules.
+
+The backend resource is asynchronous, so calling ``container.tenantrag()`` gives an
+awaitable; ``await provide(container.tenantrag)`` works whether or not a test has
+overridden the backend with a plain object.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from dependency_injector import containers, providers
+
+from tenantrag.adapters.chunking import TextChunker
+from tenantrag.adapters.clock import SystemClock
+from tenantrag.adapters.hashing_embedder import HashingEmbedder
+from tenantrag.adapters.passwords import PwdlibPasswordHasher
+from tenantrag.domain.ports.embedder import Embedder
+from tenantrag.domain.usecases.app import TenantRag
+from tenantrag.entrypoints.backends import backend_resource
+from tenantrag.entrypoints.settings import Settings
+
+T = TypeVar("T")
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder ``EMBEDDER`` names, making ``EMBEDDING_DIMENSION``-long vectors."""
+    # Only the offline hashing embedder ships; a semantic one plugs in here (or by override).
+    return HashingEmbedder(dimension=settings.embedding_dimension)
+
+
+class Container(containers.DeclarativeContainer):
+    """tenantrag's providers; see the module docstring for how to use and override them."""
+
+    settings = providers.Singleton(Settings)
+
+    uow_factory = providers.Resource(backend_resource, settings=settings)
+
+    embedder = providers.Singleton(make_embedder, settings=settings)
+    chunker = providers.Singleton(
+        TextChunker, chunk_size=settings.provided.chunk_size, chunk_overlap=settings.provided.chunk_overlap
+    )
+    hasher = providers.Singleton(
+        PwdlibPasswordHasher,
+        time_cost=settings.provided.password_hash_time_cost,
+        memory_cost=settings.provided.password_hash_memory_cost,
+        parallelism=settings.provided.password_hash_parallelism,
+    )
+    clock = providers.Singleton(SystemClock)
+
+    tenantrag = providers.Singleton(
+        TenantRag, uow=uow_factory, embedder=embedder, chunker=chunker, hasher=hasher, clock=clock
+    )
+
+
+async def provide(provider: providers.Provider[T]) -> T:
+    """What ``provider`` gives, awaited if it is asynchronous (it is, through the backend)."""
+    value: object = provider()
+    if inspect.isawaitable(value):
+        value = await value
+    return value  # type: ignore[return-value]
+
+
+@asynccontextmanager
+async def running(container: Container) -> AsyncIterator[TenantRag]:
+    """Open the container's resources, give its TenantRag, and shut the resources down after."""
+    started = container.init_resources()
+    if started is not None:
+        await started
+    try:
+        yield await provide(container.tenantrag)
+    finally:
+        stopped = container.shutdown_resources()
+        if stopped is not None:
+            await stopped
+        # The TenantRag held the backend just disposed of: the next run builds a new one.
+        container.reset_singletons()
+
+
+def container_for(settings: Settings | None = None) -> Container:
+    """A new container, with ``settings`` instead of the environment's when given."""
+    container = Container()
+    if settings is not None:
+        container.settings.override(settings)
+    return container

@@ -1,0 +1,89 @@
+"""``DATABASE_URL`` as settings read it: the project's drivers, and the URL's own parameters.
+
+People paste the URLs their tools and hosting providers print, and other projects' docs
+(``postgresql+asyncpg://``), so every PostgreSQL form is served by psycopg and every SQLite
+form by aiosqlite (``adapters/sql/urls.py`` does the mapping). ``memory://`` names the
+in-memory backend. libpq reads parameters such as ``sslmode`` and ``connect_timeout`` from
+the URL; ``URL_PARAMETERS`` says which setting each one corresponds to, so the two can be
+reconciled instead of one silently overriding the other.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+
+from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, normalize_database_url
+from tenantrag.domain.errors import InvalidInput
+
+#: ``DATABASE_URL`` for the in-memory backend: nothing persists (tests, experiments).
+MEMORY_URL = "memory://"
+
+#: A PostgreSQL URL's query parameter -> the setting holding the same thing.
+URL_PARAMETERS = {
+    "sslmode": "db_ssl_mode",
+    "sslrootcert": "db_ssl_root_cert",
+    "sslcert": "db_ssl_cert",
+    "sslkey": "db_ssl_key",
+    "connect_timeout": "db_connect_timeout",
+    "application_name": "db_application_name",
+}
+SSL_MODES: tuple[str, ...] = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def primary_url(value: object) -> object:
+    """``DATABASE_URL``: empty means the default SQLite file; ``memory://`` the memory backend."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_DATABASE_URL
+    if isinstance(value, str) and value.strip().lower() in (MEMORY_URL, "memory:"):
+        return MEMORY_URL
+    return normalised_url(value)
+
+
+def normalised_url(value: object) -> str:
+    """The URL with the project's driver; ValueError (for pydantic) saying what is wrong."""
+    if not isinstance(value, str):
+        raise ValueError("must be a database URL")  # pydantic turns ValueError into its report
+    try:
+        url = normalize_database_url(value)
+    except InvalidInput as error:
+        raise ValueError(error.problem) from None
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+psycopg":
+        url = "postgresql+psycopg://" + url.partition("://")[2]
+        parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in url:
+            raise ValueError(
+                "an in-memory SQLite database cannot be shared between connections: give a file"
+                " (sqlite:///./tenantrag.db), or memory:// for the in-memory backend"
+            )
+    return url
+
+
+def url_parameter(parameter: str, text: str) -> str | float:
+    """A URL parameter's value as its setting holds it; ValueError if libpq would refuse it."""
+    if parameter == "sslmode":
+        if text not in SSL_MODES:
+            raise ValueError(f"must be one of {', '.join(SSL_MODES)}")
+        return text
+    if parameter == "connect_timeout":
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise ValueError("must be a number of seconds") from None
+        if seconds <= 0:
+            raise ValueError("must be more than zero seconds")
+        return seconds
+    return text
+
+
+def url_parameters(url: str) -> dict[str, str]:
+    """The URL's query parameters that a setting also holds (the last one, if repeated)."""
+    query = make_url(url).query
+    found = {}
+    for parameter in URL_PARAMETERS:
+        if parameter in query:
+            raw = query[parameter]
+            found[parameter] = raw[-1] if isinstance(raw, tuple) else raw
+    return found

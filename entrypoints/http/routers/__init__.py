@@ -1,0 +1,26 @@
+"""One router per resource. ``include_v1`` mounts them under ``/v1``; health stays outside it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tenantrag.entrypoints.http.routers import (
+    api_keys,
+    auth,
+    chat,
+    documents,
+    jobs,
+    me,
+    members,
+    query_logs,
+    search,
+    tenants,
+)
+
+_V1 = (auth, me, tenants, members, api_keys, documents, search, query_logs, jobs, chat)
+
+
+def include_v1(app: FastAPI) -> None:
+    """Each router straight into the app (not through a /v1 router: FastAPI would build every route twice)."""
+    for module in _V1:
+        app.include_router(module.router, prefix="/v1")

@@ -1,0 +1,312 @@
+"""Settings: every knob of a deployment, read from the environment and an optional ``.env``.
+
+The variable names are the ones the seed documentation taught our users (``DATABASE_URL``,
+``DB_POOL_SIZE``, ``DB_SSL_MODE``, ``JWT_SECRET_KEY``...); where those documents disagree,
+both spellings are read (``DATABASE_POOL_SIZE`` as well as ``DB_POOL_SIZE``, the first
+winning). Everything is checked when ``Settings()`` is built, so a wrong value stops the
+program at start with a ``SettingsError`` naming the variable and what it accepts, rather
+than failing on the first request. Nothing here connects to a database.
+
+With nothing set: SQLite at ``./tenantrag.db``, development mode, and a development JWT
+secret generated and kept beside the database (``jwt_secret``). Outside development a
+missing, placeholder or short ``JWT_SECRET_KEY`` refuses to start.
+
+Query-string parameters of a PostgreSQL ``DATABASE_URL`` (``sslmode``, ``connect_timeout``,
+``sslrootcert``, ``application_name``...) keep working: they fill the matching setting, and
+a URL parameter that contradicts its variable is refused rather than silently overridden.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
+from tenantrag.entrypoints import database_urls, jwt_secret
+from tenantrag.entrypoints.database_urls import MEMORY_URL
+from tenantrag.entrypoints.settings_errors import (
+    SettingsError,
+    settings_error,
+    variable_label,
+    variable_names,
+)
+
+__all__ = ["MEMORY_URL", "Backend", "Environment", "Settings", "SettingsError", "variables"]
+
+logger = logging.getLogger(__name__)
+
+Environment = Literal["development", "test", "staging", "production"]
+Backend = Literal["sqlite", "postgresql", "memory"]
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
+VectorDistance = Literal["cosine", "l2", "inner_product"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+EmbedderName = Literal["hashing"]
+
+_MIN_PRODUCTION_MEMORY_KIB = 19_456
+
+_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+# Errors do not quote these values: a secret, and URLs (their checks quote them, password hidden).
+_UNSHOWN_FIELDS = frozenset({"jwt_secret_key", "database_url", "database_replica_url"})
+
+
+def _env(*names: str) -> Any:
+    """Read a field from the first of several variables (the seed documents' spellings)."""
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """A deployment's configuration; ``Settings()`` reads the environment and ``.env``.
+
+    Tests and embedding services pass values directly: ``Settings(database_url="memory://")``
+    (keyword arguments win over the environment).
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # VARIABLE= counts as unset
+        extra="ignore",  # a shared .env holds other programs' variables too
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    environment: Environment = "development"
+    log_level: LogLevel = "INFO"
+
+    # --- the database ------------------------------------------------------------------------
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
+    database_replica_url: str | None = Field(default=None, repr=False)
+    database_echo: bool = Field(default=False, validation_alias=_env("DATABASE_ECHO", "SQL_ECHO"))
+    # None: migrate at start in development and test, refuse an outdated schema otherwise.
+    auto_migrate: bool | None = None
+    db_pool_size: int = Field(default=5, ge=1, validation_alias=_env("DB_POOL_SIZE", "DATABASE_POOL_SIZE"))
+    db_max_overflow: int = Field(
+        default=10, ge=0, validation_alias=_env("DB_MAX_OVERFLOW", "DATABASE_MAX_OVERFLOW")
+    )
+    db_pool_timeout: float = Field(
+        default=30.0, gt=0, validation_alias=_env("DB_POOL_TIMEOUT", "DATABASE_POOL_TIMEOUT")
+    )
+    # Seconds before a pooled connection is replaced; -1 never replaces (SQLAlchemy's convention).
+    db_pool_recycle: int = Field(default=1800, ge=-1)
+    db_pool_pre_ping: bool = True
+    db_connect_timeout: float = Field(default=10.0, gt=0)
+    db_command_timeout: float = Field(default=30.0, gt=0)
+    # None: libpq's default (prefer), or the URL's ?sslmode=.
+    db_ssl_mode: SslMode | None = None
+    db_ssl_root_cert: str | None = Field(
+        default=None, validation_alias=_env("DB_SSL_ROOT_CERT", "DB_SSL_CA_PATH")
+    )
+    db_ssl_cert: str | None = Field(default=None, validation_alias=_env("DB_SSL_CERT", "DB_SSL_CERT_PATH"))
+    db_ssl_key: str | None = Field(default=None, validation_alias=_env("DB_SSL_KEY", "DB_SSL_KEY_PATH"))
+    db_application_name: str = Field(default="tenantrag", min_length=1, max_length=63)
+    # False behind PgBouncer in transaction mode.
+    db_prepared_statements: bool = True
+
+    # --- PostgreSQL: isolation and vector index ----------------------------------------------
+    postgres_runtime_role: str = "tenantrag_app"
+    hnsw_m: int = Field(default=16, ge=2, le=100)
+    hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
+    hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
+    vector_distance: VectorDistance = "cosine"
+    # Tenants with at most this many chunks are searched exactly rather than through the index.
+    exact_search_limit: int = Field(default=20_000, ge=1)
+
+    # --- authentication ----------------------------------------------------------------------
+    jwt_secret_key: SecretStr = Field(default=SecretStr(""))
+    jwt_algorithm: JwtAlgorithm = "HS256"
+    jwt_access_token_expire_minutes: int = Field(default=30, ge=1, le=43_200)
+    jwt_audience: str = Field(default="tenantrag", min_length=1)
+    # Argon2id cost of new password hashes (argon2-cffi's defaults); raising them upgrades
+    # stored hashes at each user's next login. Memory is in KiB.
+    password_hash_time_cost: int = Field(default=3, ge=1, le=100)
+    password_hash_memory_cost: int = Field(default=65_536, ge=8, le=4 * 1024 * 1024)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=64)
+
+    # --- embedding, ingestion and search -----------------------------------------------------
+    embedder: EmbedderName = "hashing"
+    embedding_dimension: int = Field(default=384, ge=1, le=16_000)
+    chunk_size: int = Field(default=1000, ge=1)
+    chunk_overlap: int = Field(default=150, ge=0)
+    max_k: int = Field(default=100, ge=1, le=1000)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise settings_error(error, type(self).model_fields, unshown=_UNSHOWN_FIELDS) from None
+
+    # --- derived values ----------------------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        if self.database_url == MEMORY_URL:
+            return "memory"
+        return "postgresql" if make_url(self.database_url).get_backend_name() == "postgresql" else "sqlite"
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def migrates_on_start(self) -> bool:
+        """Whether opening the backend first brings the schema up to date (``AUTO_MIGRATE``)."""
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.environment in ("development", "test")
+
+    @property
+    def redacted_database_url(self) -> str:
+        return self.database_url if self.backend == "memory" else redact(self.database_url)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for other backends (and SQLite URI filenames)."""
+        if self.backend != "sqlite":
+            return None
+        database = make_url(self.database_url).database or ""
+        return None if database.startswith("file:") else Path(database)
+
+    # --- checks ------------------------------------------------------------------------------
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _normalise_database_url(cls, value: object) -> object:
+        return database_urls.primary_url(value)
+
+    @field_validator("database_replica_url", mode="before")
+    @classmethod
+    def _normalise_replica_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return database_urls.normalised_url(value)
+
+    @field_validator("jwt_secret_key", mode="before")
+    @classmethod
+    def _secret_or_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("postgres_runtime_role")
+    @classmethod
+    def _plain_identifier(cls, value: str) -> str:
+        if not _ROLE.fullmatch(value):
+            raise ValueError(
+                "must be a plain lower-case PostgreSQL identifier: a letter or _, then letters,"
+                " digits or _, at most 63 characters"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_together(self) -> Settings:
+        problems: list[tuple[str, str]] = []
+        if self.chunk_overlap >= self.chunk_size:
+            problems.append(("CHUNK_OVERLAP", f"must be less than CHUNK_SIZE ({self.chunk_size})"))
+        if self.hnsw_ef_construction < 2 * self.hnsw_m:
+            problems.append(("HNSW_EF_CONSTRUCTION", f"must be at least twice HNSW_M ({2 * self.hnsw_m})"))
+        problems.extend(self._check_password_cost())
+        if self.database_replica_url is not None and self.backend != "postgresql":
+            problems.append(("DATABASE_REPLICA_URL", "read replicas are for PostgreSQL; DATABASE_URL is not"))
+        elif (
+            self.database_replica_url is not None
+            and make_url(self.database_replica_url).get_backend_name() != "postgresql"
+        ):
+            problems.append(("DATABASE_REPLICA_URL", "must be a PostgreSQL URL, like DATABASE_URL"))
+        if self.backend == "postgresql":
+            problems.extend(self._take_url_parameters())
+            problems.extend(self._check_certificate_files())
+        if not problems:
+            problems.extend(self._resolve_jwt_secret())
+        if problems:
+            raise SettingsError(problems)
+        return self
+
+    def _check_password_cost(self) -> list[tuple[str, str]]:
+        problems = []
+        if self.password_hash_memory_cost < 8 * self.password_hash_parallelism:
+            problems.append(
+                (
+                    "PASSWORD_HASH_MEMORY_COST",
+                    "must be at least 8 KiB per lane (8 x PASSWORD_HASH_PARALLELISM)",
+                )
+            )
+        if self.environment in ("staging", "production"):
+            # OWASP's floor for Argon2id; cheaper settings are for tests.
+            if self.password_hash_memory_cost < _MIN_PRODUCTION_MEMORY_KIB:
+                problems.append(
+                    (
+                        "PASSWORD_HASH_MEMORY_COST",
+                        f"must be at least {_MIN_PRODUCTION_MEMORY_KIB} KiB in {self.environment}",
+                    )
+                )
+            if self.password_hash_time_cost < 2:
+                problems.append(("PASSWORD_HASH_TIME_COST", f"must be at least 2 in {self.environment}"))
+        return problems
+
+    def _take_url_parameters(self) -> list[tuple[str, str]]:
+        problems = []
+        for parameter, text in database_urls.url_parameters(self.database_url).items():
+            field = database_urls.URL_PARAMETERS[parameter]
+            try:
+                value = database_urls.url_parameter(parameter, text)
+            except ValueError as error:
+                problems.append(("DATABASE_URL", f"{parameter}={text!r}: {error}"))
+                continue
+            if field not in self.model_fields_set:
+                setattr(self, field, value)
+            elif getattr(self, field) != value:
+                current = getattr(self, field)
+                message = f"is {current!r} but DATABASE_URL says {parameter}={text}; give it in one place"
+                problems.append((_variable(field), message))
+        return problems
+
+    def _check_certificate_files(self) -> list[tuple[str, str]]:
+        problems = []
+        for field in ("db_ssl_root_cert", "db_ssl_cert", "db_ssl_key"):
+            path = getattr(self, field)
+            if field in self.model_fields_set and path is not None and not Path(path).expanduser().is_file():
+                problems.append((_variable(field), f"no such file: {path}"))
+        return problems
+
+    def _resolve_jwt_secret(self) -> list[tuple[str, str]]:
+        given = self.jwt_secret_key.get_secret_value()
+        if not self.is_development:
+            problem = jwt_secret.deployment_problem(
+                given, algorithm=self.jwt_algorithm, environment=self.environment
+            )
+            return [] if problem is None else [("JWT_SECRET_KEY", problem)]
+        need = jwt_secret.MIN_SECRET_BYTES[self.jwt_algorithm]
+        if given:
+            if len(given.encode()) < need:
+                logger.warning("JWT_SECRET_KEY is shorter than %d bytes: accepted in development only", need)
+            return []
+        try:
+            self.jwt_secret_key = SecretStr(
+                jwt_secret.development_secret(self._secret_folder(), min_bytes=need)
+            )
+        except jwt_secret.DevelopmentSecretError as error:
+            return [("JWT_SECRET_KEY", str(error))]
+        return []
+
+    def _secret_folder(self) -> Path | None:
+        if self.backend == "memory":
+            return None  # nothing persists, so neither does the secret
+        path = self.sqlite_path
+        return Path.cwd() if path is None else path.parent
+
+
+def variables() -> dict[str, list[str]]:
+    """Every setting's environment variables, by field name (the first one is the main name)."""
+    return {field: variable_names(field, info) for field, info in Settings.model_fields.items()}
+
+
+def _variable(field: str) -> str:
+    return variable_label(field, Settings.model_fields[field])
