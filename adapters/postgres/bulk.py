@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tenantrag.adapters.postgres.embeddings import BinaryVector, PgVectors, register_binary_vectors
+from tenantrag.adapters.postgres.embeddings import BinaryVector, PgVectors
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.model.chunk import Chunk
 
@@ -57,7 +57,6 @@ async def add_chunks(session: SqlSession, chunks: Sequence[Chunk], codec: PgVect
             await connection.execute(_CREATE)
             raw = await connection.get_raw_connection()
             driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-            register_binary_vectors(driver)
             async with driver.cursor() as cursor:
                 copy_sql = f"COPY {STAGING} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
                 async with cursor.copy(copy_sql) as copy:

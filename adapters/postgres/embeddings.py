@@ -34,7 +34,7 @@ class _BinaryVectorDumper(Dumper):
 
 
 def register_binary_vectors(connection: BaseConnection[Any]) -> None:
-    """Teach ``connection`` to send BinaryVector as pgvector's ``vector`` (once per connection)."""
+    """Teach ``connection`` to send BinaryVector as pgvector's ``vector`` (engine.py, on connect)."""
     adapters = connection.adapters
     oid = adapters.types.get_oid("vector")
     dumper = type("VectorBytesDumper", (_BinaryVectorDumper,), {"oid": oid})

@@ -89,6 +89,8 @@ class VectorTypeMissing(RuntimeError):
 async def register_vector(connection: AsyncConnection[Any]) -> None:
     from pgvector.psycopg.vector import register_vector_info
 
+    from tenantrag.adapters.postgres.embeddings import register_binary_vectors
+
     info = await TypeInfo.fetch(connection, "vector")
     if info is None:
         raise VectorTypeMissing(
@@ -96,3 +98,4 @@ async def register_vector(connection: AsyncConnection[Any]) -> None:
             " `tenantrag db upgrade`) against it first"
         )
     register_vector_info(connection, info)
+    register_binary_vectors(connection)
