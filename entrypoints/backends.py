@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
+import sys
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -44,7 +46,8 @@ async def open_backend(settings: Settings) -> UnitOfWorkFactory:
     if settings.backend == "postgresql":
         return await _open_postgres(settings)
     await _prepare_schema(settings)
-    engine = create_sqlite_engine(settings.database_url, echo=settings.database_echo)
+    echo_sql_to_stderr(settings)
+    engine = create_sqlite_engine(settings.database_url)
     return SqliteUnitOfWorkFactory(engine, settings.embedding_dimension)
 
 
@@ -122,8 +125,38 @@ async def _prepare_schema(settings: Settings) -> None:
         )
 
 
+def echo_sql_to_stderr(settings: Settings) -> None:
+    """``DATABASE_ECHO``: log every statement, to standard error.
+
+    SQLAlchemy's own ``echo=True`` prints to standard output, where it would corrupt
+    the CLI's ``--json`` output; its engine logger, set up here, says the same on stderr.
+    """
+    if not settings.database_echo:
+        return
+    logger = logging.getLogger("sqlalchemy.engine")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time, not the stream it started with
+    (which a test runner or a daemonising server may have replaced and closed)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return None
+
+
 async def _open_postgres(settings: Settings) -> UnitOfWorkFactory:
     _require_driver()
+    echo_sql_to_stderr(settings)
     from tenantrag.adapters.postgres import open_postgres
 
     return await open_postgres(
@@ -131,6 +164,7 @@ async def _open_postgres(settings: Settings) -> UnitOfWorkFactory:
         settings.embedding_dimension,
         migrate=settings.migrates_on_start,
         options=postgres_options(settings),
+        replica_url=settings.database_replica_url,
     )
 
 
@@ -178,7 +212,6 @@ def postgres_options(settings: Settings) -> PostgresOptions:
         hnsw_ef_search=settings.hnsw_ef_search,
         distance=settings.vector_distance,
         exact_search_limit=settings.exact_search_limit,
-        echo=settings.database_echo,
     )
 
 

@@ -20,6 +20,7 @@ from tenantrag.adapters.memory.schema import TABLES, TABLES_BY_NAME, Reference, 
 from tenantrag.adapters.memory.store import MemoryStore
 from tenantrag.domain.errors import Conflict, NotFound
 from tenantrag.domain.model.uniqueness import primary_key
+from tenantrag.domain.ports.unit_of_work import ReadOnlyUnitOfWork
 
 
 @attrs.frozen
@@ -34,8 +35,9 @@ _Undo = tuple[str, uuid.UUID, _Pending | None]
 
 
 class Transaction:
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
+        self._read_only = read_only
         self._writes: dict[str, dict[uuid.UUID, _Pending]] = {table.name: {} for table in TABLES}
         # Unique keys held by pending rows, so a check never scans the write-set.
         self._claims: dict[str, dict[Hashable, uuid.UUID]] = {
@@ -172,6 +174,8 @@ class Transaction:
         self._put(table, row_id, None)
 
     def _put(self, table: Table[Any], row_id: uuid.UUID, row: Row | None) -> None:
+        if self._read_only:
+            raise ReadOnlyUnitOfWork(f"a read-only unit of work cannot write to {table.name}")
         previous = self._writes[table.name].get(row_id)
         if self._undo is not None:
             self._undo.append((table.name, row_id, previous))

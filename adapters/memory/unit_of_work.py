@@ -54,8 +54,9 @@ from tenantrag.domain.validation import identifier
 
 
 class _MemoryUnitOfWork:
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
+        self._read_only = read_only
         self._tx: Transaction | None = None
         self._used = False
 
@@ -63,7 +64,7 @@ class _MemoryUnitOfWork:
         if self._used:
             raise UnitOfWorkNotActive("a unit of work runs one transaction; ask the factory for a new one")
         self._used = True
-        self._tx = Transaction(self._store)
+        self._tx = Transaction(self._store, read_only=self._read_only)
         return self
 
     async def __aexit__(
@@ -88,8 +89,10 @@ class _MemoryUnitOfWork:
 
 
 class MemoryTenantUnitOfWork(_MemoryUnitOfWork):
-    def __init__(self, store: MemoryStore, tenant_id: uuid.UUID, dimension: int) -> None:
-        super().__init__(store)
+    def __init__(
+        self, store: MemoryStore, tenant_id: uuid.UUID, dimension: int, *, read_only: bool = False
+    ) -> None:
+        super().__init__(store, read_only=read_only)
         self.tenant_id = tenant_id
         scope = TenantScope(tenant_id, self._transaction)
         # Typed as the ports: the protocols' attributes are settable, hence invariant.
@@ -126,8 +129,10 @@ class MemoryUnitOfWorkFactory:
     def dimension(self) -> int:
         return self._dimension
 
-    def tenant(self, tenant_id: uuid.UUID) -> MemoryTenantUnitOfWork:
-        return MemoryTenantUnitOfWork(self._store, identifier("tenant_id", tenant_id), self._dimension)
+    def tenant(self, tenant_id: uuid.UUID, *, read_only: bool = False) -> MemoryTenantUnitOfWork:
+        return MemoryTenantUnitOfWork(
+            self._store, identifier("tenant_id", tenant_id), self._dimension, read_only=read_only
+        )
 
     def system(self) -> MemorySystemUnitOfWork:
         return MemorySystemUnitOfWork(self._store)

@@ -50,7 +50,7 @@ async def add_chunks(session: SqlSession, chunks: Sequence[Chunk], codec: PgVect
         return False
     vectors = codec.binary_rows([chunk.embedding for chunk in chunks])
     rows = [_row(chunk, vector) for chunk, vector in zip(chunks, vectors, strict=True)]
-    connection = session.connection()
+    connection = session.writable_connection()
     try:
         async with connection.begin_nested():
             await connection.execute(text("SELECT set_config('client_min_messages', 'warning', true)"))

@@ -9,6 +9,8 @@ Every unit of work starts with ONE statement that binds, for its transaction onl
 - ``app.current_tenant_id``: the tenant the policies admit rows of ('' for system
   work, which the policies read as no tenant: no rows);
 - ``statement_timeout``: the per-transaction command timeout;
+- ``transaction_read_only``: on for a read-only unit of work, so the database itself
+  refuses its writes (on a replica it is read-only anyway);
 
 and reads ``pg_current_snapshot()``, against which a later constraint violation is
 judged concurrent or not. Commit or rollback discards all of it, so nothing
@@ -55,7 +57,8 @@ _CONCURRENT_COMMIT = text(
 
 _BEGIN = text(
     "SELECT set_config('role', :role, true), set_config('app.current_tenant_id', :tenant, true),"
-    " set_config('statement_timeout', :timeout, true), pg_current_snapshot()::text"
+    " set_config('statement_timeout', :timeout, true), pg_current_snapshot()::text,"
+    " set_config('transaction_read_only', :read_only, true)"
 )
 
 
@@ -71,11 +74,14 @@ class PostgresDialect:
     def embeddings(self) -> PgVectors:
         return self._embeddings
 
-    async def begin(self, connection: AsyncConnection, tenant_id: uuid.UUID | None) -> None:
+    async def begin(
+        self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
+    ) -> None:
         params = {
             "role": self.options.runtime_role,
             "tenant": "" if tenant_id is None else str(tenant_id),
             "timeout": self._timeout,
+            "read_only": "on" if read_only else "off",
         }
         row = (await connection.execute(_BEGIN, params)).one()
         connection.info[_SNAPSHOT] = row[3]

@@ -32,35 +32,56 @@ class DeploymentError(TenantRagError):
 class PostgresUnitOfWorkFactory(SqlUnitOfWorkFactory):
     """Units of work on PostgreSQL. Build it with ``open_postgres``, which checks the database."""
 
-    def __init__(self, engine: AsyncEngine, dimension: int, options: PostgresOptions | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        dimension: int,
+        options: PostgresOptions | None = None,
+        *,
+        replica: AsyncEngine | None = None,
+    ) -> None:
         self.options = options or PostgresOptions()
         self.dialect = PostgresDialect(dimension, self.options)
-        super().__init__(engine, dimension, self.dialect)
+        super().__init__(engine, dimension, self.dialect, replica=replica)
 
     async def health(self) -> HealthReport:
         return await probe(self.engine)
 
 
 async def open_postgres(
-    url: str, dimension: int, *, migrate: bool = True, options: PostgresOptions | None = None
+    url: str,
+    dimension: int,
+    *,
+    migrate: bool = True,
+    options: PostgresOptions | None = None,
+    replica_url: str | None = None,
 ) -> PostgresUnitOfWorkFactory:
     """The PostgreSQL backend on the database at ``url``.
 
     With ``migrate`` (the default) the schema is first brought up to date with the
     Alembic migrations and the runtime role provisioned, as ``tenantrag init`` does;
     the connecting user then needs to own the schema and be able to create roles.
+
+    With ``replica_url`` (a streaming replica of that database), read-only units of
+    work run there. It is checked like the primary, never migrated: it follows the
+    primary's schema through replication.
     """
     options = options or PostgresOptions()
     url = postgres_url(url)
     if migrate:
         await provision(url, dimension, options)
-    engine = create_postgres_engine(url, options)
+    engines = [create_postgres_engine(url, options)]
     try:
-        await check_deployment(engine, dimension, options)
+        if replica_url is not None:
+            engines.append(create_postgres_engine(postgres_url(replica_url), options))
+        for engine in engines:
+            await check_deployment(engine, dimension, options)
     except BaseException:
-        await engine.dispose()
+        for engine in engines:
+            await engine.dispose()
         raise
-    return PostgresUnitOfWorkFactory(engine, dimension, options)
+    replica = engines[1] if len(engines) > 1 else None
+    return PostgresUnitOfWorkFactory(engines[0], dimension, options, replica=replica)
 
 
 async def provision(url: str, dimension: int, options: PostgresOptions | None = None) -> None:

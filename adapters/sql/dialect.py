@@ -51,9 +51,12 @@ class SqlDialect(Protocol):
     @property
     def embeddings(self) -> EmbeddingCodec: ...
 
-    async def begin(self, connection: AsyncConnection, tenant_id: uuid.UUID | None) -> None:
+    async def begin(
+        self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
+    ) -> None:
         """A unit of work begins on ``connection`` (checked out for it alone), for one
-        tenant or (``None``) for system work: bind whatever the database enforces it by."""
+        tenant or (``None``) for system work: bind whatever the database enforces it by,
+        and make the transaction read-only if the database can."""
 
     async def act_for(self, connection: AsyncConnection, **values: str) -> None:
         """Bind (or, with ``""``, unbind) transaction-local values that the database's

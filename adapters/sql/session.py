@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from tenantrag.adapters.sql.dialect import Problem, SqlDialect
 from tenantrag.domain.errors import Conflict, TenantRagError, Unavailable
-from tenantrag.domain.ports.unit_of_work import UnitOfWorkNotActive
+from tenantrag.domain.ports.unit_of_work import ReadOnlyUnitOfWork, UnitOfWorkNotActive
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 
@@ -43,11 +43,19 @@ class ConstraintViolation(Exception):
 
 
 class SqlSession:
-    def __init__(self, engine: AsyncEngine, dialect: SqlDialect, tenant_id: uuid.UUID | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        dialect: SqlDialect,
+        tenant_id: uuid.UUID | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self._engine = engine
         self.dialect = dialect
         # The tenant this unit of work is for; None for system work.
         self.tenant_id = tenant_id
+        self.read_only = read_only
         self._connection: AsyncConnection | None = None
         self._used = False
 
@@ -59,7 +67,7 @@ class SqlSession:
         self._used = True
         connection = await self._engine.connect()
         try:
-            await self.dialect.begin(connection, self.tenant_id)
+            await self.dialect.begin(connection, self.tenant_id, read_only=self.read_only)
         except BaseException:
             await connection.close()
             raise
@@ -101,6 +109,14 @@ class SqlSession:
             raise UnitOfWorkNotActive(f"this unit of work {state}")
         return self._connection
 
+    def writable_connection(self) -> AsyncConnection:
+        """The connection, for a write: refused in a read-only unit of work, whose
+        connection may be a replica's."""
+        connection = self.connection()
+        if self.read_only:
+            raise ReadOnlyUnitOfWork("a read-only unit of work cannot write")
+        return connection
+
     # --- statements ------------------------------------------------------------------
 
     async def read(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
@@ -122,7 +138,7 @@ class SqlSession:
 
     async def write(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
         """Run one write in its own SAVEPOINT: it happens whole, or not at all."""
-        connection = self.connection()
+        connection = self.writable_connection()
         try:
             await self.dialect.prepare_write(connection)
             async with connection.begin_nested():
@@ -133,7 +149,7 @@ class SqlSession:
     @contextlib.asynccontextmanager
     async def trial(self) -> AsyncIterator[AsyncConnection]:
         """A SAVEPOINT that is always rolled back: for replaying a failed batch row by row."""
-        connection = self.connection()
+        connection = self.writable_connection()
         try:
             await self.dialect.prepare_write(connection)
             savepoint = await connection.begin_nested()

@@ -55,8 +55,15 @@ from tenantrag.domain.validation import identifier
 
 
 class _SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, dialect: SqlDialect, tenant_id: uuid.UUID | None) -> None:
-        self._session = SqlSession(engine, dialect, tenant_id)
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        dialect: SqlDialect,
+        tenant_id: uuid.UUID | None,
+        *,
+        read_only: bool = False,
+    ) -> None:
+        self._session = SqlSession(engine, dialect, tenant_id, read_only=read_only)
 
     async def __aenter__(self) -> Self:
         await self._session.open()
@@ -82,8 +89,10 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         tenant_id: uuid.UUID,
         dimension: int,
         chunks: Mapper[Chunk],
+        *,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(engine, dialect, tenant_id)
+        super().__init__(engine, dialect, tenant_id, read_only=read_only)
         self.tenant_id = tenant_id
         session = self._session
         # Typed as the ports: the protocols' attributes are settable, hence invariant.
@@ -108,12 +117,25 @@ class SqlSystemUnitOfWork(_SqlUnitOfWork):
 
 
 class SqlUnitOfWorkFactory:
-    """A SQL backend: units of work on one engine, in one dialect."""
+    """A SQL backend: units of work on one engine, in one dialect.
 
-    def __init__(self, engine: AsyncEngine, dimension: int, dialect: SqlDialect) -> None:
+    With a ``replica`` engine, read-only tenant units of work run there; everything
+    else, system work included (logins must see a password change at once), runs on
+    the primary ``engine``.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        dimension: int,
+        dialect: SqlDialect,
+        *,
+        replica: AsyncEngine | None = None,
+    ) -> None:
         if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
             raise InvalidInput("dimension", f"must be a positive integer, got {dimension!r}")
         self._engine = engine
+        self._replica = replica
         self._dimension = dimension
         self._dialect = dialect
         self._chunks = chunk_mapper(dialect.embeddings)
@@ -126,9 +148,19 @@ class SqlUnitOfWorkFactory:
     def engine(self) -> AsyncEngine:
         return self._engine
 
-    def tenant(self, tenant_id: uuid.UUID) -> SqlTenantUnitOfWork:
+    @property
+    def replica(self) -> AsyncEngine | None:
+        return self._replica
+
+    def tenant(self, tenant_id: uuid.UUID, *, read_only: bool = False) -> SqlTenantUnitOfWork:
+        engine = self._replica if read_only and self._replica is not None else self._engine
         return SqlTenantUnitOfWork(
-            self._engine, self._dialect, identifier("tenant_id", tenant_id), self._dimension, self._chunks
+            engine,
+            self._dialect,
+            identifier("tenant_id", tenant_id),
+            self._dimension,
+            self._chunks,
+            read_only=read_only,
         )
 
     def system(self) -> SqlSystemUnitOfWork:
@@ -137,3 +169,5 @@ class SqlUnitOfWorkFactory:
     async def dispose(self) -> None:
         """Close every pooled connection; the factory cannot be used afterwards."""
         await self._engine.dispose()
+        if self._replica is not None:
+            await self._replica.dispose()

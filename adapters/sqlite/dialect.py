@@ -41,8 +41,11 @@ class SqliteDialect:
     def embeddings(self) -> Float32Blobs:
         return self._embeddings
 
-    async def begin(self, connection: AsyncConnection, tenant_id: uuid.UUID | None) -> None:
-        # Isolation on SQLite is the repositories' tenant predicate alone.
+    async def begin(
+        self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
+    ) -> None:
+        # Isolation on SQLite is the repositories' tenant predicate alone, and read-only
+        # units of work are held to it by the session (no per-transaction switch here).
         track_transaction(connection.info)
 
     async def act_for(self, connection: AsyncConnection, **values: str) -> None:

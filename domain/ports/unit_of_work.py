@@ -3,6 +3,10 @@
 Used as ``async with factory.tenant(tenant_id) as uow: ...; await uow.commit()``.
 Leaving the block without ``commit()`` (or by an exception) rolls back, and
 nothing a unit of work wrote is visible to others before it commits.
+
+``factory.tenant(tenant_id, read_only=True)`` opens a unit of work that only reads.
+A backend with a read replica serves it there, so it may lag the primary by the
+replica's delay; writing in it raises ReadOnlyUnitOfWork.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ from tenantrag.domain.ports.repositories import (
 class UnitOfWorkNotActive(RuntimeError):
     """A unit of work was used outside its one transaction: before ``async with``, or
     after commit or rollback. A programming error, so not a TenantRagError."""
+
+
+class ReadOnlyUnitOfWork(RuntimeError):
+    """A write in a unit of work opened with ``read_only=True``. A programming error in the
+    use case that opened it, so not a TenantRagError."""
 
 
 class UnitOfWork(Protocol):
@@ -83,5 +92,5 @@ class UnitOfWorkFactory(Protocol):
 
     @property
     def dimension(self) -> int: ...
-    def tenant(self, tenant_id: uuid.UUID) -> TenantUnitOfWork: ...
+    def tenant(self, tenant_id: uuid.UUID, *, read_only: bool = False) -> TenantUnitOfWork: ...
     def system(self) -> SystemUnitOfWork: ...

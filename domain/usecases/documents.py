@@ -85,7 +85,7 @@ class DocumentService(Service):
         tag: str | None = None,
     ) -> Page[Document]:
         wanted = None if status is None else DocumentStatus.parse(status)
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        async with self.uow.tenant(as_id("tenant_id", tenant_id), read_only=True) as uow:
             await authorize(uow, actor, Permission.DOCUMENT_READ)
             return await uow.documents.list(page or PageRequest(), status=wanted, tag=tag)
 

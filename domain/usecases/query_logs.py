@@ -77,7 +77,7 @@ class QueryLogService(Service):
         self, actor: Principal, tenant_id: uuid.UUID | str, page: PageRequest | None = None
     ) -> Page[QueryLog]:
         """Every query log of the tenant: for admins, who evaluate retrieval quality."""
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        async with self.uow.tenant(as_id("tenant_id", tenant_id), read_only=True) as uow:
             await authorize(uow, actor, Permission.QUERY_LOG_READ)
             return await uow.query_logs.list(page or PageRequest())
 

@@ -42,6 +42,7 @@ class SearchService(Service):
             vector = tuple(embedding or ())
         query = VectorQuery(embedding=vector, k=k, filter=filter or SearchFilter())
         check_dimension(query.embedding, self.uow.dimension)
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        # Read-only: with a replica configured, searches are served there.
+        async with self.uow.tenant(as_id("tenant_id", tenant_id), read_only=True) as uow:
             await authorize(uow, actor, Permission.SEARCH)
             return await uow.chunks.search(query)

@@ -17,7 +17,7 @@ import pytest
 
 from tenantrag.domain.errors import Conflict, NotFound
 from tenantrag.domain.pagination import PageRequest
-from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
+from tenantrag.domain.ports.unit_of_work import ReadOnlyUnitOfWork, UnitOfWorkFactory
 from tenantrag.domain.search import VectorQuery
 from tests.contract.factories import (
     Seeded,
@@ -271,3 +271,30 @@ async def test_a_failed_commit_ends_the_unit_of_work(backend: UnitOfWorkFactory)
             await interleave(first.commit, second_work)
         with pytest.raises(RuntimeError):
             await second.tenants.add(make_tenant())
+
+
+async def test_a_read_only_unit_of_work_reads_but_refuses_every_write(
+    backend: UnitOfWorkFactory, tenant_a: Seeded
+) -> None:
+    document = make_document(tenant_a.tenant.id)
+    async with backend.tenant(tenant_a.tenant.id) as writer:
+        await writer.documents.add(document)
+        await writer.chunks.add_many([make_chunk(document, 0)])
+        await writer.commit()
+    chunks = [make_chunk(document, ordinal) for ordinal in range(1, 80)]  # the bulk path too
+    async with backend.tenant(tenant_a.tenant.id, read_only=True) as reader:
+        assert await reader.documents.get(document.id) == document
+        assert [hit.document_id for hit in await reader.chunks.search(VectorQuery(embedding=basis(0)))] == [
+            document.id
+        ]
+        with pytest.raises(ReadOnlyUnitOfWork):
+            await reader.documents.add(make_document(tenant_a.tenant.id))
+        with pytest.raises(ReadOnlyUnitOfWork):
+            await reader.chunks.add_many(chunks)
+        with pytest.raises(ReadOnlyUnitOfWork):
+            await reader.documents.delete(document.id)
+        # Refused before anything happened: the unit of work still reads.
+        assert await reader.chunks.count() == 1
+    async with backend.tenant(tenant_a.tenant.id) as reader:
+        assert await reader.documents.get(document.id) == document
+        assert await reader.chunks.count() == 1

@@ -136,11 +136,11 @@ def test_postgres_options_carry_every_postgres_setting(clean_env: Path) -> None:
         db_connect_timeout=4, db_command_timeout=12, db_application_name="indexer",
         db_prepared_statements=False,
         postgres_runtime_role="rag_runtime", hnsw_m=8, hnsw_ef_construction=40, hnsw_ef_search=33,
-        vector_distance="l2", exact_search_limit=99, database_echo=True,
+        vector_distance="l2", exact_search_limit=99,
     )  # fmt: skip
     options = postgres_options(settings)
     assert (options.pool_size, options.max_overflow, options.pool_timeout) == (7, 3, 9)
-    assert (options.pool_recycle, options.pool_pre_ping, options.echo) == (-1, False, True)
+    assert (options.pool_recycle, options.pool_pre_ping) == (-1, False)
     assert (options.connect_timeout, options.command_timeout) == (4, 12)
     assert (options.ssl_mode, options.application_name, options.prepared_statements) == (
         "require",

@@ -163,7 +163,7 @@ class _FlakyStore(MemoryUnitOfWorkFactory):
         super().__init__(dimension)
         self.error = error
 
-    def tenant(self, tenant_id: uuid.UUID) -> MemoryTenantUnitOfWork:
+    def tenant(self, tenant_id: uuid.UUID, *, read_only: bool = False) -> MemoryTenantUnitOfWork:
         raise self.error
 
 
