@@ -2,13 +2,14 @@
 
 Each test gets a fresh container (its own database), the app built by ``create_app``
 with its lifespan entered (so the container's resources are open), and a client.
-To run the suite on another backend, add it to ``BACKENDS`` and to ``database_url``.
+PostgreSQL databases are copies of a migrated, provisioned template, so the app opens
+them with ``AUTO_MIGRATE`` off, as a production deployment would.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,7 @@ from tests.http.world import World, build_world
 BACKENDS = [
     pytest.param("memory", marks=pytest.mark.memory),
     pytest.param("sqlite", marks=pytest.mark.sqlite),
+    pytest.param("postgres", marks=pytest.mark.postgres),
 ]
 
 
@@ -48,11 +50,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         database = tmp_path / "http.sqlite"
         shutil.copyfile(template, database)
         return f"sqlite:///{database}"
+    if request.param == "postgres":
+        postgres_database: Callable[[int], str] = request.getfixturevalue("postgres_database")
+        return postgres_database(DIMENSION)
     raise AssertionError(f"no database for backend {request.param!r}")
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    if database_url.startswith("postgresql"):
+        return make_settings(database_url, auto_migrate=False)
     return make_settings(database_url)
 
 
