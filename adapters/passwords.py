@@ -7,6 +7,7 @@ which is the only moment the plain password is at hand.
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 import argon2
@@ -70,8 +71,6 @@ class PwdlibPasswordHasher:
                 _LegacyBcryptHasher(),
             )
         )
-        # Made with the configured parameters, so a dummy verification costs what a real one does.
-        self._dummy_hash = self._password_hash.hash(secrets.token_urlsafe(16))
 
     def hash(self, password: str) -> str:
         v.text("password", password, max_length=MAX_PASSWORD_LENGTH)
@@ -93,6 +92,12 @@ class PwdlibPasswordHasher:
             # nor answer faster than a wrong password does.
             self.dummy_verify()
             return False, None
+
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        # Made with the configured parameters, so a dummy verification costs what a real
+        # one does; made on first use, so CLI commands that never log in don't pay for it.
+        return self._password_hash.hash(secrets.token_urlsafe(16))
 
     def dummy_verify(self) -> None:
         self._password_hash.verify(secrets.token_urlsafe(16), self._dummy_hash)
