@@ -25,6 +25,7 @@ from tenantrag.entrypoints.cli.runtime import (
     SYSTEM,
     DatabaseUrl,
     Json,
+    TenantArgument,
     all_pages,
     execute,
     find_user,
@@ -34,13 +35,11 @@ from tenantrag.entrypoints.cli.runtime import (
 
 app = typer.Typer(help="API keys of a tenant.", no_args_is_help=True)
 
-Tenant = Annotated[str, typer.Argument(help="Tenant slug or id.")]
-
 
 @app.command()
 def create(
     *,
-    tenant: Tenant,
+    tenant: TenantArgument,
     user: Annotated[str, typer.Option("--user", help="The member the key acts as (email or id).")],
     name: Annotated[str, typer.Option("--name", help="What the key is for.")],
     role_cap: Annotated[Role, typer.Option("--role-cap", help="The most the key may do.")] = Role.MEMBER,
@@ -80,7 +79,7 @@ def create(
 
 
 @app.command("list")
-def list_keys(tenant: Tenant, database_url: DatabaseUrl = None, json: Json = False) -> None:
+def list_keys(tenant: TenantArgument, database_url: DatabaseUrl = None, json: Json = False) -> None:
     """List a tenant's keys (never their secrets)."""
 
     async def body() -> list[tuple[str, ApiKey]]:
@@ -107,7 +106,7 @@ def list_keys(tenant: Tenant, database_url: DatabaseUrl = None, json: Json = Fal
 
 @app.command()
 def revoke(
-    tenant: Tenant,
+    tenant: TenantArgument,
     key: Annotated[str, typer.Argument(help="The key's id, its prefix, or the key itself.")],
     database_url: DatabaseUrl = None,
     json: Json = False,

@@ -9,7 +9,15 @@ import typer
 from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.pagination import PageRequest
 from tenantrag.entrypoints.cli.output import print_json, print_table
-from tenantrag.entrypoints.cli.runtime import SYSTEM, DatabaseUrl, Json, execute, load_settings, open_rag
+from tenantrag.entrypoints.cli.runtime import (
+    SYSTEM,
+    DatabaseUrl,
+    Json,
+    TenantArgument,
+    execute,
+    load_settings,
+    open_rag,
+)
 
 app = typer.Typer(help="A tenant's documents.", no_args_is_help=True)
 
@@ -17,7 +25,7 @@ app = typer.Typer(help="A tenant's documents.", no_args_is_help=True)
 @app.command("list")
 def list_documents(
     *,
-    tenant: Annotated[str, typer.Argument(help="Tenant slug or id.")],
+    tenant: TenantArgument,
     status: Annotated[
         DocumentStatus | None, typer.Option("--status", help="Only documents in this state.")
     ] = None,

@@ -27,7 +27,15 @@ from tenantrag.domain import validation
 from tenantrag.domain.errors import InvalidInput, TenantRagError
 from tenantrag.entrypoints.cli.exit_codes import for_code
 from tenantrag.entrypoints.cli.output import print_json_line
-from tenantrag.entrypoints.cli.runtime import SYSTEM, DatabaseUrl, Json, execute, load_settings, open_rag
+from tenantrag.entrypoints.cli.runtime import (
+    SYSTEM,
+    DatabaseUrl,
+    Json,
+    TenantArgument,
+    execute,
+    load_settings,
+    open_rag,
+)
 from tenantrag.entrypoints.document_sync import DocumentIndex, SyncResult
 
 MEDIA_TYPES = {
@@ -181,7 +189,7 @@ class Reporter:
 
 def ingest(
     *,
-    tenant: Annotated[str, typer.Argument(help="Tenant slug or id.")],
+    tenant: TenantArgument,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders.", exists=True, show_default=False)],
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into subfolders.")] = False,
     tag: Annotated[

@@ -19,6 +19,7 @@ from tenantrag.entrypoints.cli.runtime import (
     SYSTEM,
     DatabaseUrl,
     Json,
+    TenantArgument,
     all_pages,
     execute,
     find_user,
@@ -28,7 +29,6 @@ from tenantrag.entrypoints.cli.runtime import (
 
 app = typer.Typer(help="Members of a tenant and their roles.", no_args_is_help=True)
 
-Tenant = Annotated[str, typer.Argument(help="Tenant slug or id.")]
 User = Annotated[str, typer.Argument(help="The user's email or id.")]
 
 
@@ -47,7 +47,7 @@ def _print(member: Member, verb: str, *, json_output: bool) -> None:
 
 @app.command()
 def add(
-    tenant: Tenant,
+    tenant: TenantArgument,
     user: User,
     role: Annotated[Role, typer.Option("--role", help="The new member's role.")] = Role.MEMBER,
     database_url: DatabaseUrl = None,
@@ -65,7 +65,7 @@ def add(
 
 
 @app.command("list")
-def list_members(tenant: Tenant, database_url: DatabaseUrl = None, json: Json = False) -> None:
+def list_members(tenant: TenantArgument, database_url: DatabaseUrl = None, json: Json = False) -> None:
     """List a tenant's members."""
 
     async def body() -> list[Member]:
@@ -90,7 +90,7 @@ def list_members(tenant: Tenant, database_url: DatabaseUrl = None, json: Json = 
 
 @app.command("set-role")
 def set_role(
-    tenant: Tenant,
+    tenant: TenantArgument,
     user: User,
     role: Annotated[Role, typer.Argument(help="The new role.")],
     database_url: DatabaseUrl = None,
@@ -108,7 +108,7 @@ def set_role(
 
 
 @app.command()
-def remove(tenant: Tenant, user: User, database_url: DatabaseUrl = None, json: Json = False) -> None:
+def remove(tenant: TenantArgument, user: User, database_url: DatabaseUrl = None, json: Json = False) -> None:
     """Remove a member from a tenant (the user account stays)."""
 
     async def body() -> str:

@@ -48,6 +48,7 @@ DatabaseUrl = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+TenantArgument = Annotated[str, typer.Argument(help="Tenant slug or id.")]
 
 # user:password@ in any URL-looking text.
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")

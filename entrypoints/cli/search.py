@@ -10,14 +10,22 @@ import typer
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.search import SearchFilter, SearchHit
 from tenantrag.entrypoints.cli.output import print_json
-from tenantrag.entrypoints.cli.runtime import SYSTEM, DatabaseUrl, Json, execute, load_settings, open_rag
+from tenantrag.entrypoints.cli.runtime import (
+    SYSTEM,
+    DatabaseUrl,
+    Json,
+    TenantArgument,
+    execute,
+    load_settings,
+    open_rag,
+)
 
 SNIPPET = 240
 
 
 def search(
     *,
-    tenant: Annotated[str, typer.Argument(help="Tenant slug or id.")],
+    tenant: TenantArgument,
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", "--k", min=1, help="How many chunks (at most MAX_K).")] = 5,
     tag: Annotated[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,15 @@ def test_documents_list_filters_and_limits(cli: Cli, database: Path) -> None:
     assert cli("documents", "list", "demo-workspace", "--status", "done").exit_code == 2
     assert cli("documents", "list", "demo-workspace", "--limit", "0").exit_code == 2
     assert cli("documents", "list", "nope").exit_code == 3
+
+
+def test_database_echo_logs_sql_to_stderr_and_keeps_json_on_stdout(cli: Cli, database: Path) -> None:
+    logger = logging.getLogger("sqlalchemy.engine")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        result = cli("documents", "list", "demo-workspace", "--json", env={"DATABASE_ECHO": "true"})
+    finally:  # the echo lasts for the process; the other tests' processes are this one
+        logger.handlers[:], logger.level = handlers, level
+    assert [d["filename"] for d in output_json(result)][:1] == ["api-keys.md"]
+    assert "SELECT" in result.stderr
+    assert "SELECT" not in result.stdout
