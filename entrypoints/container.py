@@ -30,20 +30,13 @@ from dependency_injector import containers, providers
 
 from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
-from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
-from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.entrypoints.backends import backend_resource
+from tenantrag.entrypoints.embedders import embedder_resource
 from tenantrag.entrypoints.settings import Settings
 
 T = TypeVar("T")
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder ``EMBEDDER`` names, making ``EMBEDDING_DIMENSION``-long vectors."""
-    # Only the offline hashing embedder ships; a semantic one plugs in here (or by override).
-    return HashingEmbedder(dimension=settings.embedding_dimension)
 
 
 class Container(containers.DeclarativeContainer):
@@ -53,7 +46,8 @@ class Container(containers.DeclarativeContainer):
 
     uow_factory = providers.Resource(backend_resource, settings=settings)
 
-    embedder = providers.Singleton(make_embedder, settings=settings)
+    # A resource, like the backend: an HTTP embedder's client is closed at shutdown.
+    embedder = providers.Resource(embedder_resource, settings=settings)
     chunker = providers.Singleton(
         TextChunker, chunk_size=settings.provided.chunk_size, chunk_overlap=settings.provided.chunk_overlap
     )
@@ -81,10 +75,11 @@ async def provide(provider: providers.Provider[T]) -> T:
 @asynccontextmanager
 async def running(container: Container) -> AsyncIterator[TenantRag]:
     """Open the container's resources, give its TenantRag, and shut the resources down after."""
-    started = container.init_resources()
-    if started is not None:
-        await started
+    # Inside the try: when one resource fails to start, those already started are closed.
     try:
+        started = container.init_resources()
+        if started is not None:
+            await started
         yield await provide(container.tenantrag)
     finally:
         stopped = container.shutdown_resources()

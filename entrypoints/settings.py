@@ -22,11 +22,21 @@ import logging
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from tenantrag.adapters.embedders import openai_compatible, sentence_transformers
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
 from tenantrag.entrypoints import database_urls, jwt_secret
 from tenantrag.entrypoints.database_urls import MEMORY_URL
@@ -47,14 +57,16 @@ SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 VectorDistance = Literal["cosine", "l2", "inner_product"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-EmbedderName = Literal["hashing"]
+EmbedderName = Literal["hashing", "openai", "sentence-transformers"]
 
 _MIN_PRODUCTION_MEMORY_KIB = 19_456
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 # Errors do not quote these values: a secret, and URLs (their checks quote them, password hidden).
-_UNSHOWN_FIELDS = frozenset({"jwt_secret_key", "database_url", "database_replica_url"})
+_UNSHOWN_FIELDS = frozenset(
+    {"jwt_secret_key", "database_url", "database_replica_url", "embedding_api_key", "embedding_base_url"}
+)
 
 
 def _env(*names: str) -> Any:
@@ -132,12 +144,71 @@ class Settings(BaseSettings):
 
     # --- embedding, ingestion and search -----------------------------------------------------
     embedder: EmbedderName = "hashing"
+    # None: the embedder's default (sentence-transformers), required (openai), none (hashing).
+    embedding_model: str | None = Field(default=None, validate_default=True)
     embedding_dimension: int = Field(default=384, ge=1, le=16_000)
+    # OpenAI-compatible endpoint; may hold credentials, so it is never quoted or shown.
+    embedding_base_url: str = Field(default=openai_compatible.DEFAULT_BASE_URL, repr=False)
+    embedding_api_key: SecretStr | None = Field(default=None, repr=False, validate_default=True)
+    embedding_batch_size: int = Field(default=64, ge=1, le=openai_compatible.MAX_BATCH_SIZE)
+    embedding_timeout: float = Field(default=30.0, gt=0)
+    embedding_max_retries: int = Field(default=5, ge=0, le=10)
+    # Send `dimensions` so that a model able to shorten its vectors (text-embedding-3-*) does.
+    embedding_request_dimensions: bool = False
     chunk_size: int = Field(default=1000, ge=1)
     chunk_overlap: int = Field(default=150, ge=0)
     max_k: int = Field(default=100, ge=1, le=1000)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
+    # Field validators, not _check_together: their problems are reported with every other
+    # invalid value at once. Fields are validated in order, so info.data holds the earlier ones.
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _model_for_the_embedder(cls, value: str | None, info: ValidationInfo) -> str | None:
+        model = (value or "").strip() or None
+        embedder = info.data.get("embedder")
+        if embedder == "hashing" and model is not None:
+            # Most likely EMBEDDER was forgotten: refused rather than silently hashing instead.
+            raise ValueError("the hashing embedder has no model; set EMBEDDER to use one")
+        if embedder == "openai" and model is None:
+            raise ValueError("is required when EMBEDDER=openai (such as text-embedding-3-small)")
+        if embedder == "sentence-transformers" and model is None:
+            return sentence_transformers.DEFAULT_MODEL
+        return model
+
+    @field_validator("embedding_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return url
+
+    @field_validator("embedding_api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("embedding_api_key")
+    @classmethod
+    def _key_where_needed(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        environment = info.data.get("environment")
+        if (
+            value is None
+            and info.data.get("embedder") == "openai"
+            and environment not in (None, "development")
+            and info.data.get("embedding_base_url") == openai_compatible.DEFAULT_BASE_URL
+        ):
+            raise ValueError(
+                f"is required when EMBEDDER=openai uses {openai_compatible.DEFAULT_BASE_URL}"
+                f" and ENVIRONMENT={environment}"
+            )
+        return value
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -31,9 +31,11 @@ _BY_CODE = {
     # A lifecycle move the current state forbids: a conflict with that state.
     "invalid_transition": ExitCode.CONFLICT,
     "invalid_input": ExitCode.INVALID_INPUT,
+    "unparseable_document": ExitCode.INVALID_INPUT,
     "authentication_failed": ExitCode.AUTHENTICATION_FAILED,
     "invalid_settings": ExitCode.INVALID_SETTINGS,
     # The database cannot serve: unreachable, too slow, missing, outdated schema, failed migration...
+    # (and "unavailable" also covers an embedding service that does not answer).
     "unavailable": ExitCode.DATABASE,
     "database_unavailable": ExitCode.DATABASE,
     "migration_failed": ExitCode.DATABASE,

@@ -36,10 +36,10 @@ async def serve_container(container: Container, settings: Settings, *, host: str
 
     from tenantrag.entrypoints.http.app import create_app
 
-    started = container.init_resources()
-    if started is not None:
-        await started
     try:
+        started = container.init_resources()
+        if started is not None:
+            await started
         app = create_app(container)
         config = uvicorn.Config(
             app,

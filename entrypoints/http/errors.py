@@ -35,6 +35,7 @@ DOMAIN_STATUS: Mapping[str, int] = {
     "permission_denied": 403,
     "authentication_failed": 401,
     "invalid_input": 422,
+    "unparseable_document": 422,
     "unavailable": 503,
     "database_unavailable": 503,
 }
@@ -45,7 +46,7 @@ RETRY_AFTER = {"Retry-After": "1"}
 # Server-side failures are described generically: their messages may name hosts or users.
 _SERVER_DETAIL = {
     500: "the server failed to handle the request",
-    503: "the database did not answer; retry shortly",
+    503: "a service the server depends on (the database, the embedder) did not answer; retry shortly",
 }
 # Codes for what the HTTP layer refuses before any use case runs.
 HTTP_CODES: Mapping[int, str] = {

@@ -99,6 +99,14 @@ def test_the_table_above_covers_every_variable() -> None:
         "DB_SSL_CERT_PATH",
         "DB_SSL_KEY",
         "DB_SSL_KEY_PATH",
+        # tests/entrypoints/test_embedder_settings.py reads these.
+        "EMBEDDING_MODEL",
+        "EMBEDDING_BASE_URL",
+        "EMBEDDING_API_KEY",
+        "EMBEDDING_BATCH_SIZE",
+        "EMBEDDING_TIMEOUT",
+        "EMBEDDING_MAX_RETRIES",
+        "EMBEDDING_REQUEST_DIMENSIONS",
     }
     every = {name for names in variables().values() for name in names}
     assert every == tested
@@ -179,7 +187,7 @@ INVALID = [
         "PASSWORD_HASH_TIME_COST",
         "at least 2 in staging",
     ),
-    ({"EMBEDDER": "openai"}, "EMBEDDER", "'hashing'"),
+    ({"EMBEDDER": "word2vec"}, "EMBEDDER", "'hashing', 'openai' or 'sentence-transformers'"),
     ({"EMBEDDING_DIMENSION": "20000"}, "EMBEDDING_DIMENSION", "less than or equal to 16000"),
     ({"CHUNK_SIZE": "100", "CHUNK_OVERLAP": "100"}, "CHUNK_OVERLAP", "less than CHUNK_SIZE (100)"),
     ({"MAX_K": "0"}, "MAX_K", "greater than or equal to 1"),

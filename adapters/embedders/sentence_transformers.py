@@ -1,0 +1,127 @@
+"""An embedder running a sentence-transformers model in this process.
+
+sentence-transformers pulls in PyTorch (gigabytes), so it is the optional extra
+``tenantrag[sentence-transformers]`` and is imported only when this embedder is built:
+importing this module costs nothing, and a deployment that does not choose it never
+needs the library. Without it, building the embedder says which command installs it.
+
+Encoding is CPU- or GPU-bound and synchronous, so it runs in a worker thread and the
+event loop keeps serving other requests meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tenantrag.domain.errors import InvalidInput, Unavailable
+
+__all__ = ["DEFAULT_MODEL", "INSTALL_HINT", "SentenceTransformersEmbedder"]
+
+# Small, fast, English, 384-dimensional: the same length as the hashing embedder's default.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+INSTALL_HINT = "pip install 'tenantrag[sentence-transformers]'"
+
+
+class SentenceTransformersEmbedder:
+    """An :class:`~tenantrag.domain.ports.embedder.Embedder` over ``SentenceTransformer(model)``.
+
+    Building it loads the model, downloading it into the Hugging Face cache the first time,
+    and checks that it makes ``dimension``-long vectors, so that a model that does not fit
+    the store fails at start rather than on the first document. Outputs are scaled to unit
+    length, as every tenantrag embedder's are, whether or not the model normalises.
+    """
+
+    def __init__(
+        self, *, model: str, dimension: int, batch_size: int = 64, device: str | None = None
+    ) -> None:
+        if not isinstance(model, str) or not model.strip():
+            raise InvalidInput("model", "must be a model name or path")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInput("batch_size", f"must be a positive integer (got {batch_size!r})")
+        library = _import_library()
+        try:
+            self._model: Any = library.SentenceTransformer(model, device=device)
+        except OSError as error:  # not in the cache and not downloadable, or no such model
+            raise Unavailable(f"could not load the sentence-transformers model {model!r}: {error}") from error
+        native = _native_dimension(self._model)
+        if native is not None and native != dimension:
+            raise InvalidInput(
+                "embedding_dimension",
+                f"the sentence-transformers model {model!r} makes {native}-dimensional vectors,"
+                f" expected {dimension}",
+            )
+        self._model_name = model
+        self._dimension = dimension
+        self._batch_size = batch_size
+        # One encode at a time: the library already spreads a batch over every core (or the
+        # GPU), so concurrent encodes would only compete for them and multiply peak memory.
+        # A thread lock, not an asyncio one, so that the embedder is not tied to one event loop.
+        self._encoding = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformersEmbedder(model={self._model_name!r}, dimension={self._dimension})"
+
+    @property
+    def name(self) -> str:
+        return f"sentence-transformers:{self._model_name}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
+        if not texts:
+            return []
+        return await asyncio.to_thread(self._encode, list(texts))
+
+    async def embed_query(self, text: str) -> tuple[float, ...]:
+        return (await self.embed_documents([text]))[0]
+
+    def _encode(self, texts: list[str]) -> list[tuple[float, ...]]:
+        with self._encoding:
+            raw = self._model.encode(
+                texts, batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False
+            )
+        matrix = np.asarray(raw, dtype=np.float64)
+        if matrix.shape != (len(texts), self._dimension):
+            raise InvalidInput(
+                "embedding_dimension",
+                f"the sentence-transformers model {self._model_name!r} returned an array of shape"
+                f" {matrix.shape}, expected ({len(texts)}, {self._dimension})",
+            )
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        # A zero vector has no direction to keep; it stays zero rather than becoming NaN.
+        matrix = matrix / np.where(norms == 0.0, 1.0, norms)
+        return [tuple(row) for row in matrix.tolist()]
+
+
+def _import_library() -> Any:
+    try:
+        import sentence_transformers
+    except ImportError as error:
+        if error.name == "sentence_transformers":
+            raise InvalidInput(
+                "embedder", f"the sentence-transformers embedder needs its optional extra: {INSTALL_HINT}"
+            ) from None
+        # Installed, but something it needs (torch, transformers...) is missing or broken.
+        raise Unavailable(
+            f"sentence-transformers is installed but could not be imported ({error});"
+            f" reinstall it: {INSTALL_HINT}"
+        ) from error
+    return sentence_transformers
+
+
+def _native_dimension(model: Any) -> int | None:
+    """The model's output length, or None when it cannot tell (then only outputs are checked)."""
+    # get_embedding_dimension is the newer name; get_sentence_embedding_dimension the 3.x one.
+    for method in ("get_embedding_dimension", "get_sentence_embedding_dimension"):
+        getter = getattr(model, method, None)
+        if callable(getter):
+            value = getter()
+            return value if isinstance(value, int) else None
+    return None
