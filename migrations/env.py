@@ -40,7 +40,14 @@ from tenantrag.adapters.sql.migrations import (
     sqlite_foreign_keys_off,
     validate_embedding_dimension,
 )
-from tenantrag.adapters.sql.schema import DEFAULT_DIMENSION, VECTOR_INDEX, metadata
+from tenantrag.adapters.sql.schema import (
+    DEFAULT_DIMENSION,
+    FULL_TEXT_COLUMN,
+    FULL_TEXT_INDEX,
+    FULL_TEXT_TABLE,
+    VECTOR_INDEX,
+    metadata,
+)
 from tenantrag.adapters.sql.types import Embedding, UTCDateTime
 from tenantrag.adapters.sql.urls import resolve_database_url
 
@@ -75,8 +82,14 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Leave the PostgreSQL-only vector index out of ``alembic check`` and autogenerate."""
-    return not (type_ == "index" and name == VECTOR_INDEX)
+    """Leave the dialect-specific search structures out of ``alembic check`` and autogenerate:
+    PostgreSQL's vector and full-text indexes and generated ``tsvector`` column, SQLite's
+    FTS5 table (and the shadow tables FTS5 keeps beside it)."""
+    if type_ == "index" and name in (VECTOR_INDEX, FULL_TEXT_INDEX):
+        return False
+    if type_ == "column" and name == FULL_TEXT_COLUMN:
+        return False
+    return not (type_ == "table" and name is not None and name.startswith(FULL_TEXT_TABLE))
 
 
 def compare_type(

@@ -20,6 +20,7 @@ from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
+from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
@@ -77,13 +78,35 @@ MEMBERSHIPS = Table[Membership](
     ),
 )
 
+
+def _source_key(document: Document) -> Hashable:
+    # As in SQL, documents without a source key never clash: each gets a key of its own.
+    return (document.id,) if document.source_key is None else (document.tenant_id, document.source_key)
+
+
+DOCUMENT_SOURCE_KEY = Unique[Document](rules.DOCUMENT_SOURCE_KEY, _source_key)
 DOCUMENTS = Table[Document](
     "documents",
     "document",
-    uniques=(Unique[Document](rules.DOCUMENT_STORAGE_KEY, lambda d: (d.tenant_id, d.storage_key)),),
+    uniques=(
+        Unique[Document](rules.DOCUMENT_STORAGE_KEY, lambda d: (d.tenant_id, d.storage_key)),
+        DOCUMENT_SOURCE_KEY,
+    ),
     references=(
         Reference[Document]("tenant_id", TENANTS, lambda d: d.tenant_id),
         Reference[Document]("uploaded_by", USERS, lambda d: d.uploaded_by),
+    ),
+)
+
+DOCUMENT_VERSIONS = Table[DocumentVersion](
+    "document_versions",
+    "document version",
+    uniques=(
+        Unique[DocumentVersion](rules.DOCUMENT_VERSION, lambda v: (v.tenant_id, v.document_id, v.version)),
+    ),
+    references=(
+        Reference[DocumentVersion]("tenant_id", TENANTS, lambda v: v.tenant_id),
+        Reference[DocumentVersion]("document_id", DOCUMENTS, lambda v: v.document_id, same_tenant=True),
     ),
 )
 
@@ -149,6 +172,7 @@ TABLES: tuple[Table[Any], ...] = (
     USERS,
     MEMBERSHIPS,
     DOCUMENTS,
+    DOCUMENT_VERSIONS,
     CHUNKS,
     API_KEYS,
     JOBS,

@@ -10,6 +10,8 @@ from tenantrag.adapters.memory.schema import (
     API_KEYS,
     CHAT_SESSIONS,
     CHUNKS,
+    DOCUMENT_SOURCE_KEY,
+    DOCUMENT_VERSIONS,
     DOCUMENTS,
     JOBS,
     MEMBERSHIP_TENANT_USER,
@@ -24,7 +26,8 @@ from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk, check_dimension
 from tenantrag.domain.model.document import Document, DocumentStatus
-from tenantrag.domain.model.job import Job
+from tenantrag.domain.model.document_version import DocumentVersion
+from tenantrag.domain.model.job import Job, JobStatus, lease_lost
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant
@@ -89,6 +92,10 @@ class MemoryDocumentRepository:
     async def get(self, document_id: uuid.UUID) -> Document | None:
         return self._scope.get(DOCUMENTS, document_id)
 
+    async def get_by_source_key(self, source_key: str) -> Document | None:
+        key = (self._scope.tenant_id, source_key)
+        return detach_optional(self._scope.tx.find(DOCUMENTS, DOCUMENT_SOURCE_KEY, key))
+
     async def update(self, document: Document) -> None:
         self._scope.update(DOCUMENTS, document)
 
@@ -102,6 +109,27 @@ class MemoryDocumentRepository:
             return (status is None or document.status is status) and (tag is None or tag in document.tags)
 
         return page_of(self._scope.rows(DOCUMENTS), page, wanted)
+
+
+class MemoryDocumentVersionRepository:
+    def __init__(self, scope: TenantScope) -> None:
+        self._scope = scope
+
+    async def add(self, version: DocumentVersion) -> None:
+        self._scope.add(DOCUMENT_VERSIONS, version)
+
+    async def get(self, document_id: uuid.UUID, version: int) -> DocumentVersion | None:
+        for row in self._scope.rows(DOCUMENT_VERSIONS):
+            if row.document_id == document_id and row.version == version:
+                return detach(row)
+        return None
+
+    async def update(self, version: DocumentVersion) -> None:
+        self._scope.update(DOCUMENT_VERSIONS, version)
+
+    async def list_for_document(self, document_id: uuid.UUID) -> Sequence[DocumentVersion]:
+        rows = (row for row in self._scope.rows(DOCUMENT_VERSIONS) if row.document_id == document_id)
+        return [detach(row) for row in sorted(rows, key=lambda row: row.version)]
 
 
 class MemoryChunkRepository:
@@ -168,7 +196,13 @@ class MemoryJobRepository:
     async def get(self, job_id: uuid.UUID) -> Job | None:
         return self._scope.get(JOBS, job_id)
 
-    async def update(self, job: Job) -> None:
+    async def update(self, job: Job, *, if_attempt: int | None = None) -> None:
+        if if_attempt is not None:
+            current = self._scope.lookup(JOBS, job.id)
+            if current is not None and (
+                current.attempts != if_attempt or current.status is not JobStatus.RUNNING
+            ):
+                raise lease_lost(job.id, if_attempt)
         self._scope.update(JOBS, job)
 
     async def list(self, page: PageRequest, *, document_id: uuid.UUID | None = None) -> Page[Job]:

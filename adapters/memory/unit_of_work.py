@@ -26,6 +26,7 @@ from tenantrag.adapters.memory.tenant_repositories import (
     MemoryChunkRepository,
     MemoryCurrentTenantRepository,
     MemoryDocumentRepository,
+    MemoryDocumentVersionRepository,
     MemoryJobRepository,
     MemoryMembershipRepository,
     MemoryMessageRepository,
@@ -41,6 +42,7 @@ from tenantrag.domain.ports.repositories import (
     ChunkRepository,
     CurrentTenantRepository,
     DocumentRepository,
+    DocumentVersionRepository,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
@@ -99,6 +101,7 @@ class MemoryTenantUnitOfWork(_MemoryUnitOfWork):
         self.tenant: CurrentTenantRepository = MemoryCurrentTenantRepository(scope)
         self.memberships: MembershipRepository = MemoryMembershipRepository(scope)
         self.documents: DocumentRepository = MemoryDocumentRepository(scope)
+        self.versions: DocumentVersionRepository = MemoryDocumentVersionRepository(scope)
         self.chunks: ChunkRepository = MemoryChunkRepository(scope, dimension)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(scope)
         self.jobs: JobRepository = MemoryJobRepository(scope)

@@ -39,6 +39,10 @@ def _constraint_columns() -> dict[str, tuple[str, tuple[str, ...]]]:
                 continue
             if isinstance(constraint.name, str):
                 found[constraint.name] = (table.name, columns)
+        # A unique index is reported by its own name, like a constraint.
+        for index in table.indexes:
+            if index.unique and isinstance(index.name, str):
+                found[index.name] = (table.name, tuple(column.name for column in index.columns))
     return found
 
 

@@ -25,6 +25,7 @@ from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
+from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog, SourceRef
@@ -174,9 +175,9 @@ def document_row(d: Document) -> dict[str, Any]:
         "tenant_id": d.tenant_id, "id": d.id, "uploaded_by": d.uploaded_by, "filename": d.filename,
         "title": d.title, "media_type": d.media_type, "size_bytes": d.size_bytes,
         "status": d.status.value, "error_message": d.error_message, "storage_key": d.storage_key,
-        "content_sha256": d.content_sha256, "version": d.version, "metadata": d.metadata,
-        "tags": list(d.tags), "chunk_count": d.chunk_count, "processed_at": d.processed_at,
-        "created_at": d.created_at, "updated_at": d.updated_at,
+        "source_key": d.source_key, "content_sha256": d.content_sha256, "version": d.version,
+        "metadata": d.metadata, "tags": list(d.tags), "chunk_count": d.chunk_count,
+        "processed_at": d.processed_at, "created_at": d.created_at, "updated_at": d.updated_at,
     }  # fmt: skip
 
 
@@ -184,7 +185,7 @@ def document_from(r: Row) -> Document:
     return Document(
         tenant_id=r["tenant_id"], id=r["id"], uploaded_by=r["uploaded_by"], filename=r["filename"],
         title=r["title"], media_type=r["media_type"], size_bytes=r["size_bytes"], status=r["status"],
-        error_message=r["error_message"], storage_key=r["storage_key"],
+        error_message=r["error_message"], storage_key=r["storage_key"], source_key=r["source_key"],
         content_sha256=r["content_sha256"], version=r["version"], metadata=r["metadata"],
         tags=r["tags"], chunk_count=r["chunk_count"], processed_at=r["processed_at"],
         created_at=r["created_at"], updated_at=r["updated_at"],
@@ -196,8 +197,41 @@ DOCUMENTS = Mapper[Document](
     "document",
     document_row,
     document_from,
-    uniques={_pk("tenant_id", "storage_key"): rules.DOCUMENT_STORAGE_KEY},
+    uniques={
+        _pk("tenant_id", "storage_key"): rules.DOCUMENT_STORAGE_KEY,
+        _pk("tenant_id", "source_key"): rules.DOCUMENT_SOURCE_KEY,
+    },
     references=(_TENANT, Reference("uploaded_by", schema.users, "user")),
+)
+
+
+def document_version_row(v: DocumentVersion) -> dict[str, Any]:
+    return {
+        "tenant_id": v.tenant_id, "id": v.id, "document_id": v.document_id, "version": v.version,
+        "status": v.status.value, "content_sha256": v.content_sha256, "size_bytes": v.size_bytes,
+        "media_type": v.media_type, "storage_key": v.storage_key, "chunk_count": v.chunk_count,
+        "reused_chunks": v.reused_chunks, "error": v.error,
+        "created_at": v.created_at, "updated_at": v.updated_at,
+    }  # fmt: skip
+
+
+def document_version_from(r: Row) -> DocumentVersion:
+    return DocumentVersion(
+        tenant_id=r["tenant_id"], id=r["id"], document_id=r["document_id"], version=r["version"],
+        status=r["status"], content_sha256=r["content_sha256"], size_bytes=r["size_bytes"],
+        media_type=r["media_type"], storage_key=r["storage_key"], chunk_count=r["chunk_count"],
+        reused_chunks=r["reused_chunks"], error=r["error"],
+        created_at=r["created_at"], updated_at=r["updated_at"],
+    )  # fmt: skip
+
+
+DOCUMENT_VERSIONS = Mapper[DocumentVersion](
+    schema.document_versions,
+    "document version",
+    document_version_row,
+    document_version_from,
+    uniques={_pk("tenant_id", "document_id", "version"): rules.DOCUMENT_VERSION},
+    references=(_TENANT, Reference("document_id", schema.documents, "document", same_tenant=True)),
 )
 
 
@@ -262,7 +296,7 @@ API_KEYS = Mapper[ApiKey](
 def job_row(j: Job) -> dict[str, Any]:
     return {
         "tenant_id": j.tenant_id, "id": j.id, "document_id": j.document_id, "kind": j.kind,
-        "status": j.status.value, "progress": j.progress, "summary": j.summary,
+        "payload": j.payload, "status": j.status.value, "progress": j.progress, "summary": j.summary,
         "attempts": j.attempts, "lease_expires_at": j.lease_expires_at, "error": j.error,
         "created_at": j.created_at, "updated_at": j.updated_at, "started_at": j.started_at,
         "finished_at": j.finished_at,
@@ -272,9 +306,10 @@ def job_row(j: Job) -> dict[str, Any]:
 def job_from(r: Row) -> Job:
     return Job(
         tenant_id=r["tenant_id"], id=r["id"], document_id=r["document_id"], kind=r["kind"],
-        status=r["status"], progress=r["progress"], summary=r["summary"], attempts=r["attempts"],
-        lease_expires_at=r["lease_expires_at"], error=r["error"], created_at=r["created_at"],
-        updated_at=r["updated_at"], started_at=r["started_at"], finished_at=r["finished_at"],
+        payload=r["payload"], status=r["status"], progress=r["progress"], summary=r["summary"],
+        attempts=r["attempts"], lease_expires_at=r["lease_expires_at"], error=r["error"],
+        created_at=r["created_at"], updated_at=r["updated_at"], started_at=r["started_at"],
+        finished_at=r["finished_at"],
     )  # fmt: skip
 
 

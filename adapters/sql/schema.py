@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 from tenantrag.adapters.sql.types import Embedding, JSONDocument, UTCDateTime
@@ -68,6 +69,7 @@ def _in(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
 ROLES = ("owner", "admin", "member", "viewer")
 DOCUMENT_STATUSES = ("pending", "processing", "completed", "failed")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+VERSION_STATUSES = ("pending", "processing", "active", "superseded", "failed")
 
 tenants = Table(
     "tenants",
@@ -119,6 +121,7 @@ documents = Table(
     Column("status", String(16), nullable=False),
     Column("error_message", Text()),
     Column("storage_key", String(1024), nullable=False),
+    Column("source_key", String(1024)),
     Column("content_sha256", String(64)),
     Column("version", Integer(), nullable=False),
     Column("metadata", JSONDocument, nullable=False),
@@ -131,6 +134,32 @@ documents = Table(
     _in("status", DOCUMENT_STATUSES, "status"),
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "status"),
+    # NULLs never clash, so documents without a source key are unconstrained.
+    Index(None, "tenant_id", "source_key", unique=True),
+)
+
+document_versions = Table(
+    "document_versions",
+    metadata,
+    Column("tenant_id", Uuid(), nullable=False),
+    Column("id", Uuid(), nullable=False),
+    Column("document_id", Uuid(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("size_bytes", Integer(), nullable=False),
+    Column("media_type", String(255), nullable=False),
+    Column("storage_key", String(1024), nullable=False),
+    Column("chunk_count", Integer(), nullable=False),
+    Column("reused_chunks", Integer(), nullable=False),
+    Column("error", Text()),
+    *_timestamps(),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "document_id", "version"),
+    ForeignKeyConstraint(
+        ["tenant_id", "document_id"], ["documents.tenant_id", "documents.id"], ondelete="CASCADE"
+    ),
+    _in("status", VERSION_STATUSES, "status"),
 )
 
 chunks = Table(
@@ -181,6 +210,7 @@ jobs = Table(
     Column("id", Uuid(), nullable=False),
     Column("document_id", Uuid()),
     Column("kind", String(64), nullable=False),
+    Column("payload", JSONDocument, nullable=False, server_default=text("'{}'")),
     Column("status", String(16), nullable=False),
     Column("progress", Integer(), nullable=False),
     Column("summary", Text(), nullable=False),
@@ -197,6 +227,8 @@ jobs = Table(
     _in("status", JOB_STATUSES, "status"),
     CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
     Index(None, "status", "lease_expires_at"),
+    # The queue: the oldest queued job first (see adapters/sql/job_queue.py).
+    Index(None, "status", "created_at"),
 )
 
 query_logs = Table(
@@ -249,6 +281,13 @@ messages = Table(
 # Built by the migrations on PostgreSQL only, with a deployment's distance and build
 # options, so it is not part of this MetaData (env.py leaves it out of comparisons).
 VECTOR_INDEX = "ix_chunks_embedding_hnsw"
+# Full text, built by the migrations per dialect: on PostgreSQL a generated tsvector
+# column and its GIN index, on SQLite an FTS5 table over chunks.content (by rowid).
+FULL_TEXT_COLUMN = "search_vector"
+FULL_TEXT_INDEX = "ix_chunks_search_vector"
+FULL_TEXT_TABLE = "chunks_fts"
 
 # Tables whose rows belong to one tenant (row-level security covers exactly these).
-TENANT_TABLES = (memberships, documents, chunks, api_keys, jobs, query_logs, chat_sessions, messages)
+TENANT_TABLES = (
+    memberships, documents, document_versions, chunks, api_keys, jobs, query_logs, chat_sessions, messages,
+)  # fmt: skip

@@ -111,20 +111,28 @@ class Rows(Generic[E]):
                 raise await self._explain(violation, entities[0]) from None
             raise await self._explain_batch(violation, entities, params) from None
 
-    async def update(self, entity: E) -> None:
-        """Replace the row with ``entity`` by id; NotFound if this unit of work cannot see it."""
+    async def update(self, entity: E, *, only_if: Sequence[Condition] = ()) -> None:
+        """Replace the row with ``entity`` by id; NotFound if this unit of work cannot see it.
+
+        With ``only_if``, the row is replaced only while those conditions hold of it (checked
+        and written in one statement, under the row's lock); StaleRow if they do not.
+        """
         if self.tenant_id is not None and _tenant_of(entity) != self.tenant_id:
             if not await self.exists(self.table.c.id == entity.id):
                 raise NotFound(self.mapper.noun, entity.id)
             self.check_owner(entity)
         key = {column.name for column in self.table.primary_key.columns}
         values = {name: value for name, value in self.mapper.to_row(entity).items() if name not in key}
-        statement = sql_update(self.table).where(*self.where(self.table.c.id == entity.id)).values(values)
+        statement = (
+            sql_update(self.table).where(*self.where(self.table.c.id == entity.id, *only_if)).values(values)
+        )
         try:
             result = await self.session.write(statement)
         except ConstraintViolation as violation:
             raise await self._explain(violation, entity) from None
         if result.rowcount == 0:
+            if only_if and await self.exists(self.table.c.id == entity.id):
+                raise StaleRow(self.mapper.noun, entity.id)
             raise NotFound(self.mapper.noun, entity.id)
 
     async def delete(self, *conditions: Condition) -> int:
@@ -232,6 +240,13 @@ class Rows(Generic[E]):
         return await self._explain(
             ConstraintViolation(found.problem, concurrent=violation.concurrent), entity
         )
+
+
+class StaleRow(Exception):
+    """A conditional update found its row changed; the repository says what that means."""
+
+    def __init__(self, noun: str, row_id: uuid.UUID) -> None:
+        super().__init__(f"the {noun} {row_id} has changed")
 
 
 def _tenant_of(entity: object) -> uuid.UUID:

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from tenantrag.adapters.sql import rows
 from tenantrag.adapters.sql.rows import Mapper
 from tenantrag.adapters.sql.session import SqlSession
-from tenantrag.adapters.sql.tables import Rows
+from tenantrag.adapters.sql.tables import Rows, StaleRow
 from tenantrag.domain.errors import NotFound
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk, check_dimension
 from tenantrag.domain.model.document import Document, DocumentStatus
-from tenantrag.domain.model.job import Job
+from tenantrag.domain.model.document_version import DocumentVersion
+from tenantrag.domain.model.job import Job, JobStatus, lease_lost
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant
@@ -82,6 +83,9 @@ class SqlDocumentRepository:
     async def get(self, document_id: uuid.UUID) -> Document | None:
         return await self._rows.get(document_id)
 
+    async def get_by_source_key(self, source_key: str) -> Document | None:
+        return await self._rows.one(self._c.source_key == source_key)
+
     async def update(self, document: Document) -> None:
         await self._rows.update(document)
 
@@ -98,6 +102,24 @@ class SqlDocumentRepository:
         if tag is not None:
             conditions.append(self._dialect.array_contains(self._c.tags, tag))
         return await self._rows.page(page, *conditions)
+
+
+class SqlDocumentVersionRepository:
+    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
+        self._rows = Rows(session, rows.DOCUMENT_VERSIONS, tenant_id)
+        self._c = self._rows.table.c
+
+    async def add(self, version: DocumentVersion) -> None:
+        await self._rows.add(version)
+
+    async def get(self, document_id: uuid.UUID, version: int) -> DocumentVersion | None:
+        return await self._rows.one(self._c.document_id == document_id, self._c.version == version)
+
+    async def update(self, version: DocumentVersion) -> None:
+        await self._rows.update(version)
+
+    async def list_for_document(self, document_id: uuid.UUID) -> Sequence[DocumentVersion]:
+        return await self._rows.all(self._c.document_id == document_id, order_by=[self._c.version])
 
 
 class SqlChunkRepository:
@@ -159,8 +181,17 @@ class SqlJobRepository:
     async def get(self, job_id: uuid.UUID) -> Job | None:
         return await self._rows.get(job_id)
 
-    async def update(self, job: Job) -> None:
-        await self._rows.update(job)
+    async def update(self, job: Job, *, if_attempt: int | None = None) -> None:
+        if if_attempt is None:
+            await self._rows.update(job)
+            return
+        c = self._rows.table.c
+        try:
+            await self._rows.update(
+                job, only_if=[c.attempts == if_attempt, c.status == JobStatus.RUNNING.value]
+            )
+        except StaleRow:
+            raise lease_lost(job.id, if_attempt) from None
 
     async def list(self, page: PageRequest, *, document_id: uuid.UUID | None = None) -> Page[Job]:
         if document_id is None:

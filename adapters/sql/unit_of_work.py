@@ -29,6 +29,7 @@ from tenantrag.adapters.sql.tenant_repositories import (
     SqlChunkRepository,
     SqlCurrentTenantRepository,
     SqlDocumentRepository,
+    SqlDocumentVersionRepository,
     SqlJobRepository,
     SqlMembershipRepository,
     SqlMessageRepository,
@@ -43,6 +44,7 @@ from tenantrag.domain.ports.repositories import (
     ChunkRepository,
     CurrentTenantRepository,
     DocumentRepository,
+    DocumentVersionRepository,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
@@ -99,6 +101,7 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         self.tenant: CurrentTenantRepository = SqlCurrentTenantRepository(session, tenant_id)
         self.memberships: MembershipRepository = SqlMembershipRepository(session, tenant_id)
         self.documents: DocumentRepository = SqlDocumentRepository(session, tenant_id)
+        self.versions: DocumentVersionRepository = SqlDocumentVersionRepository(session, tenant_id)
         self.chunks: ChunkRepository = SqlChunkRepository(session, tenant_id, chunks, dimension)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(session, tenant_id)
         self.jobs: JobRepository = SqlJobRepository(session, tenant_id)

@@ -46,6 +46,7 @@ DOCUMENT_TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
 
 MAX_ERROR_LENGTH = 4000
 MAX_STORAGE_KEY_LENGTH = 1024
+MAX_SOURCE_KEY_LENGTH = 1024
 
 
 def sha256_hex(data: str | bytes) -> str:
@@ -77,7 +78,13 @@ class Document:
         default=None, validator=v.is_text(max_length=MAX_ERROR_LENGTH, allow_empty=True, optional=True)
     )
     storage_key: str = attrs.field(validator=v.is_text(max_length=MAX_STORAGE_KEY_LENGTH))
+    # The caller's name for the source (a path, a URL, an id in another system): uploading
+    # under a known key makes a new version of that document, never a second document.
+    source_key: str | None = attrs.field(
+        default=None, converter=v.strip, validator=v.is_text(max_length=MAX_SOURCE_KEY_LENGTH, optional=True)
+    )
     content_sha256: str | None = attrs.field(default=None, validator=v.is_sha256(optional=True))
+    # The active version: the one whose chunks are searched (see DocumentVersion).
     version: int = attrs.field(default=1)
     metadata: dict[str, Any] = attrs.field(
         factory=dict, converter=v.copy_json, validator=v.is_json_object, hash=False

@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from tenantrag.domain import validation as v
-from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.errors import Conflict, InvalidInput
 from tenantrag.domain.model.lifecycle import check_transition
 
 
@@ -55,6 +56,10 @@ class Job:
     tenant_id: uuid.UUID = attrs.field(validator=v.is_id())
     document_id: uuid.UUID | None = attrs.field(default=None, validator=v.is_id(optional=True))
     kind: str = attrs.field(validator=v.is_text(max_length=64))
+    # What the worker needs to run the job (for ingest: the version and its blob).
+    payload: dict[str, Any] = attrs.field(
+        factory=dict, converter=v.copy_json, validator=v.is_json_object, hash=False
+    )
     status: JobStatus = attrs.field(default=JobStatus.QUEUED, converter=parse_job_status)
     progress: int = attrs.field(default=0, validator=_progress)
     summary: str = attrs.field(default="", validator=v.is_text(allow_empty=True, max_length=4000))
@@ -105,3 +110,12 @@ class Job:
             finished_at=None if target is JobStatus.QUEUED else now,
             updated_at=now,
         )
+
+
+def lease_lost(job_id: uuid.UUID, attempt: int) -> Conflict:
+    """A worker's attempt at a job is no longer the job's current one: its lease ran out and
+    another worker took the job, or it was cancelled. Its work must not be kept."""
+    return Conflict(
+        f"job {job_id} is no longer running attempt {attempt}; another worker took it over",
+        details={"rule": "jobs.lease"},
+    )

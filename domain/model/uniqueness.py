@@ -16,6 +16,7 @@ from tenantrag.domain.errors import Conflict
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
+from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.model.user import User
@@ -44,6 +45,14 @@ MEMBERSHIP_TENANT_USER = UniqueRule[Membership](
 DOCUMENT_STORAGE_KEY = UniqueRule[Document](
     "documents.storage_key",
     lambda d: f"a document with storage key {d.storage_key!r} already exists in this tenant",
+)
+DOCUMENT_SOURCE_KEY = UniqueRule[Document](
+    "documents.source_key",
+    lambda d: f"a document with source key {d.source_key!r} already exists in this tenant",
+)
+DOCUMENT_VERSION = UniqueRule[DocumentVersion](
+    "document_versions.document_version",
+    lambda dv: f"document {dv.document_id} already has a version {dv.version}",
 )
 CHUNK_DOCUMENT_ORDINAL = UniqueRule[Chunk](
     "chunks.document_ordinal",

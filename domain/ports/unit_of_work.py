@@ -22,6 +22,7 @@ from tenantrag.domain.ports.repositories import (
     ChunkRepository,
     CurrentTenantRepository,
     DocumentRepository,
+    DocumentVersionRepository,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
@@ -62,6 +63,8 @@ class TenantUnitOfWork(UnitOfWork, Protocol):
     def memberships(self) -> MembershipRepository: ...
     @property
     def documents(self) -> DocumentRepository: ...
+    @property
+    def versions(self) -> DocumentVersionRepository: ...
     @property
     def chunks(self) -> ChunkRepository: ...
     @property

@@ -130,6 +130,7 @@ def test_every_unique_constraint_of_the_schema_has_a_rule_name() -> None:
             rows.USERS,
             rows.MEMBERSHIPS,
             rows.DOCUMENTS,
+            rows.DOCUMENT_VERSIONS,
             rows.chunk_mapper(Float32Blobs(DIMENSION)),
             rows.API_KEYS,
             rows.JOBS,
@@ -146,6 +147,7 @@ def test_every_unique_constraint_of_the_schema_has_a_rule_name() -> None:
             if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
         ]
         columns_of_uniques += [[c.name] for c in table.columns if c.unique]
+        columns_of_uniques += [[c.name for c in index.columns] for index in table.indexes if index.unique]
         for columns in columns_of_uniques:
             unique = mappers[table.name].unique(columns)
             assert unique is not None, (table.name, columns)

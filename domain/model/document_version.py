@@ -1,0 +1,93 @@
+"""DocumentVersion: one ingested (or ingesting) content of a document.
+
+A document's content changes by versions: uploading new content makes version n+1,
+pending, beside the active version n; when n+1 is ingested it becomes active and n
+superseded in the same transaction that swaps the chunks, so search always sees
+exactly one version of the document. A version whose ingestion fails stays failed and
+the active one stays active. Versions are kept, with their blobs, for audit and to
+re-ingest later; only the active one has chunks.
+
+pending -> processing -> active -> superseded; pending | processing -> failed.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import attrs
+
+from tenantrag.domain import validation as v
+from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.model.document import MAX_ERROR_LENGTH, MAX_STORAGE_KEY_LENGTH
+from tenantrag.domain.model.lifecycle import check_transition
+
+
+class VersionStatus(enum.StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    FAILED = "failed"
+
+
+VERSION_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
+    VersionStatus.PENDING: frozenset({VersionStatus.PROCESSING, VersionStatus.FAILED}),
+    # Back to pending: a worker lost its lease and the job is retried.
+    VersionStatus.PROCESSING: frozenset({VersionStatus.ACTIVE, VersionStatus.FAILED, VersionStatus.PENDING}),
+    VersionStatus.ACTIVE: frozenset({VersionStatus.SUPERSEDED}),
+    VersionStatus.SUPERSEDED: frozenset(),
+    # A failed version may be retried (the same content uploaded again).
+    VersionStatus.FAILED: frozenset({VersionStatus.PENDING}),
+}
+
+
+def parse_version_status(value: VersionStatus | str) -> VersionStatus:
+    try:
+        return VersionStatus(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in VersionStatus)
+        raise InvalidInput("status", f"must be one of {allowed}, got {value!r:.40}") from None
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(attribute.name, f"must be a positive integer, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class DocumentVersion:
+    id: uuid.UUID = attrs.field(validator=v.is_id())
+    tenant_id: uuid.UUID = attrs.field(validator=v.is_id())
+    document_id: uuid.UUID = attrs.field(validator=v.is_id())
+    version: int = attrs.field(validator=_positive)
+    status: VersionStatus = attrs.field(default=VersionStatus.PENDING, converter=parse_version_status)
+    content_sha256: str = attrs.field(validator=v.is_sha256())
+    size_bytes: int = attrs.field(default=0, validator=v.is_count())
+    media_type: str = attrs.field(default="text/plain", validator=v.is_text(max_length=255))
+    storage_key: str = attrs.field(validator=v.is_text(max_length=MAX_STORAGE_KEY_LENGTH))
+    chunk_count: int = attrs.field(default=0, validator=v.is_count())
+    # How many chunks kept their embedding from the version before (not embedded again).
+    reused_chunks: int = attrs.field(default=0, validator=v.is_count())
+    error: str | None = attrs.field(
+        default=None, validator=v.is_text(max_length=MAX_ERROR_LENGTH, allow_empty=True, optional=True)
+    )
+    created_at: datetime = attrs.field(validator=v.is_timestamp())
+    updated_at: datetime = attrs.field(validator=v.is_timestamp())
+
+    def __attrs_post_init__(self) -> None:
+        if (self.status is VersionStatus.FAILED) != (self.error is not None):
+            raise InvalidInput("error", "a failed version says why, and only a failed one")
+
+    def transition(
+        self, target: VersionStatus, *, now: datetime, error: str | None = None
+    ) -> DocumentVersion:
+        check_transition("document version", VERSION_TRANSITIONS, self.status, target)
+        failed = target is VersionStatus.FAILED
+        return attrs.evolve(
+            self,
+            status=target,
+            error=(error or "ingestion failed")[:MAX_ERROR_LENGTH] if failed else None,
+            updated_at=now,
+        )
