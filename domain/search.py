@@ -1,11 +1,25 @@
-"""Vector search values, filters, and the exact brute-force reference.
+"""Search queries (vector, full-text, hybrid), filters, hits, and the references backends follow.
 
-Every backend must return what :func:`brute_force_top_k` returns for the same
-rows; the contract suite holds them to it.
+Three modes, one hit type:
+
+- **vector** (:class:`VectorQuery`): top-k by cosine similarity. Every backend must return
+  what :func:`brute_force_top_k` returns for the same rows (PostgreSQL's HNSW plan for
+  large tenants aside); the contract suite holds them to it.
+- **text** (:class:`TextQuery`): the chunks matching a query of the full-text language
+  (``tenantrag.domain.fulltext``), ranked by the backend's own relevance: ``ts_rank_cd`` on
+  PostgreSQL, FTS5's ``bm25()`` on SQLite, :func:`text_top_k` (BM25 over the tenant's
+  chunks) in memory. Which chunks match is the same everywhere; scores are not comparable
+  across backends, so only unambiguous orders are.
+- **hybrid** (:class:`HybridQuery`): both rankings fused by reciprocal rank fusion
+  (:func:`fuse`): each list's top ``Fusion.depth(k)`` candidates, a chunk scoring
+  ``w_vector / (rrf_k + rank) + w_text / (rrf_k + rank)`` over the lists it is in.
+
+Filters apply in every mode, before ranking. Ties are broken by chunk id everywhere.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,12 +27,20 @@ from typing import Any
 
 import attrs
 
+from tenantrag.domain import fulltext
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.filtering import Filter, parse_filter
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
+from tenantrag.domain.text_analysis import terms
 
 MAX_K = 1000
+DEFAULT_RRF_K = 60
+# Candidates each list contributes to a hybrid ranking, unless Fusion says otherwise.
+MIN_CANDIDATES, CANDIDATES_PER_HIT = 50, 4
+MAX_CANDIDATES = CANDIDATES_PER_HIT * MAX_K
+MAX_WEIGHT = 1000.0
 
 
 def _k(value: object) -> int:
@@ -58,12 +80,37 @@ class SearchFilter:
 
     ``metadata`` matches chunk metadata by equality of top-level keys; ingestion
     stamps the document's metadata onto its chunks, so document-level keys match too.
+    ``where`` is a filter of the filter language (``tenantrag.domain.filtering``), ANDed
+    with the rest; ``from_json`` builds one from the language's JSON form.
     """
 
     document_ids: frozenset[uuid.UUID] | None = attrs.field(default=None, converter=_document_ids)
     tags_any: tuple[str, ...] | None = attrs.field(default=None, converter=_tags_any)
     tags_all: tuple[str, ...] | None = attrs.field(default=None, converter=_tags_all)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata_equals, hash=False)
+    where: Filter | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Filter))
+    )
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SearchFilter:
+        """The filter a JSON object of the filter language describes (errors name ``filter.*``)."""
+        return cls(where=parse_filter(obj))
+
+    def to_json(self) -> dict[str, Any]:
+        """What the filter says, as JSON (for query logs): only the conditions given."""
+        found: dict[str, Any] = {}
+        if self.document_ids is not None:
+            found["document_ids"] = sorted(str(x) for x in self.document_ids)
+        if self.tags_any is not None:
+            found["tags_any"] = list(self.tags_any)
+        if self.tags_all is not None:
+            found["tags_all"] = list(self.tags_all)
+        if self.metadata:
+            found["metadata"] = dict(self.metadata)
+        if self.where is not None:
+            found["where"] = self.where.to_json()
+        return found
 
     def matches(self, chunk: Chunk, document: Document) -> bool:
         if self.document_ids is not None and chunk.document_id not in self.document_ids:
@@ -73,7 +120,9 @@ class SearchFilter:
         if self.tags_all is not None and not set(self.tags_all) <= set(document.tags):
             return False
         meta = chunk.metadata
-        return all(key in meta and meta[key] == want for key, want in self.metadata.items())
+        if not all(key in meta and meta[key] == want for key, want in self.metadata.items()):
+            return False
+        return self.where is None or self.where.matches(chunk, document)
 
 
 @attrs.frozen(kw_only=True)
@@ -87,8 +136,138 @@ class VectorQuery:
             raise InvalidInput("embedding", "must not be the zero vector (cosine is undefined)")
 
 
+class SearchMode(enum.StrEnum):
+    VECTOR = "vector"
+    TEXT = "text"
+    HYBRID = "hybrid"
+
+    @classmethod
+    def parse(cls, value: object, *, field: str = "mode") -> SearchMode:
+        try:
+            return cls(value)  # type: ignore[arg-type]
+        except ValueError:
+            raise InvalidInput(field, f"must be vector, text or hybrid, got {value!r:.40}") from None
+
+
+def _expression(text: str) -> fulltext.Expression:
+    return fulltext.parse(text, field="text")
+
+
+@attrs.frozen(kw_only=True)
+class TextQuery:
+    """The k chunks that best match ``text`` (the full-text language, see ``fulltext``)."""
+
+    text: str
+    k: int = attrs.field(default=10, converter=_k)
+    filter: SearchFilter = attrs.field(factory=SearchFilter)
+    expression: fulltext.Expression = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        expression = _expression(self.text)
+        if expression.searchable().is_empty:
+            raise InvalidInput("text", "has only stop words (such as 'the', 'and'): nothing to look for")
+        object.__setattr__(self, "expression", expression)
+
+
+def _count(field: str, low: int, high: int) -> Any:
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(field, f"must be an integer from {low} to {high}, got {value!r:.40}")
+
+    return check
+
+
+def _weight(field: str) -> Any:
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_WEIGHT:
+            raise InvalidInput(field, f"must be a number from 0 to {MAX_WEIGHT:g}, got {value!r:.40}")
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class Fusion:
+    """How a hybrid search fuses its two rankings (reciprocal rank fusion).
+
+    A chunk at 1-based rank ``r_v`` of the vector list and ``r_t`` of the text list scores
+    ``vector_weight / (rrf_k + r_v) + text_weight / (rrf_k + r_t)``, a list it is not in
+    adding nothing. ``rrf_k`` (60 in the RRF paper) damps the lead of the very first
+    places. Each list holds its best ``depth(k)`` candidates.
+    """
+
+    rrf_k: int = attrs.field(default=DEFAULT_RRF_K, validator=_count("hybrid.rrf_k", 1, 100_000))
+    vector_weight: float = attrs.field(default=1.0, validator=_weight("hybrid.vector_weight"))
+    text_weight: float = attrs.field(default=1.0, validator=_weight("hybrid.text_weight"))
+    candidates: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(_count("hybrid.candidates", 1, MAX_CANDIDATES)),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.vector_weight == 0 and self.text_weight == 0:
+            raise InvalidInput("hybrid", "vector_weight and text_weight cannot both be 0")
+
+    def depth(self, k: int) -> int:
+        """How many candidates each list contributes for a top-k: never fewer than k."""
+        wanted = self.candidates or min(MAX_CANDIDATES, max(CANDIDATES_PER_HIT * k, MIN_CANDIDATES))
+        return max(k, wanted)
+
+    def score(self, vector_rank: int | None, text_rank: int | None) -> float:
+        # Summed in this order, with 0.0 for an absent rank, exactly as PostgreSQL's SQL does.
+        vector = self.vector_weight / (self.rrf_k + vector_rank) if vector_rank is not None else 0.0
+        text = self.text_weight / (self.rrf_k + text_rank) if text_rank is not None else 0.0
+        return vector + text
+
+
+@attrs.frozen(kw_only=True)
+class HybridQuery:
+    """The k chunks with the best fused rank: near ``embedding`` and matching ``text``.
+
+    A text with nothing to look for once stop words are dropped leaves the text list empty
+    (the vector list alone ranks); one that is malformed is refused, as in text mode.
+    """
+
+    embedding: tuple[float, ...] = attrs.field(converter=_query_embedding)
+    text: str
+    k: int = attrs.field(default=10, converter=_k)
+    filter: SearchFilter = attrs.field(factory=SearchFilter)
+    fusion: Fusion = attrs.field(factory=Fusion)
+    expression: fulltext.Expression = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if norm(self.embedding) == 0.0:
+            raise InvalidInput("embedding", "must not be the zero vector (cosine is undefined)")
+        object.__setattr__(self, "expression", _expression(self.text))
+
+    @property
+    def depth(self) -> int:
+        return self.fusion.depth(self.k)
+
+    def vector_part(self) -> VectorQuery:
+        return VectorQuery(embedding=self.embedding, k=self.depth, filter=self.filter)
+
+    def text_part(self) -> TextQuery | None:
+        """The text list's query; None when the text has only stop words."""
+        if self.expression.searchable().is_empty:
+            return None
+        return TextQuery(text=self.text, k=self.depth, filter=self.filter)
+
+
+SearchQuery = VectorQuery | TextQuery | HybridQuery
+
+
+def mode_of(query: SearchQuery) -> SearchMode:
+    if isinstance(query, TextQuery):
+        return SearchMode.TEXT
+    return SearchMode.HYBRID if isinstance(query, HybridQuery) else SearchMode.VECTOR
+
+
 @attrs.frozen(kw_only=True)
 class SearchHit:
+    """One chunk found. ``score``: cosine (vector), the backend's relevance (text), the fused
+    score (hybrid). ``vector_rank``/``text_rank``: a hybrid hit's 1-based places in the two
+    lists (None where it is not in one, and outside hybrid search)."""
+
     chunk_id: uuid.UUID
     document_id: uuid.UUID
     document_version: int
@@ -96,6 +275,8 @@ class SearchHit:
     content: str
     metadata: Mapping[str, Any] = attrs.field(hash=False)
     score: float
+    vector_rank: int | None = None
+    text_rank: int | None = None
 
 
 def norm(vector: Sequence[float]) -> float:
@@ -134,3 +315,52 @@ def brute_force_top_k(query: VectorQuery, rows: Iterable[tuple[Chunk, Document]]
     ]
     hits.sort(key=hit_order)
     return hits[: query.k]
+
+
+def text_top_k(query: TextQuery, rows: Sequence[tuple[Chunk, Document]]) -> list[SearchHit]:
+    """The text-mode reference (the memory backend's ranking): BM25 over ``rows``, which
+    are all of the tenant's chunks, so a filter narrows what is returned, not the scores."""
+    expression = query.expression.searchable()
+    analyzed = [terms(chunk.content) for chunk, _ in rows]
+    scorer = fulltext.Bm25(expression, analyzed)
+    hits = [
+        to_hit(chunk, document, scorer.score(chunk_terms))
+        for (chunk, document), chunk_terms in zip(rows, analyzed, strict=True)
+        if query.filter.matches(chunk, document) and expression.matches(chunk_terms)
+    ]
+    hits.sort(key=hit_order)
+    return hits[: query.k]
+
+
+def fuse(
+    vector_hits: Sequence[SearchHit], text_hits: Sequence[SearchHit], fusion: Fusion, k: int
+) -> list[SearchHit]:
+    """Reciprocal rank fusion of two rankings (each best first, as ``hit_order`` sorts them)."""
+    found: dict[uuid.UUID, SearchHit] = {}
+    ranks: dict[uuid.UUID, list[int | None]] = {}
+    for which, hits in enumerate((vector_hits, text_hits)):
+        for rank, hit in enumerate(hits, start=1):
+            found.setdefault(hit.chunk_id, hit)
+            ranks.setdefault(hit.chunk_id, [None, None])[which] = rank
+    fused = [
+        attrs.evolve(
+            found[chunk_id],
+            score=fusion.score(vector_rank, text_rank),
+            vector_rank=vector_rank,
+            text_rank=text_rank,
+        )
+        for chunk_id, (vector_rank, text_rank) in ranks.items()
+    ]
+    fused.sort(key=hit_order)
+    return fused[:k]
+
+
+def hybrid_top_k(query: HybridQuery, rows: Sequence[tuple[Chunk, Document]]) -> list[SearchHit]:
+    """The hybrid reference: exact cosine and :func:`text_top_k`, fused."""
+    text = query.text_part()
+    return fuse(
+        brute_force_top_k(query.vector_part(), rows),
+        text_top_k(text, rows) if text is not None else [],
+        query.fusion,
+        query.k,
+    )

@@ -89,13 +89,15 @@ def plain_engine(settings: Settings) -> AsyncEngine:
 
 
 def migration_attributes(settings: Settings) -> dict[str, object]:
-    """What the migrations build from settings beyond the dimension: PostgreSQL's vector index."""
+    """What the migrations build from settings beyond the dimension: PostgreSQL's vector index
+    and full-text column."""
     if settings.backend != "postgresql":
         return {}
     return {
         "vector_distance": settings.vector_distance,
         "hnsw_m": settings.hnsw_m,
         "hnsw_ef_construction": settings.hnsw_ef_construction,
+        "text_search_config": settings.text_search_config,
     }
 
 
@@ -212,6 +214,7 @@ def postgres_options(settings: Settings) -> PostgresOptions:
         hnsw_ef_search=settings.hnsw_ef_search,
         distance=settings.vector_distance,
         exact_search_limit=settings.exact_search_limit,
+        text_search_config=settings.text_search_config,
     )
 
 

@@ -11,11 +11,14 @@ A deployment configured by environment variables (DATABASE_URL, ...) is wired by
 
 from __future__ import annotations
 
+from tenantrag.adapters.blobs import MemoryBlobStore
 from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
+from tenantrag.adapters.parsing import ParserRegistry
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
+from tenantrag.domain.ports.blob_store import BlobStore
 from tenantrag.domain.ports.chunker import Chunker
 from tenantrag.domain.ports.clock import Clock
 from tenantrag.domain.ports.embedder import Embedder
@@ -33,6 +36,7 @@ def bootstrap(
     chunker: Chunker | None = None,
     hasher: PasswordHasher | None = None,
     clock: Clock | None = None,
+    blobs: BlobStore | None = None,
 ) -> TenantRag:
     """A wired TenantRag. The store's dimension follows the embedder's, or vice versa."""
     if embedder is None:
@@ -43,4 +47,6 @@ def bootstrap(
         chunker=chunker or TextChunker(),
         hasher=hasher or PwdlibPasswordHasher(),
         clock=clock or SystemClock(),
+        parser=ParserRegistry(),
+        blobs=blobs or MemoryBlobStore(),
     )

@@ -28,15 +28,25 @@ from typing import TypeVar
 
 from dependency_injector import containers, providers
 
+from tenantrag.adapters.blobs import LocalBlobStore, MemoryBlobStore
 from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
+from tenantrag.adapters.parsing import ParserRegistry
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
+from tenantrag.domain.ports.blob_store import BlobStore
+from tenantrag.domain.search import Fusion
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.entrypoints.backends import backend_resource
 from tenantrag.entrypoints.embedders import embedder_resource
 from tenantrag.entrypoints.settings import Settings
 
 T = TypeVar("T")
+
+
+def make_blob_store(settings: Settings) -> BlobStore:
+    """Originals on disk under ``BLOB_STORE_PATH`` (see Settings.blob_store_folder), or in memory."""
+    folder = settings.blob_store_folder
+    return MemoryBlobStore() if folder is None else LocalBlobStore(folder)
 
 
 class Container(containers.DeclarativeContainer):
@@ -58,9 +68,19 @@ class Container(containers.DeclarativeContainer):
         parallelism=settings.provided.password_hash_parallelism,
     )
     clock = providers.Singleton(SystemClock)
+    parser = providers.Singleton(ParserRegistry)
+    blobs = providers.Singleton(make_blob_store, settings=settings)
 
     tenantrag = providers.Singleton(
-        TenantRag, uow=uow_factory, embedder=embedder, chunker=chunker, hasher=hasher, clock=clock
+        TenantRag,
+        uow=uow_factory,
+        embedder=embedder,
+        chunker=chunker,
+        hasher=hasher,
+        clock=clock,
+        parser=parser,
+        blobs=blobs,
+        fusion=providers.Factory(Fusion, rrf_k=settings.provided.hybrid_rrf_k),
     )
 
 
@@ -80,7 +100,9 @@ async def running(container: Container) -> AsyncIterator[TenantRag]:
         started = container.init_resources()
         if started is not None:
             await started
-        yield await provide(container.tenantrag)
+        rag = await provide(container.tenantrag)
+        await rag.check_embedder()
+        yield rag
     finally:
         stopped = container.shutdown_resources()
         if stopped is not None:

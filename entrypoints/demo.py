@@ -85,6 +85,6 @@ async def ingest_samples(rag: TenantRag, tenant: Tenant) -> list[SyncResult]:
     """Ingest the sample documents into ``tenant``, skipping those already there unchanged."""
     index = await DocumentIndex.load(rag, _SYSTEM, tenant.id)
     return [
-        await index.sync(filename=name, text=text, media_type="text/markdown", tags=[SAMPLE_TAG])
+        await index.sync(filename=name, data=text, media_type="text/markdown", tags=[SAMPLE_TAG])
         for name, text in sample_documents().items()
     ]

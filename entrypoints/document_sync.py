@@ -1,11 +1,10 @@
 """Ingesting files so that running the same ingest twice changes nothing.
 
-A document is known by its filename within its tenant: the same name with the same
-content (SHA-256) and a completed ingestion is left alone; with other content (or a
-failed or pending ingestion) it is ingested again in place, keeping its id; a new name
-becomes a new document. ``tenantrag ingest`` and the demo's sample documents rely on this
-to be re-runnable, and both read the tenant's documents once per run (``DocumentIndex``),
-not once per file.
+A file is known by its name within its tenant, used as the document's source key
+(see IngestionService.submit): the same name with the same content is left alone (no
+job, no embedding); other content becomes a new version of that document, keeping its
+id and re-embedding only the chunks that changed; a new name becomes a new document.
+``tenantrag ingest`` and the demo's sample documents rely on this to be re-runnable.
 """
 
 from __future__ import annotations
@@ -17,9 +16,10 @@ from typing import Any
 
 import attrs
 
-from tenantrag.domain.model.document import Document, DocumentStatus, sha256_hex
-from tenantrag.domain.pagination import PageRequest
+from tenantrag.domain.model.document import Document
+from tenantrag.domain.model.job import Job
 from tenantrag.domain.usecases.app import TenantRag
+from tenantrag.domain.usecases.ingestion import SubmitOutcome
 from tenantrag.domain.usecases.principal import Principal
 
 
@@ -29,56 +29,48 @@ class SyncStatus(enum.StrEnum):
     UNCHANGED = "unchanged"
 
 
+_STATUS = {
+    SubmitOutcome.CREATED: SyncStatus.CREATED,
+    SubmitOutcome.NEW_VERSION: SyncStatus.UPDATED,
+    SubmitOutcome.RETRIED: SyncStatus.UPDATED,
+    SubmitOutcome.UNCHANGED: SyncStatus.UNCHANGED,
+}
+
+
 @attrs.frozen
 class SyncResult:
     status: SyncStatus
     document: Document
+    job: Job | None = None
 
 
 @attrs.define
 class DocumentIndex:
-    """One tenant's documents by filename (the newest, where a name repeats)."""
+    """One tenant's documents, addressed by filename (their source key)."""
 
     rag: TenantRag
     actor: Principal
     tenant_id: uuid.UUID
-    by_filename: dict[str, Document] = attrs.field(factory=dict)
 
     @classmethod
-    async def load(
-        cls, rag: TenantRag, actor: Principal, tenant_id: uuid.UUID, *, page_size: int = 500
-    ) -> DocumentIndex:
-        index = cls(rag, actor, tenant_id)
-        cursor: str | None = None
-        while True:
-            page = await rag.documents.list(actor, tenant_id, PageRequest(limit=page_size, after=cursor))
-            for document in page.items:  # oldest first: a later one with the same name wins
-                index.by_filename[document.filename] = document
-            cursor = page.next_cursor
-            if cursor is None:
-                return index
+    async def load(cls, rag: TenantRag, actor: Principal, tenant_id: uuid.UUID) -> DocumentIndex:
+        return cls(rag, actor, tenant_id)
 
     async def sync(
         self,
         *,
         filename: str,
-        text: str,
-        media_type: str = "text/plain",
-        tags: Iterable[str] = (),
+        data: bytes | str,
+        media_type: str | None = None,
+        tags: Iterable[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        wait: bool = True,
     ) -> SyncResult:
-        """Make the tenant's document ``filename`` hold ``text``, ingesting only if needed."""
-        existing = self.by_filename.get(filename)
-        if existing is None:
-            document = await self.rag.ingestion.add_text(
-                self.actor, self.tenant_id, filename=filename, text=text, media_type=media_type,
-                tags=tags, metadata=metadata,
-            )  # fmt: skip
-            status = SyncStatus.CREATED
-        elif existing.content_sha256 == sha256_hex(text) and existing.status is DocumentStatus.COMPLETED:
-            return SyncResult(SyncStatus.UNCHANGED, existing)
-        else:
-            document = await self.rag.ingestion.ingest_text(self.actor, self.tenant_id, existing.id, text)
-            status = SyncStatus.UPDATED
-        self.by_filename[filename] = document
-        return SyncResult(status, document)
+        """Make the tenant's document ``filename`` hold ``data``, ingesting only if needed
+        (here, or with ``wait=False`` by queueing a job for a worker)."""
+        submission = await self.rag.ingestion.submit(
+            self.actor, self.tenant_id, filename=filename, source_key=filename,
+            data=data.encode() if isinstance(data, str) else data, media_type=media_type,
+            tags=tags, metadata=metadata, wait=wait,
+        )  # fmt: skip
+        return SyncResult(_STATUS[submission.outcome], submission.document, submission.job)

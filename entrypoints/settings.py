@@ -158,8 +158,27 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=1000, ge=1)
     chunk_overlap: int = Field(default=150, ge=0)
     max_k: int = Field(default=100, ge=1, le=1000)
+    # PostgreSQL's text search configuration for chunks.search_vector (stemming, stop words);
+    # fixed when the migrations create the column. SQLite's FTS5 index is English (porter).
+    text_search_config: str = Field(default="english", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # Reciprocal rank fusion's k for hybrid search: higher flattens the lead of the top places.
+    hybrid_rrf_k: int = Field(default=60, ge=1, le=100_000)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Where uploaded originals are kept (see blob_store_folder): unset means beside the data.
+    blob_store_path: Path | None = None
+
+    # --- the job worker (`tenantrag worker`) --------------------------------------------------
+    # A claimed job is its worker's for this long unless renewed (every third of it): a worker
+    # that dies holds its job this long before another worker retries it.
+    worker_lease_seconds: float = Field(default=300.0, ge=1, le=86_400, allow_inf_nan=False)
+    # Attempts before a job (and its document) is failed; permanent errors fail at once.
+    worker_max_attempts: int = Field(default=3, ge=1, le=100)
+    # Seconds an idle worker waits before looking at the queue again.
+    worker_poll_interval: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
+    # The HTTP service runs one worker in-process, so uploads are ingested without a
+    # separate `tenantrag worker`; turn it off when dedicated workers run.
+    embedded_worker: bool = True
 
     # Field validators, not _check_together: their problems are reported with every other
     # invalid value at once. Fields are validated in order, so info.data holds the earlier ones.
@@ -366,6 +385,17 @@ class Settings(BaseSettings):
         except jwt_secret.DevelopmentSecretError as error:
             return [("JWT_SECRET_KEY", str(error))]
         return []
+
+    @property
+    def blob_store_folder(self) -> Path | None:
+        """``BLOB_STORE_PATH``, else ``tenantrag-blobs/`` beside the SQLite file (or in the
+        working directory with PostgreSQL); None for memory://, which keeps blobs in memory."""
+        if self.blob_store_path is not None:
+            return self.blob_store_path
+        if self.backend == "memory":
+            return None
+        path = self.sqlite_path
+        return (Path.cwd() if path is None else path.parent) / "tenantrag-blobs"
 
     def _secret_folder(self) -> Path | None:
         if self.backend == "memory":

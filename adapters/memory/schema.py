@@ -21,6 +21,7 @@ from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.model.document_version import DocumentVersion
+from tenantrag.domain.model.embedding_model import EmbeddingModel
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
@@ -63,6 +64,8 @@ class Table(Generic[R]):
 
 TENANT_SLUG = Unique[Tenant](rules.TENANT_SLUG, lambda t: t.slug)
 TENANTS = Table[Tenant]("tenants", "tenant", uniques=(TENANT_SLUG,))
+
+EMBEDDING_MODELS = Table[EmbeddingModel]("embedding_models", "embedding model")
 
 USER_EMAIL = Unique[User](rules.USER_EMAIL, lambda u: u.email)
 USERS = Table[User]("users", "user", uniques=(USER_EMAIL,))
@@ -168,6 +171,7 @@ MESSAGES = Table[Message](
 )
 
 TABLES: tuple[Table[Any], ...] = (
+    EMBEDDING_MODELS,
     TENANTS,
     USERS,
     MEMBERSHIPS,

@@ -9,6 +9,7 @@ from tenantrag.adapters.memory.rows import detach_optional, in_creation_order, p
 from tenantrag.adapters.memory.schema import (
     API_KEY_PREFIX,
     API_KEYS,
+    EMBEDDING_MODELS,
     MEMBERSHIPS,
     TENANT_SLUG,
     TENANTS,
@@ -17,6 +18,7 @@ from tenantrag.adapters.memory.schema import (
 )
 from tenantrag.adapters.memory.transaction import Transaction
 from tenantrag.domain.model.api_key import ApiKey
+from tenantrag.domain.model.embedding_model import EMBEDDING_MODEL_ID, EmbeddingModel
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.model.user import User
@@ -79,3 +81,14 @@ class MemoryApiKeyDirectory:
 
     async def find_by_prefix(self, prefix: str) -> ApiKey | None:
         return detach_optional(self._tx().find(API_KEYS, API_KEY_PREFIX, prefix))
+
+
+class MemoryEmbeddingModelRecord:
+    def __init__(self, transaction: TransactionSource) -> None:
+        self._tx = transaction
+
+    async def get(self) -> EmbeddingModel | None:
+        return detach_optional(self._tx().get(EMBEDDING_MODELS, EMBEDDING_MODEL_ID))
+
+    async def add(self, model: EmbeddingModel) -> None:
+        self._tx().insert(EMBEDDING_MODELS, model)

@@ -32,7 +32,15 @@ from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.pagination import Page, PageRequest
-from tenantrag.domain.search import SearchHit, VectorQuery, brute_force_top_k
+from tenantrag.domain.search import (
+    HybridQuery,
+    SearchHit,
+    SearchQuery,
+    TextQuery,
+    brute_force_top_k,
+    hybrid_top_k,
+    text_top_k,
+)
 
 
 class MemoryCurrentTenantRepository:
@@ -158,15 +166,23 @@ class MemoryChunkRepository:
     async def count(self) -> int:
         return sum(1 for _ in self._scope.rows(CHUNKS))
 
-    async def search(self, query: VectorQuery) -> Sequence[SearchHit]:
-        check_dimension(query.embedding, self._dimension)
+    async def search(self, query: SearchQuery) -> Sequence[SearchHit]:
+        """The domain's references over the tenant's rows: this backend is what they mean."""
+        if not isinstance(query, TextQuery):
+            check_dimension(query.embedding, self._dimension)
         documents = {document.id: document for document in self._scope.rows(DOCUMENTS)}
         rows = [
             (chunk, documents[chunk.document_id])
             for chunk in self._scope.rows(CHUNKS)
             if chunk.document_id in documents
         ]
-        return tuple(detach_hit(hit) for hit in brute_force_top_k(query, rows))
+        if isinstance(query, TextQuery):
+            hits = text_top_k(query, rows)
+        elif isinstance(query, HybridQuery):
+            hits = hybrid_top_k(query, rows)
+        else:
+            hits = brute_force_top_k(query, rows)
+        return tuple(detach_hit(hit) for hit in hits)
 
 
 class MemoryApiKeyRepository:

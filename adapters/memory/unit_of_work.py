@@ -13,9 +13,11 @@ import uuid
 from types import TracebackType
 from typing import Self
 
+from tenantrag.adapters.memory.job_queue import MemoryJobQueue
 from tenantrag.adapters.memory.store import MemoryStore
 from tenantrag.adapters.memory.system_repositories import (
     MemoryApiKeyDirectory,
+    MemoryEmbeddingModelRecord,
     MemoryMembershipDirectory,
     MemoryTenantRepository,
     MemoryUserRepository,
@@ -35,6 +37,7 @@ from tenantrag.adapters.memory.tenant_repositories import (
 from tenantrag.adapters.memory.tenant_scope import TenantScope
 from tenantrag.adapters.memory.transaction import Transaction
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.ports.job_queue import JobQueue
 from tenantrag.domain.ports.repositories import (
     ApiKeyDirectory,
     ApiKeyRepository,
@@ -43,6 +46,7 @@ from tenantrag.domain.ports.repositories import (
     CurrentTenantRepository,
     DocumentRepository,
     DocumentVersionRepository,
+    EmbeddingModelRecord,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
@@ -117,6 +121,8 @@ class MemorySystemUnitOfWork(_MemoryUnitOfWork):
         self.users: UserRepository = MemoryUserRepository(self._transaction)
         self.memberships: MembershipDirectory = MemoryMembershipDirectory(self._transaction)
         self.api_keys: ApiKeyDirectory = MemoryApiKeyDirectory(self._transaction)
+        self.job_queue: JobQueue = MemoryJobQueue(self._transaction)
+        self.embedding_model: EmbeddingModelRecord = MemoryEmbeddingModelRecord(self._transaction)
 
 
 class MemoryUnitOfWorkFactory:

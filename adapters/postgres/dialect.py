@@ -35,7 +35,7 @@ from tenantrag.adapters.postgres.search import TenantSizes
 from tenantrag.adapters.sql.dialect import Problem
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.search import SearchHit, VectorQuery
+from tenantrag.domain.search import SearchHit, SearchQuery
 
 TENANT_SETTING = "app.current_tenant_id"
 # The values the narrow system paths bind (see adapters/sql/system_repositories.py).
@@ -43,6 +43,7 @@ ACTING_SETTINGS = {
     "current_tenant_id": TENANT_SETTING,
     "directory_user_id": "app.directory_user_id",
     "directory_api_key_prefix": "app.directory_api_key_prefix",
+    "job_queue": "app.job_queue",
 }
 _SNAPSHOT = "tenantrag.postgres.snapshot"
 _XID_SCAN = 100_000
@@ -67,6 +68,8 @@ class PostgresDialect:
         self._embeddings = PgVectors(dimension)
         self.options = options
         self.sizes = TenantSizes()
+        # chunks.search_vector's text search configuration, read with a search's settings.
+        self.text_search_config: str | None = None
         timeout = options.command_timeout
         self._timeout = "0" if timeout is None else f"{max(1, round(timeout * 1000))}ms"
 
@@ -123,7 +126,7 @@ class PostgresDialect:
         return contains
 
     async def search(
-        self, session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery
+        self, session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery
     ) -> Sequence[SearchHit]:
         return await search.search(session, tenant_id, query, self)
 

@@ -97,12 +97,15 @@ async def provision(url: str, dimension: int, options: PostgresOptions | None = 
             "vector_distance": options.distance.value,
             "hnsw_m": options.hnsw_m,
             "hnsw_ef_construction": options.hnsw_ef_construction,
+            "text_search_config": options.text_search_config,
         },
     )
     engine = migrations.create_migration_engine(url)
     try:
         async with engine.begin() as connection:
-            await provision_role(connection, options.runtime_role)
+            await provision_role(
+                connection, options.runtime_role, text_search_config=options.text_search_config
+            )
     finally:
         await engine.dispose()
 

@@ -48,6 +48,15 @@ def _ssl_mode(_instance: object, _attribute: object, value: object) -> None:
         raise InvalidInput("ssl_mode", f"must be one of {', '.join(SSL_MODES)}, got {value!r}")
 
 
+def _text_search_config(_instance: object, _attribute: object, value: object) -> None:
+    # A configuration's name is spliced into the migration's DDL, so it must be a plain name.
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise InvalidInput(
+            "text_search_config",
+            f"must be a text search configuration's name ([a-z_][a-z0-9_]*), got {value!r}",
+        )
+
+
 def _distance(value: object) -> Distance:
     return Distance.parse(value)
 
@@ -87,6 +96,9 @@ class PostgresOptions:
     # Tenants with at most this many chunks are searched exactly (a scan of their rows);
     # larger ones through the HNSW index with iterative scans. See search.py.
     exact_search_limit: int = attrs.field(default=20_000, validator=_positive("exact_search_limit"))
+    # The text search configuration the migrations generate chunks.search_vector with; fixed
+    # when the column is created (searches always use the column's own, see fulltext.py).
+    text_search_config: str = attrs.field(default="english", validator=_text_search_config)
     echo: bool = False
 
     def __attrs_post_init__(self) -> None:

@@ -1,4 +1,5 @@
-"""Vector search on PostgreSQL that keeps its recall for tenants of every size.
+"""Search on PostgreSQL: vector search that keeps its recall for tenants of every size;
+full-text (fulltext.py) and hybrid (hybrid.py) search built on the same pieces.
 
 A tenant filter on one shared HNSW index fails small tenants: the index walk finds
 ``ef_search`` nearest rows of *all* tenants and the filter keeps the few that are
@@ -25,6 +26,15 @@ Scores: candidates are re-scored with the domain's ``cosine`` on their stored
 float32 embeddings, and ranked by ``hit_order``, so exact searches return exactly
 what ``brute_force_top_k`` returns. pgvector sums in float32, so near-ties at the
 k-th place are resolved by widening the candidate list until the boundary is clear.
+
+Filters: the legacy conditions and the filter language (``adapters/sql/filters.py``) are
+SQL over the candidates, values bound; conditions on the chunk's document sit in one
+``EXISTS`` on ``documents`` by its key, which keeps the candidate query a scan of chunks
+(ordered by the HNSW index where it is used).
+
+Text and hybrid modes: fulltext.py and hybrid.py. Every mode makes the same two round
+trips: the settings statement (below, with the tenant's count when it is not known, and
+once per backend the text search configuration) and one statement that computes the hits.
 """
 
 from __future__ import annotations
@@ -48,10 +58,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from tenantrag.adapters.postgres import fulltext, hybrid
 from tenantrag.adapters.postgres.distance import Distance
 from tenantrag.adapters.sql import schema
+from tenantrag.adapters.sql.filters import compile_filter
 from tenantrag.adapters.sql.session import SqlSession
-from tenantrag.domain.search import SearchFilter, SearchHit, VectorQuery, cosine, hit_order
+from tenantrag.domain.search import (
+    HybridQuery,
+    SearchFilter,
+    SearchHit,
+    SearchQuery,
+    TextQuery,
+    VectorQuery,
+    cosine,
+    hit_order,
+)
 
 if TYPE_CHECKING:
     from tenantrag.adapters.postgres.dialect import PostgresDialect
@@ -85,14 +106,28 @@ class TenantSizes:
 
 
 async def search(
+    session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery, dialect: PostgresDialect
+) -> list[SearchHit]:
+    if _matches_nothing(query.filter):
+        return []
+    if isinstance(query, TextQuery):
+        return await text_search(session, tenant_id, query, dialect)
+    if isinstance(query, HybridQuery):
+        return await hybrid_search(session, tenant_id, query, dialect)
+    return await vector_search(session, tenant_id, query, dialect)
+
+
+def _matches_nothing(wanted: SearchFilter) -> bool:
+    return (wanted.document_ids is not None and not wanted.document_ids) or wanted.tags_any == ()
+
+
+async def vector_search(
     session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery, dialect: PostgresDialect
 ) -> list[SearchHit]:
     wanted = query.filter
-    if (wanted.document_ids is not None and not wanted.document_ids) or wanted.tags_any == ():
-        return []
     options = dialect.options
     size = await _prepare(session, tenant_id, query.k, dialect)
-    exact = wanted.document_ids is not None or size <= options.exact_search_limit
+    exact = _exact(wanted, size, dialect)
     codec = dialect.embeddings
     q = bindparam("query", codec.encode(query.embedding), type_=codec.column_type)
     limit = query.k + MARGIN
@@ -107,9 +142,84 @@ async def search(
     return hits[: query.k]
 
 
+async def text_search(
+    session: SqlSession, tenant_id: uuid.UUID, query: TextQuery, dialect: PostgresDialect
+) -> list[SearchHit]:
+    await _prepare(session, tenant_id, query.k, dialect)
+    config = _text_config(dialect)
+    top = fulltext.candidates(
+        tenant_id, _conditions(tenant_id, query.filter), config, query.text, limit=query.k
+    ).cte("text_top")
+    rows = (await session.read(_with_chunks(top, tenant_id, top.c.score))).mappings().all()
+    hits = [_scored_hit(row) for row in rows]
+    hits.sort(key=hit_order)  # float4 ranks: ties are common, and the order is the domain's
+    return hits
+
+
+async def hybrid_search(
+    session: SqlSession, tenant_id: uuid.UUID, query: HybridQuery, dialect: PostgresDialect
+) -> list[SearchHit]:
+    """Both rankings and their fusion in one statement (hybrid.py)."""
+    depth = query.depth
+    size = await _prepare(session, tenant_id, depth, dialect)
+    codec, options = dialect.embeddings, dialect.options
+    q = bindparam("query", codec.encode(query.embedding), type_=codec.column_type)
+    conditions = _conditions(tenant_id, query.filter)
+    vector = _candidates(
+        tenant_id, conditions, q, options.distance, exact=_exact(query.filter, size, dialect), limit=depth
+    )
+    text = query.text_part()
+    texts = None
+    if text is not None:
+        texts = fulltext.candidates(tenant_id, conditions, _text_config(dialect), text.text, limit=depth)
+    fused = hybrid.fused(vector, texts, query.fusion, query.k)
+    rows = (await session.read(_with_chunks(fused, tenant_id, fused.c.score))).mappings().all()
+    hits = [_scored_hit(row) for row in rows]
+    hits.sort(key=hit_order)
+    return hits
+
+
+def _exact(wanted: SearchFilter, size: int, dialect: PostgresDialect) -> bool:
+    return wanted.document_ids is not None or size <= dialect.options.exact_search_limit
+
+
+def _text_config(dialect: PostgresDialect) -> str:
+    config = dialect.text_search_config
+    if config is None:  # pragma: no cover - the migrations always create the column
+        raise RuntimeError(f"chunks.{schema.FULL_TEXT_COLUMN} is missing: run `tenantrag init`")
+    return config
+
+
+def _with_chunks(top: Any, tenant_id: uuid.UUID, score: ColumnElement[Any]) -> Select[Any]:
+    """The ranked ids of ``top`` with what a hit shows, best first."""
+    c, d = _chunks.c, _documents.c
+    return (
+        select(top, c.document_id, c.ordinal, c.content, c.metadata, d.version)
+        .select_from(top)
+        .join(_chunks, (c.tenant_id == tenant_id) & (c.id == top.c.id))
+        .join(_documents, (d.tenant_id == tenant_id) & (d.id == c.document_id))
+        .order_by(score.desc(), top.c.id)
+    )
+
+
+def _scored_hit(row: Any) -> SearchHit:
+    return SearchHit(
+        chunk_id=row["id"],
+        document_id=row["document_id"],
+        document_version=row["version"],
+        ordinal=row["ordinal"],
+        content=row["content"],
+        metadata=row["metadata"],
+        score=float(row["score"]),
+        vector_rank=row.get("vector_rank"),
+        text_rank=row.get("text_rank"),
+    )
+
+
 async def _prepare(session: SqlSession, tenant_id: uuid.UUID, k: int, dialect: PostgresDialect) -> int:
     """Set the search's planner and index settings for this transaction, and count the
-    tenant's chunks unless a recent count is known; one round trip either way."""
+    tenant's chunks unless a recent count is known (and read the text search configuration
+    the first time); one round trip either way."""
     options = dialect.options
     known = dialect.sizes.get(tenant_id)
     count = (
@@ -117,15 +227,19 @@ async def _prepare(session: SqlSession, tenant_id: uuid.UUID, k: int, dialect: P
         if known is None
         else literal_column("0")
     )
+    config = fulltext.COLUMN_CONFIG if dialect.text_search_config is None else literal_column("NULL")
     settings = select(
-        count,
+        count.label("count"),
         func.set_config("plan_cache_mode", "force_custom_plan", True),
         func.set_config("hnsw.iterative_scan", "relaxed_order", True),
         func.set_config("hnsw.ef_search", str(min(1000, max(options.hnsw_ef_search, k))), True),
+        config.label("text_search_config"),
     )
-    row = (await session.read(settings)).one()
+    row = (await session.read(settings)).mappings().one()
+    if dialect.text_search_config is None:
+        dialect.text_search_config = row["text_search_config"]
     if known is None:
-        known = int(row[0])
+        known = int(row["count"])
         dialect.sizes.put(tenant_id, known)
     return known
 
@@ -141,23 +255,7 @@ def _statement(
 ) -> Select[Any]:
     c = _chunks.c
     vector = type_coerce(c.embedding, q.type)
-    raw = vector.op(distance.operator, return_type=Float())(q)
-    measure: ColumnElement[Any] = raw
-    if exact:
-        if distance is Distance.COSINE:  # a zero vector has no angle: pgvector says NaN, the domain 0
-            measure = func.coalesce(func.nullif(raw, literal_column("'NaN'::float8")), 1.0)
-        # "+ 0" hides the operator from the planner: no index can order by this.
-        order: list[ColumnElement[Any]] = [measure + literal_column("0"), c.id]
-    else:
-        order = [raw]
-    top = (
-        select(c.id.label("id"), measure.label("distance"))
-        .where(c.tenant_id == tenant_id, *_conditions(tenant_id, wanted))
-        .order_by(*order)
-        .limit(limit)
-        .cte("top")
-        .prefix_with("MATERIALIZED")
-    )
+    top = _candidates(tenant_id, _conditions(tenant_id, wanted), q, distance, exact=exact, limit=limit)
     d = _documents.c
     return (
         select(
@@ -177,23 +275,63 @@ def _statement(
     )
 
 
+def _candidates(
+    tenant_id: uuid.UUID,
+    conditions: list[Condition],
+    q: Any,
+    distance: Distance,
+    *,
+    exact: bool,
+    limit: int,
+) -> Any:
+    """The ``limit`` nearest chunk ids and their distances, by the plan chosen (a CTE)."""
+    c = _chunks.c
+    vector = type_coerce(c.embedding, q.type)
+    raw = vector.op(distance.operator, return_type=Float())(q)
+    measure: ColumnElement[Any] = raw
+    if exact:
+        if distance is Distance.COSINE:  # a zero vector has no angle: pgvector says NaN, the domain 0
+            measure = func.coalesce(func.nullif(raw, literal_column("'NaN'::float8")), 1.0)
+        # "+ 0" hides the operator from the planner: no index can order by this.
+        order: list[ColumnElement[Any]] = [measure + literal_column("0"), c.id]
+    else:
+        order = [raw]
+    return (
+        select(c.id.label("id"), measure.label("distance"))
+        .where(c.tenant_id == tenant_id, *conditions)
+        .order_by(*order)
+        .limit(limit)
+        .cte("top")
+        .prefix_with("MATERIALIZED")
+    )
+
+
 def _conditions(tenant_id: uuid.UUID, wanted: SearchFilter) -> list[Condition]:
     c, d = _chunks.c, _documents.c
     conditions: list[Condition] = []
     if wanted.document_ids is not None:
         conditions.append(c.document_id.in_(sorted(wanted.document_ids)))
     tags = type_coerce(d.tags, JSONB)
-    tag_conditions: list[Condition] = []
+    document_conditions: list[Condition] = []
     if wanted.tags_any is not None:
-        tag_conditions.append(tags.has_any(bindparam("tags_any", list(wanted.tags_any), type_=ARRAY(Text))))
+        document_conditions.append(
+            tags.has_any(bindparam("tags_any", list(wanted.tags_any), type_=ARRAY(Text)))
+        )
     if wanted.tags_all:
-        tag_conditions.append(tags.has_all(bindparam("tags_all", list(wanted.tags_all), type_=ARRAY(Text))))
-    if tag_conditions:
+        document_conditions.append(
+            tags.has_all(bindparam("tags_all", list(wanted.tags_all), type_=ARRAY(Text)))
+        )
+    if wanted.where is not None:
+        # It may read the chunk (correlated with the candidate row) and its document.
+        document_conditions.append(
+            compile_filter(wanted.where, chunks=_chunks, documents=_documents, dialect_name="postgresql")
+        )
+    if document_conditions:
         conditions.append(
             exists(
                 select(literal_column("1"))
                 .select_from(_documents)
-                .where(d.tenant_id == tenant_id, d.id == c.document_id, *tag_conditions)
+                .where(d.tenant_id == tenant_id, d.id == c.document_id, *document_conditions)
             )
         )
     metadata = type_coerce(c.metadata, JSONB)

@@ -3,8 +3,8 @@
 The repositories of this package are plain SQLAlchemy Core and run unchanged on
 SQLite and PostgreSQL. The few things that differ between the two (how a write
 transaction begins, how constraint errors read, how JSON arrays are searched, how
-embeddings are stored and searched) go through this Protocol, so a dialect
-package (``adapters/sqlite``, ``adapters/postgres``) is small.
+embeddings are stored, how vector, full-text and hybrid search run) go through this
+Protocol, so a dialect package (``adapters/sqlite``, ``adapters/postgres``) is small.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
 from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.search import SearchHit, VectorQuery
+from tenantrag.domain.search import SearchHit, SearchQuery
 
 if TYPE_CHECKING:
     from tenantrag.adapters.sql.session import SqlSession
@@ -79,9 +79,10 @@ class SqlDialect(Protocol):
         """``value`` is an element of the JSON array in ``column``."""
 
     async def search(
-        self, session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery
+        self, session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery
     ) -> Sequence[SearchHit]:
-        """Top-k by cosine over the tenant's chunks, equal to brute_force_top_k where exact."""
+        """The tenant's top-k for a vector, text or hybrid query, with its filter applied in
+        SQL (bound parameters only); what each mode means is in domain/search.py."""
 
     async def add_chunks(self, session: SqlSession, tenant_id: uuid.UUID, chunks: Sequence[Chunk]) -> bool:
         """Insert many chunks the dialect's fastest way; False to leave it to a plain INSERT."""

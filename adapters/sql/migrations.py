@@ -79,8 +79,9 @@ MIGRATIONS_PACKAGE = "tenantrag.migrations"
 
 #: Key of the embedding dimension in ``Config.attributes`` and in ``alembic -x``.
 EMBEDDING_DIMENSION = "embedding_dimension"
-# Build options of PostgreSQL's HNSW index, read by the revision that creates it.
-INDEX_ATTRIBUTES = ("vector_distance", "hnsw_m", "hnsw_ef_construction")
+# Build options of PostgreSQL's HNSW index and full-text column, read by the revisions that
+# create them.
+INDEX_ATTRIBUTES = ("vector_distance", "hnsw_m", "hnsw_ef_construction", "text_search_config")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

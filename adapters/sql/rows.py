@@ -26,6 +26,7 @@ from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.model.document_version import DocumentVersion
+from tenantrag.domain.model.embedding_model import EmbeddingModel
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog, SourceRef
@@ -90,6 +91,22 @@ def _pk(*columns: str) -> frozenset[str]:
 
 
 _TENANT = Reference("tenant_id", schema.tenants, "tenant")
+
+
+# --- the store ---------------------------------------------------------------------------
+
+
+def embedding_model_row(m: EmbeddingModel) -> dict[str, Any]:
+    return {"id": m.id, "name": m.name, "dimension": m.dimension, "created_at": m.created_at}
+
+
+def embedding_model_from(r: Row) -> EmbeddingModel:
+    return EmbeddingModel(id=r["id"], name=r["name"], dimension=r["dimension"], created_at=r["created_at"])
+
+
+EMBEDDING_MODELS = Mapper[EmbeddingModel](
+    schema.embedding_models, "embedding model", embedding_model_row, embedding_model_from
+)
 
 
 # --- tenants and users ---------------------------------------------------------------

@@ -71,6 +71,16 @@ DOCUMENT_STATUSES = ("pending", "processing", "completed", "failed")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 VERSION_STATUSES = ("pending", "processing", "active", "superseded", "failed")
 
+# Which embedder made this store's vectors: one row (see domain/model/embedding_model.py).
+embedding_models = Table(
+    "embedding_models",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("dimension", Integer(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
 tenants = Table(
     "tenants",
     metadata,

@@ -19,6 +19,7 @@ from tenantrag.adapters.sql import rows
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.tables import Rows
 from tenantrag.domain.model.api_key import ApiKey
+from tenantrag.domain.model.embedding_model import EMBEDDING_MODEL_ID, EmbeddingModel
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.model.user import User
@@ -86,3 +87,14 @@ class SqlApiKeyDirectory:
     async def find_by_prefix(self, prefix: str) -> ApiKey | None:
         async with self._rows.session.acting_for(directory_api_key_prefix=prefix):
             return await self._rows.one(self._rows.table.c.prefix == prefix)
+
+
+class SqlEmbeddingModelRecord:
+    def __init__(self, session: SqlSession) -> None:
+        self._rows = Rows(session, rows.EMBEDDING_MODELS)
+
+    async def get(self) -> EmbeddingModel | None:
+        return await self._rows.get(EMBEDDING_MODEL_ID)
+
+    async def add(self, model: EmbeddingModel) -> None:
+        await self._rows.add(model)

@@ -21,7 +21,7 @@ from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Role
-from tenantrag.domain.search import SearchHit, VectorQuery
+from tenantrag.domain.search import SearchHit, SearchQuery, TextQuery
 
 
 class SqlCurrentTenantRepository:
@@ -149,8 +149,9 @@ class SqlChunkRepository:
     async def count(self) -> int:
         return await self._rows.count()
 
-    async def search(self, query: VectorQuery) -> Sequence[SearchHit]:
-        check_dimension(query.embedding, self._dimension)
+    async def search(self, query: SearchQuery) -> Sequence[SearchHit]:
+        if not isinstance(query, TextQuery):
+            check_dimension(query.embedding, self._dimension)
         return await self._session.dialect.search(self._session, self._tenant_id, query)
 
 

@@ -15,10 +15,12 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.sql.dialect import SqlDialect
+from tenantrag.adapters.sql.job_queue import SqlJobQueue
 from tenantrag.adapters.sql.rows import Mapper, chunk_mapper
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.system_repositories import (
     SqlApiKeyDirectory,
+    SqlEmbeddingModelRecord,
     SqlMembershipDirectory,
     SqlTenantRepository,
     SqlUserRepository,
@@ -37,6 +39,7 @@ from tenantrag.adapters.sql.tenant_repositories import (
 )
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.ports.job_queue import JobQueue
 from tenantrag.domain.ports.repositories import (
     ApiKeyDirectory,
     ApiKeyRepository,
@@ -45,6 +48,7 @@ from tenantrag.domain.ports.repositories import (
     CurrentTenantRepository,
     DocumentRepository,
     DocumentVersionRepository,
+    EmbeddingModelRecord,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
@@ -117,6 +121,8 @@ class SqlSystemUnitOfWork(_SqlUnitOfWork):
         self.users: UserRepository = SqlUserRepository(self._session)
         self.memberships: MembershipDirectory = SqlMembershipDirectory(self._session)
         self.api_keys: ApiKeyDirectory = SqlApiKeyDirectory(self._session)
+        self.job_queue: JobQueue = SqlJobQueue(self._session)
+        self.embedding_model: EmbeddingModelRecord = SqlEmbeddingModelRecord(self._session)
 
 
 class SqlUnitOfWorkFactory:

@@ -30,7 +30,7 @@ from tenantrag.adapters.sqlite import errors, search
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
 from tenantrag.adapters.sqlite.engine import track_transaction, transaction_state, untrack_transaction
 from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.search import SearchHit, VectorQuery
+from tenantrag.domain.search import SearchHit, SearchQuery
 
 
 class SqliteDialect:
@@ -73,7 +73,7 @@ class SqliteDialect:
         return search.json_array_contains(column, value)
 
     async def search(
-        self, session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery
+        self, session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery
     ) -> Sequence[SearchHit]:
         return await search.search(session, tenant_id, query, self._embeddings)
 

@@ -1,15 +1,21 @@
-"""Exact vector search on SQLite: filter in SQL, score with NumPy, rank like the domain.
+"""Search on SQLite: exact vector search (NumPy), full-text (FTS5, see fulltext.py), hybrid.
 
-SQLite has no vector index, so search is a scan of the tenant's chunks, which is
+Hybrid search runs both, each for ``Fusion.depth(k)`` candidates, and fuses them with the
+domain's ``fuse``: the reference itself, so SQLite's hybrid ranking differs from the memory
+backend's only where their text scores order matches differently.
+
+SQLite has no vector index, so vector search is a scan of the tenant's chunks, which is
 what "exact per tenant" promises anyway. To return what ``brute_force_top_k``
 returns, hit for hit:
 
 1. SQL narrows the candidates: the tenant (on both chunks and documents), the
-   document ids (IN), the document's tags (``json_each``), and the simple metadata
-   equalities (``json_extract`` with bound parameters). Each of these keeps every
-   row the domain's filter keeps; the domain's own ``SearchFilter.matches`` then
-   decides the metadata in Python, so equality means exactly what it means there
-   (``1 == 1.0 == True``, nested values...).
+   document ids (bound one by one, or as one JSON parameter read by ``json_each`` when
+   there are many), the document's tags
+   (``json_each``), the filter language's condition (``adapters/sql/filters.py``), and the
+   simple metadata equalities (``json_extract`` with bound parameters). Each of these
+   keeps every row the domain's filter keeps; the domain's own ``SearchFilter.matches``
+   then decides the legacy metadata equalities in Python, so equality means exactly what
+   it means there (``1 == 1.0 == True``, nested values...).
 2. Embeddings stream in batches as float32 BLOBs, are scored in float64 with
    NumPy, and only the candidates within a hair of the k-th best are kept. Chunk
    ids stay as SQLite stores them (SQLAlchemy's Uuid: 32 hex digits, which sort as
@@ -21,6 +27,7 @@ returns, hit for hit:
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -32,18 +39,30 @@ from sqlalchemy import ColumnElement, String, and_, distinct, exists, func, lite
 from sqlalchemy.engine import RowMapping
 
 from tenantrag.adapters.sql import schema
+from tenantrag.adapters.sql.filters import compile_filter
 from tenantrag.adapters.sql.session import SqlSession
+from tenantrag.adapters.sqlite import fulltext
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
-from tenantrag.domain.search import SearchFilter, SearchHit, VectorQuery, cosine, hit_order
+from tenantrag.domain.search import (
+    HybridQuery,
+    SearchFilter,
+    SearchHit,
+    SearchQuery,
+    TextQuery,
+    VectorQuery,
+    cosine,
+    fuse,
+    hit_order,
+)
 
 BATCH = 4096
+# Up to this many document ids are bound one by one (IN); more go as one JSON parameter.
+MAX_BOUND_IDS = 500
 # Far above the float64 rounding differences between NumPy's and the domain's sums
 # (about dimension * 1e-16), far below any real gap between scores.
 TOLERANCE = 1e-9
-# Longer lists of document ids are filtered in Python rather than bound one by one.
-MAX_BOUND_IDS = 500
 # Keys that can be written inside a quoted JSON path label as they are.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-. ]+")
 _EXACT_INTEGERS = 2**53
@@ -58,12 +77,28 @@ def json_array_contains(column: ColumnElement[Any], value: str) -> Condition:
 
 
 async def search(
+    session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery, codec: Float32Blobs
+) -> list[SearchHit]:
+    if isinstance(query, TextQuery):
+        return await text_search(session, tenant_id, query)
+    if isinstance(query, HybridQuery):
+        text = query.text_part()
+        return fuse(
+            await vector_search(session, tenant_id, query.vector_part(), codec),
+            [] if text is None else await text_search(session, tenant_id, text),
+            query.fusion,
+            query.k,
+        )
+    return await vector_search(session, tenant_id, query, codec)
+
+
+async def vector_search(
     session: SqlSession, tenant_id: uuid.UUID, query: VectorQuery, codec: Float32Blobs
 ) -> list[SearchHit]:
     wanted = query.filter
-    if (wanted.document_ids is not None and not wanted.document_ids) or wanted.tags_any == ():
+    if _matches_nothing(wanted):
         return []
-    conditions, ids_in_python = _conditions(tenant_id, wanted)
+    conditions = _conditions(tenant_id, wanted)
     metadata_filter = SearchFilter(metadata=wanted.metadata) if wanted.metadata else None
     c = _chunks.c
     # Making a UUID per candidate would cost more than scoring it (see step 2 above), and
@@ -72,10 +107,8 @@ async def search(
         type_coerce(c.id, String()).label("id"),
         type_coerce(c.embedding, codec.column_type).label("embedding"),
     ]
-    if ids_in_python is not None or metadata_filter is not None:
-        columns.append(c.document_id)
     if metadata_filter is not None:
-        columns.append(c.metadata)
+        columns += [c.document_id, c.metadata]
     statement = select(*columns).select_from(_joined()).where(*conditions)
 
     best = _Best(query, codec)
@@ -83,14 +116,54 @@ async def search(
         async for batch in result.mappings().partitions(BATCH):
             ids, blobs = [], []
             for row in batch:
-                if ids_in_python is not None and row["document_id"] not in ids_in_python:
-                    continue
                 if metadata_filter is not None and not _matches(metadata_filter, row):
                     continue
                 ids.append(row["id"])
                 blobs.append(row["embedding"])
             best.add(ids, blobs)
     return await _hits(session, tenant_id, best.ranked())
+
+
+async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuery) -> list[SearchHit]:
+    """FTS5 matches, best ``bm25()`` first; the legacy metadata equalities, which are decided
+    in Python (see above), are checked on the ranked rows as they stream, until k pass."""
+    wanted = query.filter
+    if _matches_nothing(wanted):
+        return []
+    expression = query.expression.searchable()
+    conditions = _conditions(tenant_id, wanted)
+    metadata_filter = SearchFilter(metadata=wanted.metadata) if wanted.metadata else None
+    limit = None if metadata_filter is not None else query.k
+    statement = fulltext.statement(tenant_id, expression, conditions, limit=limit)
+    hits: list[SearchHit] = []
+    async with session.stream(statement) as result:
+        async for batch in result.mappings().partitions(BATCH if limit is None else query.k):
+            for row in batch:
+                if metadata_filter is not None and not _matches(metadata_filter, row):
+                    continue
+                hits.append(_text_hit(row))
+                if len(hits) == query.k:
+                    break
+            if len(hits) == query.k:
+                break
+    hits.sort(key=hit_order)
+    return hits
+
+
+def _text_hit(row: RowMapping) -> SearchHit:
+    return SearchHit(
+        chunk_id=row["id"],
+        document_id=row["document_id"],
+        document_version=row["version"],
+        ordinal=row["ordinal"],
+        content=row["content"],
+        metadata=row["metadata"],
+        score=float(row["score"]),
+    )
+
+
+def _matches_nothing(wanted: SearchFilter) -> bool:
+    return (wanted.document_ids is not None and not wanted.document_ids) or wanted.tags_any == ()
 
 
 def _joined() -> Any:
@@ -100,17 +173,16 @@ def _joined() -> Any:
     )
 
 
-def _conditions(
-    tenant_id: uuid.UUID, wanted: SearchFilter
-) -> tuple[list[Condition], frozenset[uuid.UUID] | None]:
+def _conditions(tenant_id: uuid.UUID, wanted: SearchFilter) -> list[Condition]:
+    """The filter as SQL over chunks joined with documents, all values bound (see step 1)."""
     c, d = _chunks.c, _documents.c
     conditions: list[Condition] = [c.tenant_id == tenant_id, d.tenant_id == tenant_id]
-    ids_in_python = None
-    if wanted.document_ids is not None:
-        if len(wanted.document_ids) <= MAX_BOUND_IDS:
-            conditions.append(c.document_id.in_(sorted(wanted.document_ids)))
-        else:
-            ids_in_python = wanted.document_ids
+    if wanted.document_ids is not None and len(wanted.document_ids) <= MAX_BOUND_IDS:
+        conditions.append(c.document_id.in_(sorted(wanted.document_ids)))
+    elif wanted.document_ids is not None:
+        # SQLite limits the number of parameters; SQLAlchemy's Uuid stores 32 hex digits.
+        listed = func.json_each(json.dumps(sorted(x.hex for x in wanted.document_ids))).table_valued("value")
+        conditions.append(c.document_id.in_(select(listed.c.value)))
     if wanted.tags_any:
         tag = func.json_each(d.tags).table_valued("value")
         conditions.append(exists(select(literal(1)).select_from(tag).where(tag.c.value.in_(wanted.tags_any))))
@@ -121,7 +193,11 @@ def _conditions(
         )
         conditions.append(present.scalar_subquery() == len(set(wanted.tags_all)))
     conditions.extend(_metadata_prefilter(c.metadata, wanted.metadata))
-    return conditions, ids_in_python
+    if wanted.where is not None:
+        conditions.append(
+            compile_filter(wanted.where, chunks=_chunks, documents=_documents, dialect_name="sqlite")
+        )
+    return conditions
 
 
 def _metadata_prefilter(column: ColumnElement[Any], wanted: Mapping[str, Any]) -> list[Condition]:

@@ -57,6 +57,10 @@ def parse_status(value: DocumentStatus | str) -> DocumentStatus:
     return DocumentStatus.parse(value)
 
 
+def _optional_strip(value: str | None) -> str | None:
+    return None if value is None else v.strip(value)
+
+
 def _media_type(value: str) -> str:
     media = v.text("media_type", value, max_length=255).strip().lower()
     if "/" not in media:
@@ -81,7 +85,9 @@ class Document:
     # The caller's name for the source (a path, a URL, an id in another system): uploading
     # under a known key makes a new version of that document, never a second document.
     source_key: str | None = attrs.field(
-        default=None, converter=v.strip, validator=v.is_text(max_length=MAX_SOURCE_KEY_LENGTH, optional=True)
+        default=None,
+        converter=_optional_strip,
+        validator=v.is_text(max_length=MAX_SOURCE_KEY_LENGTH, optional=True),
     )
     content_sha256: str | None = attrs.field(default=None, validator=v.is_sha256(optional=True))
     # The active version: the one whose chunks are searched (see DocumentVersion).

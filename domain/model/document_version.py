@@ -35,7 +35,10 @@ class VersionStatus(enum.StrEnum):
 VERSION_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
     VersionStatus.PENDING: frozenset({VersionStatus.PROCESSING, VersionStatus.FAILED}),
     # Back to pending: a worker lost its lease and the job is retried.
-    VersionStatus.PROCESSING: frozenset({VersionStatus.ACTIVE, VersionStatus.FAILED, VersionStatus.PENDING}),
+    # Superseded straight away: a newer version became active first (several workers).
+    VersionStatus.PROCESSING: frozenset(
+        {VersionStatus.ACTIVE, VersionStatus.FAILED, VersionStatus.PENDING, VersionStatus.SUPERSEDED}
+    ),
     VersionStatus.ACTIVE: frozenset({VersionStatus.SUPERSEDED}),
     VersionStatus.SUPERSEDED: frozenset(),
     # A failed version may be retried (the same content uploaded again).

@@ -64,6 +64,14 @@ class Parser(Protocol):
         ...
 
 
+class MediaTypeParser(Parser, Protocol):
+    """A parser for several media types, which also says which one a file would be read as."""
+
+    def resolve(self, media_type: str, filename: str) -> str:
+        """The media type (without parameters) ``parse`` would read the file as."""
+        ...
+
+
 class UnparseableDocument(InvalidInput):
     """An uploaded file could not be read: an unsupported media type, or bytes that are not what they claim.
 

@@ -20,13 +20,14 @@ from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.model.document_version import DocumentVersion
+from tenantrag.domain.model.embedding_model import EmbeddingModel
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.model.user import User
 from tenantrag.domain.pagination import Page, PageRequest
-from tenantrag.domain.search import SearchHit, VectorQuery
+from tenantrag.domain.search import SearchHit, SearchQuery
 
 # --- system-level (cross-tenant) repositories -------------------------------------
 
@@ -44,6 +45,13 @@ class UserRepository(Protocol):
     async def get_by_email(self, email: str) -> User | None: ...
     async def update(self, user: User) -> None: ...
     async def list(self, page: PageRequest) -> Page[User]: ...
+
+
+class EmbeddingModelRecord(Protocol):
+    """The store's one EmbeddingModel row."""
+
+    async def get(self) -> EmbeddingModel | None: ...
+    async def add(self, model: EmbeddingModel) -> None: ...
 
 
 class MembershipDirectory(Protocol):
@@ -112,8 +120,13 @@ class ChunkRepository(Protocol):
 
     async def delete_for_document(self, document_id: uuid.UUID) -> int: ...
     async def count(self) -> int: ...
-    async def search(self, query: VectorQuery) -> Sequence[SearchHit]:
-        """Exact-or-better top-k by cosine similarity, best first, ties by chunk id."""
+    async def search(self, query: SearchQuery) -> Sequence[SearchHit]:
+        """Top-k of the tenant's chunks that pass ``query.filter``, best first, ties by chunk id.
+
+        ``VectorQuery``: by cosine, equal to ``brute_force_top_k`` where exact. ``TextQuery``:
+        the chunks the full-text expression matches (the same set on every backend), by the
+        backend's relevance. ``HybridQuery``: both, fused by reciprocal rank (``fuse``).
+        See ``domain/search.py``."""
         ...
 
 

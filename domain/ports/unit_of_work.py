@@ -15,6 +15,7 @@ import uuid
 from types import TracebackType
 from typing import Protocol, Self
 
+from tenantrag.domain.ports.job_queue import JobQueue
 from tenantrag.domain.ports.repositories import (
     ApiKeyDirectory,
     ApiKeyRepository,
@@ -23,6 +24,7 @@ from tenantrag.domain.ports.repositories import (
     CurrentTenantRepository,
     DocumentRepository,
     DocumentVersionRepository,
+    EmbeddingModelRecord,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
@@ -88,6 +90,12 @@ class SystemUnitOfWork(UnitOfWork, Protocol):
     def memberships(self) -> MembershipDirectory: ...
     @property
     def api_keys(self) -> ApiKeyDirectory: ...
+    @property
+    def embedding_model(self) -> EmbeddingModelRecord: ...
+    @property
+    def job_queue(self) -> JobQueue:
+        """Claiming the next job of any tenant (see ports/job_queue.py)."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -9,14 +9,19 @@ from __future__ import annotations
 import attrs
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.model.embedding_model import EmbeddingModel
+from tenantrag.domain.ports.blob_store import BlobStore
 from tenantrag.domain.ports.chunker import Chunker
 from tenantrag.domain.ports.clock import Clock
 from tenantrag.domain.ports.embedder import Embedder
+from tenantrag.domain.ports.parser import MediaTypeParser
 from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
+from tenantrag.domain.search import Fusion
 from tenantrag.domain.usecases.api_keys import ApiKeyService
 from tenantrag.domain.usecases.chat import ChatService
 from tenantrag.domain.usecases.documents import DocumentService
+from tenantrag.domain.usecases.embedding_record import check_embedder
 from tenantrag.domain.usecases.ingestion import IngestionService
 from tenantrag.domain.usecases.jobs import JobService
 from tenantrag.domain.usecases.members import MemberService
@@ -40,6 +45,7 @@ class TenantRag:
     query_logs: QueryLogService
     chat: ChatService
     jobs: JobService
+    _clock: Clock
 
     def __init__(
         self,
@@ -49,6 +55,9 @@ class TenantRag:
         chunker: Chunker,
         hasher: PasswordHasher,
         clock: Clock,
+        parser: MediaTypeParser,
+        blobs: BlobStore,
+        fusion: Fusion | None = None,
     ) -> None:
         if embedder.dimension != uow.dimension:
             raise InvalidInput(
@@ -58,13 +67,19 @@ class TenantRag:
             )
         self.uow = uow
         self.embedder = embedder
+        self._clock = clock
         self.tenants = TenantService(uow, clock)
         self.users = UserService(uow, clock, hasher)
         self.members = MemberService(uow, clock)
         self.api_keys = ApiKeyService(uow, clock)
-        self.documents = DocumentService(uow, clock)
-        self.ingestion = IngestionService(uow, clock, embedder, chunker, self.documents)
-        self.search = SearchService(uow, clock, embedder)
+        self.documents = DocumentService(uow, clock, blobs)
+        self.ingestion = IngestionService(uow, clock, embedder, chunker, self.documents, parser, blobs)
+        self.search = SearchService(uow, clock, embedder, fusion or Fusion())
         self.query_logs = QueryLogService(uow, clock)
         self.chat = ChatService(uow, clock)
         self.jobs = JobService(uow, clock)
+
+    async def check_embedder(self) -> EmbeddingModel:
+        """Record this store's embedder on first use, and refuse another one afterwards
+        (see embedding_record.py); deployments call it at start."""
+        return await check_embedder(self.uow, self.embedder, self._clock)

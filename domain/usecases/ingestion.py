@@ -1,18 +1,26 @@
-"""Ingesting text into a document's chunks, with the status lifecycle and a job record.
+"""Ingesting a document's content: idempotent by content, versioned, run as a job.
 
-The slow part (chunking and embedding) runs between two short transactions, so no
-transaction is held open while an embedder is called:
+``submit`` stores the bytes (blob store first, so no row ever names a missing blob)
+and records a pending version and an ``ingest`` job in one transaction:
 
-1. pending -> processing, and a running ``ingest`` job;
-2. chunk and embed outside any transaction;
-3. replace the document's chunks, processing -> completed, job succeeded.
+- the same content as the document's latest version (by SHA-256) is a no-op: no job,
+  no embedding; a failed version with that content is retried instead;
+- other content under a known document (its id, or the caller's ``source_key``) is a
+  new version beside the active one, which search keeps serving meanwhile.
 
-Any failure in 2 or 3 marks the document failed with the error, and the job failed.
-A document deleted meanwhile stays deleted: step 3 finds it gone and stops.
+The job runs in a worker (``run``, the JobHandler for ``ingest``), or at once in the
+caller with ``wait=True``. Parsing, chunking and embedding happen outside any
+transaction; the swap is one transaction that first takes the job (a worker whose
+lease ran out cannot finish it, see JobRepository.update), then replaces the chunks,
+marks the version active and the one before superseded, and completes the document:
+no moment with both versions' chunks, none with neither, no stale chunks. A document
+deleted meanwhile stays deleted: the swap finds it gone and writes nothing.
 """
 
 from __future__ import annotations
 
+import enum
+import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -22,20 +30,43 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, TenantRagError
-from tenantrag.domain.model.chunk import Chunk, check_dimension
 from tenantrag.domain.model.document import Document, DocumentStatus, sha256_hex
+from tenantrag.domain.model.document_version import DocumentVersion, VersionStatus
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.model.job import Job, JobStatus
 from tenantrag.domain.policy import Permission
+from tenantrag.domain.ports.blob_store import BlobStore, blob_key
 from tenantrag.domain.ports.chunker import Chunker
 from tenantrag.domain.ports.embedder import Embedder
+from tenantrag.domain.ports.parser import MediaTypeParser
+from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
+from tenantrag.domain.usecases.chunk_builder import build_chunks
 from tenantrag.domain.usecases.documents import DocumentService, get_document
 from tenantrag.domain.usecases.principal import Principal
 
 INGEST_JOB = "ingest"
 LEASE = timedelta(minutes=10)
+GENERIC_MEDIA_TYPE = "application/octet-stream"
+_LIVE = (VersionStatus.PENDING, VersionStatus.PROCESSING, VersionStatus.ACTIVE)
+_IN_FLIGHT = (VersionStatus.PENDING, VersionStatus.PROCESSING)
+
+logger = logging.getLogger(__name__)
+
+
+class SubmitOutcome(enum.StrEnum):
+    CREATED = "created"  # a new document
+    NEW_VERSION = "new_version"  # new content for a known document
+    RETRIED = "retried"  # the content of a failed version, queued again
+    UNCHANGED = "unchanged"  # the content the document already has (or is ingesting)
+
+
+@attrs.frozen
+class Submission:
+    outcome: SubmitOutcome
+    document: Document
+    job: Job | None  # None when unchanged
 
 
 @attrs.define
@@ -43,6 +74,96 @@ class IngestionService(Service):
     embedder: Embedder
     chunker: Chunker
     documents: DocumentService
+    parser: MediaTypeParser
+    blobs: BlobStore
+    lease: timedelta = LEASE
+
+    # --- submitting -----------------------------------------------------------------
+
+    async def submit(
+        self,
+        actor: Principal,
+        tenant_id: uuid.UUID | str,
+        *,
+        filename: str,
+        data: bytes,
+        media_type: str | None = None,
+        source_key: str | None = None,
+        document_id: uuid.UUID | str | None = None,
+        title: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        wait: bool = False,
+    ) -> Submission:
+        """Add content as a document (or a new version of the one ``document_id`` or
+        ``source_key`` names) and queue its ingestion; with ``wait``, ingest it here."""
+        if not isinstance(data, bytes):
+            raise InvalidInput("data", f"must be bytes, got {type(data).__name__}")
+        tenant = as_id("tenant_id", tenant_id)
+        known = None if document_id is None else as_id("document_id", document_id)
+        resolved = self.parser.resolve(media_type or GENERIC_MEDIA_TYPE, filename)
+        digest = sha256_hex(data)
+        async with self.uow.tenant(tenant) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_WRITE)
+            existing = await _existing(uow, known, source_key)
+            versions = [] if existing is None else list(await uow.versions.list_for_document(existing.id))
+        latest = versions[-1] if versions else None
+        same = existing is not None and latest is not None and latest.content_sha256 == digest
+        if same and existing is not None and latest is not None and latest.status in _LIVE:
+            return Submission(SubmitOutcome.UNCHANGED, existing, None)
+        retry = (
+            latest is not None and latest.content_sha256 == digest and latest.status is VersionStatus.FAILED
+        )
+        number = (latest.version if retry else latest.version + 1) if latest is not None else 1
+        ident = existing.id if existing is not None else new_id()
+        key = blob_key(ident, number, filename)
+        await self.blobs.put(tenant, key, data)
+
+        now = self.clock.now()
+        async with self.uow.tenant(tenant) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_WRITE)
+            if existing is None:
+                document = Document(
+                    id=ident, tenant_id=tenant, uploaded_by=actor.user_id, filename=filename,
+                    title=title or filename, media_type=resolved, size_bytes=len(data),
+                    storage_key=key, source_key=source_key, content_sha256=digest,
+                    metadata=dict(metadata or {}), tags=tuple(tags or ()), created_at=now, updated_at=now,
+                )  # fmt: skip
+                await uow.documents.add(document)
+                outcome = SubmitOutcome.CREATED
+            else:
+                document = _queued(await get_document(uow, existing.id), now)
+                changes: dict[str, Any] = {}
+                if title is not None:
+                    changes["title"] = title or document.filename
+                if metadata is not None:
+                    changes["metadata"] = dict(metadata)
+                if tags is not None:
+                    changes["tags"] = tuple(tags)
+                document = attrs.evolve(document, **changes)
+                await uow.documents.update(document)
+                outcome = SubmitOutcome.RETRIED if retry else SubmitOutcome.NEW_VERSION
+            if retry:
+                assert latest is not None
+                await uow.versions.update(latest.transition(VersionStatus.PENDING, now=now))
+            else:
+                version = DocumentVersion(
+                    id=new_id(), tenant_id=tenant, document_id=ident, version=number,
+                    content_sha256=digest, size_bytes=len(data), media_type=resolved,
+                    storage_key=key, created_at=now, updated_at=now,
+                )  # fmt: skip
+                await uow.versions.add(version)
+            job = Job(
+                id=new_id(), tenant_id=tenant, document_id=ident, kind=INGEST_JOB,
+                payload={"version": number}, created_at=now, updated_at=now,
+            )  # fmt: skip
+            if wait:  # ours from the start: no worker can take it while we hold the lease
+                job = job.start(now=now, lease_until=now + self.lease)
+            await uow.jobs.add(job)
+            await uow.commit()
+        if not wait:
+            return Submission(outcome, document, job)
+        return Submission(outcome, *await self._run_here(job))
 
     async def add_text(
         self,
@@ -55,103 +176,203 @@ class IngestionService(Service):
         title: str = "",
         metadata: Mapping[str, Any] | None = None,
         tags: Iterable[str] | None = None,
+        source_key: str | None = None,
     ) -> Document:
-        """Register a document for ``text`` and ingest it; returns the completed document."""
+        """Add a document holding ``text`` and ingest it here; returns the completed document."""
         v.text("text", text, max_length=v.MAX_TEXT_LENGTH, allow_empty=True)
-        document = await self.documents.add(
-            actor, tenant_id, filename=filename, media_type=media_type, title=title,
-            size_bytes=len(text.encode()), content_sha256=sha256_hex(text),
-            metadata=metadata, tags=tags,
+        submission = await self.submit(
+            actor, tenant_id, filename=filename, data=text.encode(), media_type=media_type,
+            title=title, metadata=metadata, tags=tags, source_key=source_key, wait=True,
         )  # fmt: skip
-        return await self.ingest_text(actor, document.tenant_id, document.id, text)
+        return submission.document
 
     async def ingest_text(
         self, actor: Principal, tenant_id: uuid.UUID | str, document_id: uuid.UUID | str, text: str
     ) -> Document:
+        """Give a known document the content ``text`` (a new version, unless it is the same)."""
         v.text("text", text, max_length=v.MAX_TEXT_LENGTH, allow_empty=True)
         tenant = as_id("tenant_id", tenant_id)
-        document, job = await self._start(actor, tenant, as_id("document_id", document_id), text)
-        try:
-            chunks = await self._chunk_and_embed(document, text)
-            return await self._complete(document, job, chunks)
-        except NotFound:
-            raise
-        except Exception as exc:
-            await self._fail(document, job, exc)
-            raise
-
-    async def _start(
-        self, actor: Principal, tenant_id: uuid.UUID, document_id: uuid.UUID, text: str
-    ) -> tuple[Document, Job]:
-        now = self.clock.now()
-        async with self.uow.tenant(tenant_id) as uow:
+        async with self.uow.tenant(tenant) as uow:
             await authorize(uow, actor, Permission.DOCUMENT_WRITE)
-            document = await get_document(uow, document_id)
-            if document.status is DocumentStatus.PROCESSING:
-                raise Conflict(f"document {document.id} is already being ingested")
-            if document.status is not DocumentStatus.PENDING:
-                document = document.transition(DocumentStatus.PENDING, now=now)
-            document = document.transition(DocumentStatus.PROCESSING, now=now)
-            document = attrs.evolve(document, content_sha256=sha256_hex(text), size_bytes=len(text.encode()))
-            await uow.documents.update(document)
-            job = Job(
-                id=new_id(), tenant_id=tenant_id, document_id=document.id, kind=INGEST_JOB,
-                created_at=now, updated_at=now,
-            ).start(now=now, lease_until=now + LEASE)  # fmt: skip
-            await uow.jobs.add(job)
-            await uow.commit()
-        return document, job
+            document = await get_document(uow, as_id("document_id", document_id))
+        submission = await self.submit(
+            actor, tenant, filename=document.filename, data=text.encode(), media_type=document.media_type,
+            document_id=document.id, wait=True,
+        )  # fmt: skip
+        return submission.document
 
-    async def _chunk_and_embed(self, document: Document, text: str) -> list[Chunk]:
-        spans = [span for span in self.chunker.split(text) if span.text.strip()]
-        vectors = await self.embedder.embed_documents([span.text for span in spans])
-        if len(vectors) != len(spans):
-            raise InvalidInput("embedder", f"returned {len(vectors)} vectors for {len(spans)} chunks")
+    async def _run_here(self, job: Job) -> tuple[Document, Job]:
+        try:
+            await self.run(job)
+        except Exception as exc:
+            await self._fail_here(job, exc)
+            raise
+        async with self.uow.tenant(job.tenant_id) as uow:
+            document = await uow.documents.get(job.document_id) if job.document_id else None
+            finished = await uow.jobs.get(job.id)
+        if document is None or finished is None:
+            raise NotFound("document", job.document_id)
+        return document, finished
+
+    async def _fail_here(self, job: Job, exc: Exception) -> None:
+        reason = describe(exc)
+        async with self.uow.tenant(job.tenant_id) as uow:
+            try:
+                await uow.jobs.update(
+                    job.finish(JobStatus.FAILED, now=self.clock.now(), error=reason), if_attempt=job.attempts
+                )
+            except (Conflict, NotFound):
+                return  # another worker took it over, or the document is gone
+            await uow.commit()
+        await self.give_up(job, reason)
+
+    # --- the job (JobHandler) -------------------------------------------------------
+
+    async def run(self, job: Job) -> None:
+        """Ingest the version ``job`` names; finishes the job in the swap's transaction."""
+        number = job.payload.get("version")
+        if isinstance(number, bool) or not isinstance(number, int) or job.document_id is None:
+            raise InvalidInput(
+                "job.payload", f"an ingest job names a document version, got {job.payload!r:.80}"
+            )
+        started = await self._start(job, number)
+        if started is None:
+            return
+        document, version = started
+        data = await self.blobs.get(job.tenant_id, version.storage_key)
+        parsed = self.parser.parse(data, version.media_type, document.filename)
+        async with self.uow.tenant(job.tenant_id, read_only=False) as uow:
+            current = await uow.chunks.list_for_document(document.id)
+        built = await build_chunks(
+            document, parsed, chunker=self.chunker, embedder=self.embedder, current=current,
+            dimension=self.uow.dimension, now=self.clock.now(),
+        )  # fmt: skip
+        await self._swap(job, number, built.chunks, built.reused, parsed.title)
+
+    async def give_up(self, job: Job, error: str) -> None:
+        """The job will not be retried: its version, and the document, failed with ``error``."""
+        number = job.payload.get("version")
+        if job.document_id is None or not isinstance(number, int):
+            return
         now = self.clock.now()
-        chunks = []
-        for ordinal, (span, vector) in enumerate(zip(spans, vectors, strict=True)):
-            check_dimension(vector, self.uow.dimension)
-            chunks.append(
-                Chunk(
-                    id=new_id(),
-                    tenant_id=document.tenant_id,
-                    document_id=document.id,
-                    ordinal=ordinal,
-                    content=span.text,
-                    content_sha256=sha256_hex(span.text),
-                    embedding=vector,
-                    token_count=len(span.text.split()),
-                    metadata={**document.metadata, "char_start": span.start, "char_end": span.end},
-                    created_at=now,
+        async with self.uow.tenant(job.tenant_id) as uow:
+            document = await uow.documents.get(job.document_id)
+            version = await uow.versions.get(job.document_id, number)
+            if document is None or version is None or version.status not in _IN_FLIGHT:
+                return
+            await uow.versions.update(version.transition(VersionStatus.FAILED, now=now, error=error))
+            others = [x for x in await uow.versions.list_for_document(document.id) if x.version != number]
+            if document.status is not DocumentStatus.FAILED and not any(
+                x.status in _IN_FLIGHT for x in others
+            ):
+                await uow.documents.update(_failed(document, now, error))
+            await uow.commit()
+
+    async def _start(self, job: Job, number: int) -> tuple[Document, DocumentVersion] | None:
+        now = self.clock.now()
+        assert job.document_id is not None
+        async with self.uow.tenant(job.tenant_id) as uow:
+            document = await uow.documents.get(job.document_id)
+            version = await uow.versions.get(job.document_id, number)
+            if document is None or version is None:
+                return None  # deleted: the cascade took the job too
+            if version.status not in _IN_FLIGHT:
+                await uow.jobs.update(
+                    job.finish(JobStatus.CANCELLED, now=now, summary=f"version {number} is {version.status}"),
+                    if_attempt=job.attempts,
+                )
+                await uow.commit()
+                return None
+            if version.status is VersionStatus.PENDING:
+                version = version.transition(VersionStatus.PROCESSING, now=now)
+                await uow.versions.update(version)
+            if document.status is not DocumentStatus.PROCESSING:
+                document = _queued(document, now).transition(DocumentStatus.PROCESSING, now=now)
+                await uow.documents.update(document)
+            await uow.commit()
+        return document, version
+
+    async def _swap(self, job: Job, number: int, chunks: list[Any], reused: int, title: str | None) -> None:
+        now = self.clock.now()
+        assert job.document_id is not None
+        async with self.uow.tenant(job.tenant_id) as uow:
+            summary = f"version {number}: {len(chunks)} chunks, {len(chunks) - reused} embedded"
+            # First, so that a worker whose lease ran out stops here, holding nothing.
+            await uow.jobs.update(
+                job.finish(JobStatus.SUCCEEDED, now=now, summary=summary), if_attempt=job.attempts
+            )
+            document = await uow.documents.get(job.document_id)
+            versions = {x.version: x for x in await uow.versions.list_for_document(job.document_id)}
+            version = versions.get(number)
+            if document is None or version is None:
+                return  # deleted meanwhile: roll back, write nothing
+            if any(x.status is VersionStatus.ACTIVE and x.version > number for x in versions.values()):
+                # A newer version finished first (several workers): this one is history already.
+                await uow.versions.update(version.transition(VersionStatus.SUPERSEDED, now=now))
+                await uow.commit()
+                return
+            await uow.chunks.delete_for_document(document.id)
+            await uow.chunks.add_many(chunks)
+            for other in versions.values():
+                if other.status is VersionStatus.ACTIVE:
+                    await uow.versions.update(other.transition(VersionStatus.SUPERSEDED, now=now))
+            await uow.versions.update(
+                attrs.evolve(
+                    version.transition(VersionStatus.ACTIVE, now=now),
+                    chunk_count=len(chunks),
+                    reused_chunks=reused,
                 )
             )
-        return chunks
-
-    async def _complete(self, document: Document, job: Job, chunks: list[Chunk]) -> Document:
-        now = self.clock.now()
-        async with self.uow.tenant(document.tenant_id) as uow:
-            current = await get_document(uow, document.id)
-            await uow.chunks.delete_for_document(current.id)
-            await uow.chunks.add_many(chunks)
             completed = attrs.evolve(
-                current.transition(DocumentStatus.COMPLETED, now=now), chunk_count=len(chunks)
+                _queued(document, now).transition(DocumentStatus.PROCESSING, now=now)
+                if document.status is not DocumentStatus.PROCESSING
+                else document,
+            ).transition(DocumentStatus.COMPLETED, now=now)
+            completed = attrs.evolve(
+                completed,
+                version=number,
+                content_sha256=version.content_sha256,
+                size_bytes=version.size_bytes,
+                media_type=version.media_type,
+                storage_key=version.storage_key,
+                chunk_count=len(chunks),
+                title=title if title and document.title == document.filename else document.title,
             )
+            if any(x.status in _IN_FLIGHT and x.version > number for x in versions.values()):
+                completed = completed.transition(DocumentStatus.PENDING, now=now)  # a newer one is queued
             await uow.documents.update(completed)
-            await uow.jobs.update(
-                job.finish(JobStatus.SUCCEEDED, now=now, summary=f"{len(chunks)} chunks embedded")
-            )
             await uow.commit()
-        return completed
 
-    async def _fail(self, document: Document, job: Job, exc: Exception) -> None:
-        reason = exc.message if isinstance(exc, TenantRagError) else f"{type(exc).__name__}: {exc}"
-        now = self.clock.now()
-        async with self.uow.tenant(document.tenant_id) as uow:
-            current = await uow.documents.get(document.id)
-            if current is None or current.status is not DocumentStatus.PROCESSING:
-                return
-            await uow.documents.update(
-                current.transition(DocumentStatus.FAILED, now=now, error=reason[:4000])
+
+async def _existing(
+    uow: TenantUnitOfWork, document_id: uuid.UUID | None, source_key: str | None
+) -> Document | None:
+    if document_id is not None:
+        document = await get_document(uow, document_id)
+        if source_key is not None and document.source_key not in (None, source_key):
+            raise InvalidInput(
+                "source_key", f"document {document_id} has the source key {document.source_key!r}"
             )
-            await uow.jobs.update(job.finish(JobStatus.FAILED, now=now, error=reason[:4000]))
-            await uow.commit()
+        return document
+    if source_key is None:
+        return None
+    return await uow.documents.get_by_source_key(v.text("source_key", source_key, max_length=1024).strip())
+
+
+def _queued(document: Document, now: Any) -> Document:
+    """The document with an ingestion queued: pending, unless one is already under way."""
+    if document.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING):
+        return document
+    return document.transition(DocumentStatus.PENDING, now=now)
+
+
+def _failed(document: Document, now: Any, error: str) -> Document:
+    if document.status in (DocumentStatus.COMPLETED, DocumentStatus.FAILED):
+        document = document.transition(DocumentStatus.PENDING, now=now)
+    return document.transition(DocumentStatus.FAILED, now=now, error=error[:4000])
+
+
+def describe(exc: BaseException) -> str:
+    """What a failed ingestion records: a domain error's message, else the exception."""
+    reason = exc.message if isinstance(exc, TenantRagError) else f"{type(exc).__name__}: {exc}"
+    return reason[:4000]

@@ -1,25 +1,72 @@
-"""Top-k vector search within one tenant."""
+"""Searching one tenant's chunks (vector, full-text or hybrid), and recording every search.
+
+Every search is kept as a query log (``record=True``, the default): the query (the text,
+or ``[embedding]`` when only a vector was given), the hits' chunk ids and scores as its
+sources, the latency, and under ``metadata["search"]`` the mode, k, the filter as JSON and,
+for hybrid searches, the fusion's parameters. So retrieval can be audited and evaluated
+later, and feedback given on it. The search itself runs in a read-only unit of work (on
+the replica when there is one); the log is written afterwards, on the primary, in a
+transaction of its own, by the same actor (``query_log:write``, which every role that may
+search holds).
+
+Modes (``SearchMode``): ``vector`` ranks by cosine to ``embedding``, or to the embedding of
+``text``; ``text`` ranks full-text matches of ``text``; ``hybrid`` fuses both (the text is
+embedded unless an embedding is given too). Without ``mode``, a given embedding means
+vector search, and so does text alone: the library keeps its meaning from before modes
+existed (the HTTP API and the CLI choose hybrid for text; see their docs).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
+from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import check_dimension
 from tenantrag.domain.policy import Permission
 from tenantrag.domain.ports.embedder import Embedder
-from tenantrag.domain.search import SearchFilter, SearchHit, VectorQuery
+from tenantrag.domain.search import (
+    Fusion,
+    HybridQuery,
+    SearchFilter,
+    SearchHit,
+    SearchMode,
+    SearchQuery,
+    TextQuery,
+    VectorQuery,
+    mode_of,
+)
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
+from tenantrag.domain.usecases.query_logs import QueryLogService
+
+EMBEDDING_QUERY = "[embedding]"  # the logged query of a search given only a vector
+MAX_QUERY_TEXT = 20_000  # a query log's limit
+# A filter's JSON above this is logged by digest: a log's metadata holds at most 64 KiB.
+MAX_LOGGED_FILTER_BYTES = 32 * 1024
+
+
+@attrs.frozen(kw_only=True)
+class SearchOutcome:
+    hits: tuple[SearchHit, ...]
+    mode: SearchMode
+    latency_ms: float
+    query_log_id: uuid.UUID | None = None
 
 
 @attrs.define
 class SearchService(Service):
     embedder: Embedder
+    # The deployment's hybrid fusion (HYBRID_RRF_K), for searches that do not give their own.
+    fusion: Fusion = attrs.field(factory=Fusion)
 
     async def search(
         self,
@@ -30,19 +77,140 @@ class SearchService(Service):
         embedding: Iterable[float] | None = None,
         k: int = 10,
         filter: SearchFilter | None = None,
+        mode: SearchMode | str | None = None,
+        fusion: Fusion | None = None,
+        record: bool = True,
     ) -> Sequence[SearchHit]:
-        """The k chunks most similar to ``text`` (embedded here) or to a given ``embedding``."""
-        if (text is None) == (embedding is None):
-            raise InvalidInput("query", "give exactly one of text or embedding")
-        if text is not None:
-            if not text.strip():
-                raise InvalidInput("text", "must not be empty")
-            vector = await self.embedder.embed_query(text)
-        else:
-            vector = tuple(embedding or ())
-        query = VectorQuery(embedding=vector, k=k, filter=filter or SearchFilter())
-        check_dimension(query.embedding, self.uow.dimension)
+        """The top-k chunks for ``text`` and/or ``embedding`` in ``mode`` (see the module)."""
+        outcome = await self.run(
+            actor, tenant_id, text=text, embedding=embedding, k=k, filter=filter, mode=mode,
+            fusion=fusion, record=record,
+        )  # fmt: skip
+        return outcome.hits
+
+    async def run(
+        self,
+        actor: Principal,
+        tenant_id: uuid.UUID | str,
+        *,
+        text: str | None = None,
+        embedding: Iterable[float] | None = None,
+        k: int = 10,
+        filter: SearchFilter | None = None,
+        mode: SearchMode | str | None = None,
+        fusion: Fusion | None = None,
+        record: bool = True,
+    ) -> SearchOutcome:
+        """:meth:`search`, with the mode used, the latency and the query log's id."""
+        tenant = as_id("tenant_id", tenant_id)
+        started = time.perf_counter()
+        query = await self._query(
+            text=text, embedding=embedding, k=k, search_filter=filter or SearchFilter(), mode=mode,
+            fusion=fusion,
+        )  # fmt: skip
         # Read-only: with a replica configured, searches are served there.
-        async with self.uow.tenant(as_id("tenant_id", tenant_id), read_only=True) as uow:
+        async with self.uow.tenant(tenant, read_only=True) as uow:
             await authorize(uow, actor, Permission.SEARCH)
-            return await uow.chunks.search(query)
+            hits = tuple(await uow.chunks.search(query))
+        latency_ms = (time.perf_counter() - started) * 1000
+        outcome = SearchOutcome(hits=hits, mode=mode_of(query), latency_ms=latency_ms)
+        if not record:
+            return outcome
+        log = await QueryLogService(self.uow, self.clock).record(
+            actor, tenant, query=EMBEDDING_QUERY if text is None else text,
+            sources=[(hit.chunk_id, hit.score) for hit in hits], latency_ms=latency_ms,
+            metadata={"search": _described(query, given_embedding=embedding is not None)},
+        )  # fmt: skip
+        return attrs.evolve(outcome, query_log_id=log.id)
+
+    async def _query(
+        self,
+        *,
+        text: str | None,
+        embedding: Iterable[float] | None,
+        k: int,
+        search_filter: SearchFilter,
+        mode: SearchMode | str | None,
+        fusion: Fusion | None,
+    ) -> SearchQuery:
+        """The query, validated before anything is embedded (a bad request costs no embedding)."""
+        if text is not None:
+            _check_text(text)
+        chosen = _mode(mode, text=text, embedding=embedding)
+        if fusion is not None and chosen is not SearchMode.HYBRID:
+            raise InvalidInput("hybrid", "fusion parameters apply to mode hybrid only")
+        if chosen is SearchMode.TEXT:
+            assert text is not None
+            return TextQuery(text=text, k=k, filter=search_filter)
+        if chosen is SearchMode.HYBRID:
+            assert text is not None
+            fusion = fusion or self.fusion
+            # A stand-in vector validates the rest first: only valid queries are embedded.
+            HybridQuery(embedding=(1.0,), text=text, k=k, filter=search_filter, fusion=fusion)
+            vector = await self._vector(text, embedding)
+            return HybridQuery(embedding=vector, text=text, k=k, filter=search_filter, fusion=fusion)
+        VectorQuery(embedding=(1.0,), k=k, filter=search_filter)
+        return VectorQuery(embedding=await self._vector(text, embedding), k=k, filter=search_filter)
+
+    async def _vector(self, text: str | None, embedding: Iterable[float] | None) -> tuple[float, ...]:
+        if embedding is not None:
+            vector = v.embedding("embedding", embedding)
+        else:
+            assert text is not None
+            vector = tuple(await self.embedder.embed_query(text))
+        check_dimension(vector, self.uow.dimension)
+        return vector
+
+
+def _mode(
+    mode: SearchMode | str | None, *, text: str | None, embedding: Iterable[float] | None
+) -> SearchMode:
+    """The mode asked for (or implied), once what it needs is known to be given."""
+    if mode is None:
+        if (text is None) == (embedding is None):
+            raise InvalidInput("query", "give exactly one of text or embedding (or both, in mode hybrid)")
+        return SearchMode.VECTOR
+    chosen = SearchMode.parse(mode)
+    if chosen is SearchMode.VECTOR and (text is None) == (embedding is None):
+        raise InvalidInput("query", "give exactly one of text or embedding")
+    if chosen is SearchMode.TEXT and embedding is not None:
+        raise InvalidInput("embedding", "mode text takes no embedding")
+    if chosen is not SearchMode.VECTOR and text is None:
+        raise InvalidInput("text", f"mode {chosen} needs a text")
+    return chosen
+
+
+def _check_text(text: object) -> None:
+    # Every text is logged, so it must be loggable: a query log's limits and PostgreSQL's.
+    checked = v.text("text", text, max_length=MAX_QUERY_TEXT)
+    try:
+        checked.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput("text", "must be valid Unicode (it holds a lone surrogate)") from None
+
+
+def _described(query: SearchQuery, *, given_embedding: bool) -> dict[str, Any]:
+    """What a query log keeps about how the search was made."""
+    described: dict[str, Any] = {
+        "mode": mode_of(query).value,
+        "k": query.k,
+        "filter": _logged_filter(query.filter),
+        "embedding": "given" if given_embedding else ("none" if isinstance(query, TextQuery) else "embedded"),
+    }
+    if isinstance(query, HybridQuery):
+        described["fusion"] = {
+            "rrf_k": query.fusion.rrf_k,
+            "vector_weight": query.fusion.vector_weight,
+            "text_weight": query.fusion.text_weight,
+            "candidates": query.depth,
+        }
+    return described
+
+
+def _logged_filter(search_filter: SearchFilter) -> dict[str, Any]:
+    found = search_filter.to_json()
+    encoded = json.dumps(found, sort_keys=True, separators=(",", ":"))
+    if len(encoded.encode()) <= MAX_LOGGED_FILTER_BYTES:
+        return found
+    data = encoded.encode()
+    return {"truncated": True, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}

@@ -1,12 +1,15 @@
-"""``tenantrag ingest TENANT PATH...``: text and Markdown files into a tenant's documents.
+"""``tenantrag ingest TENANT PATH...``: text, Markdown, HTML and PDF files into a tenant's documents.
 
 Files are known by name (``document_sync``), so re-running an ingest over the same folder
-ingests only what changed. A file named on the command line is stored under its own name;
+ingests only what changed, and a changed file becomes a new version of its document.
+With ``--async`` each file is queued as a job for ``tenantrag worker`` instead.
+
+A file named on the command line is stored under its own name;
 files found in a folder under the folder's name and their path inside it
 (``notes/2024/plan.md``), which keeps names unique, and two files that would still share a
 name are refused before anything is written. Hidden files and folders are skipped.
 
-A file that fails (not UTF-8, too large, refused by the domain) is reported and the others
+A file that fails (unreadable, too large, refused by the domain) is reported and the others
 are still ingested; the exit code is then that of the first failure. On a terminal a
 progress bar runs on stderr; ``--json`` prints one JSON object per file (JSON Lines).
 """
@@ -25,6 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tenantrag.domain import validation
 from tenantrag.domain.errors import InvalidInput, TenantRagError
+from tenantrag.domain.model.job import JobStatus
 from tenantrag.entrypoints.cli.exit_codes import for_code
 from tenantrag.entrypoints.cli.output import print_json_line
 from tenantrag.entrypoints.cli.runtime import (
@@ -43,7 +47,11 @@ MEDIA_TYPES = {
     ".markdown": "text/markdown",
     ".txt": "text/plain",
     ".text": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".pdf": "application/pdf",
 }
+_KINDS = "text (.txt, .text), Markdown (.md, .markdown), HTML (.html, .htm) and PDF (.pdf) files"
 
 
 @attrs.frozen
@@ -71,7 +79,7 @@ def collect(paths: Sequence[Path], *, recursive: bool) -> Collected:
         elif path.suffix.lower() in MEDIA_TYPES:
             found.files.append(SourceFile(path, path.name))
         else:
-            raise InvalidInput("path", f"{path}: only text (.txt, .text) and Markdown (.md, .markdown) files")
+            raise InvalidInput("path", f"{path}: only {_KINDS}")
     names: dict[str, Path] = {}
     for source in found.files:
         if source.filename in names and names[source.filename] != source.path:
@@ -82,7 +90,7 @@ def collect(paths: Sequence[Path], *, recursive: bool) -> Collected:
             )
         names[source.filename] = source.path
     if not found.files:
-        raise InvalidInput("path", "no text or Markdown files to ingest in " + ", ".join(map(str, paths)))
+        raise InvalidInput("path", f"no {_KINDS} to ingest in " + ", ".join(map(str, paths)))
     return found
 
 
@@ -99,7 +107,7 @@ def _collect_folder(folder: Path, *, recursive: bool, into: Collected) -> None:
             into.skipped.append(path)
 
 
-def read_text(source: SourceFile, max_bytes: int) -> str:
+def read_file(source: SourceFile, max_bytes: int) -> bytes:
     try:
         data = source.path.read_bytes()
     except OSError as error:
@@ -108,10 +116,7 @@ def read_text(source: SourceFile, max_bytes: int) -> str:
         raise InvalidInput(
             "path", f"{source.path} is {len(data)} bytes; the limit is {max_bytes} (MAX_UPLOAD_BYTES)"
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("path", f"{source.path} is not UTF-8 text") from None
+    return data
 
 
 class Reporter:
@@ -135,11 +140,14 @@ class Reporter:
         if self.json_output:
             print_json_line(
                 {"path": str(source.path), "filename": source.filename, "status": result.status,
-                 "document_id": document.id, "chunks": document.chunk_count}
+                 "document_id": document.id, "version": document.version, "chunks": document.chunk_count,
+                 "job_id": None if result.job is None else result.job.id}
             )  # fmt: skip
         else:
             chunks = "1 chunk" if document.chunk_count == 1 else f"{document.chunk_count} chunks"
-            self._line(f"{result.status.value:<9}  {source.filename}  ({chunks})")
+            queued = result.job is not None and result.job.status is JobStatus.QUEUED
+            detail = f"queued as job {result.job.id}" if queued and result.job is not None else chunks
+            self._line(f"{result.status.value:<9}  {source.filename}  ({detail})")
         self._advance()
 
     def failed(self, source: SourceFile, error: TenantRagError) -> None:
@@ -162,7 +170,7 @@ class Reporter:
                         "path": str(path),
                         "filename": None,
                         "status": "skipped",
-                        "reason": "not text or Markdown",
+                        "reason": "not a supported kind of file",
                     }
                 )
 
@@ -195,10 +203,14 @@ def ingest(
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="Tag every document (repeatable).")
     ] = None,
+    queue: Annotated[
+        bool,
+        typer.Option("--async", help="Queue each file for `tenantrag worker` instead of ingesting here."),
+    ] = False,
     database_url: DatabaseUrl = None,
     json: Json = False,
 ) -> None:
-    """Ingest text and Markdown files; unchanged files are skipped, changed ones re-ingested."""
+    """Ingest text, Markdown, HTML and PDF files; unchanged files are skipped, changed ones versioned."""
 
     async def body() -> TenantRagError | None:
         settings = load_settings(database_url)
@@ -206,16 +218,17 @@ def ingest(
         found = collect(paths, recursive=recursive)
         async with open_rag(settings) as rag:
             target = await rag.tenants.resolve(SYSTEM, tenant)
-            index = await DocumentIndex.load(rag, SYSTEM, target.id, page_size=settings.max_page_size)
+            index = await DocumentIndex.load(rag, SYSTEM, target.id)
             reporter = Reporter(len(found.files), json_output=json)
             first_failure = None
             try:
                 for source in found.files:
                     try:
-                        text = read_text(source, settings.max_upload_bytes)
+                        data = read_file(source, settings.max_upload_bytes)
                         outcome = await index.sync(
-                            filename=source.filename, text=text, media_type=source.media_type, tags=tags,
-                            metadata={"source": source.filename},
+                            # Without --tag, a new version keeps the document's tags.
+                            filename=source.filename, data=data, media_type=source.media_type,
+                            tags=tags or None, metadata={"source": source.filename}, wait=not queue,
                         )  # fmt: skip
                     except TenantRagError as error:
                         reporter.failed(source, error)

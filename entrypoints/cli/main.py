@@ -28,6 +28,7 @@ from tenantrag.entrypoints.cli import (
     status,
     tenants,
     users,
+    worker,
 )
 from tenantrag.entrypoints.cli.exit_codes import TABLE
 
@@ -72,6 +73,7 @@ app.command()(backup.backup)
 app.command()(backup.restore)
 app.command()(schema.reset)
 app.command()(serve.serve)
+app.command()(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="user")
 app.add_typer(tenants.app, name="tenant")

@@ -27,6 +27,7 @@ from tenantrag.entrypoints.http.openapi import install_openapi
 from tenantrag.entrypoints.http.routers import health
 from tenantrag.entrypoints.http.tokens import TokenCodec
 from tenantrag.entrypoints.settings import Settings
+from tenantrag.entrypoints.workers import background_worker
 
 DESCRIPTION = """\
 A multi-tenant document and vector store for retrieval-augmented generation.
@@ -82,7 +83,7 @@ def create_app(container: Container) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(container) as rag:
+        async with running(container) as rag, background_worker(rag, container.settings()):
             app.state.tenantrag = ApiContext(config=config, rag=rag)
             try:
                 yield

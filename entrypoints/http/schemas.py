@@ -38,7 +38,7 @@ from tenantrag.domain.model.query_log import Feedback, QueryLog
 from tenantrag.domain.model.tenant import MAX_SLUG_LENGTH, SLUG_PATTERN, Tenant
 from tenantrag.domain.model.user import MAX_EMAIL_LENGTH, User
 from tenantrag.domain.policy import Role
-from tenantrag.domain.search import SearchHit
+from tenantrag.domain.search import MAX_CANDIDATES, MAX_WEIGHT, SearchHit
 from tenantrag.domain.usecases.tenants import TenantWithRole
 
 T = TypeVar("T")
@@ -237,6 +237,11 @@ class DocumentText(RequestBody):
     media_type: Annotated[str, Field(max_length=255)] = "text/plain"
     metadata: JsonObject = Field(default_factory=dict)
     tags: Tags = Field(default_factory=list)
+    source_key: Annotated[str | None, Field(min_length=1, max_length=1024)] = Field(
+        default=None,
+        description="Your name for the source (a path, a URL...): sending a known key again makes a new"
+        " version of that document, or nothing at all when the content is the same.",
+    )
 
 
 class DocumentOut(Resource):
@@ -250,7 +255,8 @@ class DocumentOut(Resource):
     status: DocumentStatus
     error_message: str | None
     content_sha256: str | None
-    version: int
+    source_key: str | None
+    version: int = Field(description="The active version: the one whose chunks are searched.")
     metadata: dict[str, Any]
     tags: list[str]
     chunk_count: int
@@ -263,7 +269,8 @@ class DocumentOut(Resource):
         return cls(
             id=d.id, tenant_id=d.tenant_id, uploaded_by=d.uploaded_by, filename=d.filename, title=d.title,
             media_type=d.media_type, size_bytes=d.size_bytes, status=d.status, error_message=d.error_message,
-            content_sha256=d.content_sha256, version=d.version, metadata=d.metadata, tags=list(d.tags),
+            content_sha256=d.content_sha256, source_key=d.source_key, version=d.version,
+            metadata=d.metadata, tags=list(d.tags),
             chunk_count=d.chunk_count, processed_at=d.processed_at, created_at=d.created_at,
             updated_at=d.updated_at,
         )  # fmt: skip
@@ -300,18 +307,79 @@ class ChunkList(Resource):
 
 
 class SearchFilterIn(RequestBody):
+    """The earlier filter form, still accepted as ``filter`` (it is told apart by its keys)."""
+
     document_ids: list[uuid.UUID] | None = None
     tags_any: Tags | None = Field(default=None, description="Documents with at least one of these tags.")
     tags_all: Tags | None = Field(default=None, description="Documents with every one of these tags.")
     metadata: JsonObject = Field(default_factory=dict, description="Top-level keys that must be equal.")
 
 
+LEGACY_FILTER_KEYS = frozenset(SearchFilterIn.model_fields)
+
+FILTER_DESCRIPTION = """Which chunks may be returned, in every mode: a JSON object of the filter
+language, whose keys are ANDed (`{}` matches everything).
+
+- `"$and": [...]`, `"$or": [...]`, `"$not": {...}`;
+- `"metadata.<path>"` (dot-separated keys into the chunk's metadata, which holds its
+  document's): `$eq`, `$ne`, `$in`, `$nin`, `$lt`, `$lte`, `$gt`, `$gte`, `$exists`; a bare
+  value means `$eq`;
+- `"document_id"`: `$eq`, `$ne`, `$in`, `$nin`; `"status"`: the same, of document statuses;
+- `"tags"`: `$any`, `$all` (a bare tag means `$all` of it); `"created_at"`: the ranges, of
+  ISO-8601 times with an offset.
+
+Equality is JSON equality (`true` is not `1`); ranges compare numbers with numbers and
+strings with strings (by code point). A malformed filter is a 422 whose `field` is the
+offending part, e.g. `filter.$and[0].metadata.year.$gt`. The earlier form, an object of
+`document_ids`, `tags_any`, `tags_all` and `metadata` (top-level equality) only, is still
+accepted."""
+
+FILTER_EXAMPLE = {
+    "$and": [{"tags": {"$any": ["pets", "vets"]}}, {"metadata.year": {"$gte": 2020}}],
+    "status": "completed",
+}
+
+
+class HybridIn(RequestBody):
+    """How a hybrid search fuses its two rankings (reciprocal rank fusion)."""
+
+    rrf_k: StrictInt | None = Field(
+        default=None, ge=1, le=100_000, description="RRF's k; the default is a setting (HYBRID_RRF_K, 60)."
+    )
+    vector_weight: StrictFloat = Field(
+        default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the vector rank."
+    )
+    text_weight: StrictFloat = Field(default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the text rank.")
+    candidates: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_CANDIDATES,
+        description="Candidates each ranking contributes; by default max(4k, 50).",
+    )
+
+
 class SearchRequest(RequestBody):
-    text: str | None = Field(default=None, description="Give exactly one of `text` or `embedding`.")
-    embedding: list[StrictFloat] | None = None
+    text: str | None = Field(
+        default=None,
+        description="The query. Full-text syntax (text and hybrid modes): words are ANDed, "
+        '`"quoted words"` is a phrase, `-word` excludes, `or` separates alternatives.',
+    )
+    embedding: list[StrictFloat] | None = Field(
+        default=None, description="A query vector: instead of `text` (vector mode), or with it (hybrid)."
+    )
+    mode: Literal["vector", "text", "hybrid"] | None = Field(
+        default=None,
+        description="`vector` (cosine), `text` (full-text relevance) or `hybrid` (both, fused by "
+        "reciprocal rank). Default: `hybrid` when `text` is given alone, `vector` when `embedding` is.",
+    )
     k: StrictInt = Field(default=10, ge=1, description="How many hits; the maximum is a setting (MAX_K).")
-    filter: SearchFilterIn | None = None
-    record: StrictBool = Field(default=False, description="Also record a query log (text queries only).")
+    filter: JsonObject | None = Field(default=None, description=FILTER_DESCRIPTION, examples=[FILTER_EXAMPLE])
+    hybrid: HybridIn | None = Field(default=None, description="Fusion parameters (mode `hybrid` only).")
+    record: StrictBool = Field(
+        default=True,
+        deprecated=True,
+        description="Ignored: every search is recorded as a query log, whose id is returned.",
+    )
 
 
 class SearchHitOut(Resource):
@@ -321,19 +389,30 @@ class SearchHitOut(Resource):
     ordinal: int
     content: str
     metadata: dict[str, Any]
-    score: float = Field(description="Cosine similarity, from -1 to 1.")
+    score: float = Field(
+        description="vector: cosine similarity (-1 to 1); text: the backend's relevance (higher is "
+        "better, not comparable across backends); hybrid: the fused reciprocal-rank score."
+    )
+    vector_rank: int | None = Field(
+        default=None, description="hybrid: the hit's place in the vector ranking."
+    )
+    text_rank: int | None = Field(default=None, description="hybrid: the hit's place in the text ranking.")
 
     @classmethod
     def of(cls, hit: SearchHit) -> Self:
         return cls(
             chunk_id=hit.chunk_id, document_id=hit.document_id, document_version=hit.document_version,
             ordinal=hit.ordinal, content=hit.content, metadata=dict(hit.metadata), score=hit.score,
+            vector_rank=hit.vector_rank, text_rank=hit.text_rank,
         )  # fmt: skip
 
 
 class SearchResponse(Resource):
     hits: list[SearchHitOut]
-    query_log_id: uuid.UUID | None = Field(description="The recorded query log, when `record` was set.")
+    mode: Literal["vector", "text", "hybrid"] = Field(description="The mode the search ran in.")
+    query_log_id: uuid.UUID | None = Field(
+        description="The query log this search was recorded as (every search is): give feedback on it."
+    )
 
 
 class SourceIn(RequestBody):

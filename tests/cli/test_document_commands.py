@@ -90,7 +90,7 @@ def test_one_bad_file_fails_alone_and_sets_the_exit_code(
     }  # fmt: skip
     errors = {r["filename"]: r["error"] for r in lines(result.stdout) if r["status"] == "failed"}
     assert "the limit is 1000 (MAX_UPLOAD_BYTES)" in str(errors["notes/big.md"])
-    assert "is not UTF-8 text" in str(errors["notes/latin1.txt"])
+    assert "not valid utf-8 text" in str(errors["notes/latin1.txt"])
 
     text = cli("ingest", "demo-workspace", str(notes))
     assert "failed     notes/latin1.txt" in text.stderr
@@ -100,7 +100,7 @@ def test_one_bad_file_fails_alone_and_sets_the_exit_code(
 def test_ingest_refusals(cli: Cli, database: Path, notes: Path, tmp_path: Path) -> None:
     unsupported = cli("ingest", "demo-workspace", str(notes / "photo.png"), "--json")
     assert unsupported.exit_code == 6
-    assert "only text (.txt, .text) and Markdown" in error_json(unsupported)["message"]
+    assert "only text (.txt, .text), Markdown" in error_json(unsupported)["message"]
 
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "cats.md").write_text("other cats\n", encoding="utf-8")

@@ -80,18 +80,19 @@ async def test_samples_are_ingested_once(rag: TenantRag) -> None:
 
 async def test_sync_updates_changed_and_failed_documents_in_place(rag: TenantRag) -> None:
     tenant = (await demo.seed(rag)).tenant
-    index = await DocumentIndex.load(rag, SYSTEM, tenant.id, page_size=2)
+    index = await DocumentIndex.load(rag, SYSTEM, tenant.id)
 
-    created = await index.sync(filename="a.md", text="first version")
-    changed = await index.sync(filename="a.md", text="second version")
+    created = await index.sync(filename="a.md", data="first version")
+    changed = await index.sync(filename="a.md", data="second version")
     assert (created.status, changed.status) == (SyncStatus.CREATED, SyncStatus.UPDATED)
     assert changed.document.id == created.document.id
 
     with pytest.raises(RuntimeError, match="embedding service is down"):
-        await index.sync(filename="b.md", text="boom")
-    reloaded = await DocumentIndex.load(rag, SYSTEM, tenant.id, page_size=2)  # pages through every document
-    assert reloaded.by_filename["b.md"].status is DocumentStatus.FAILED
-    retried = await reloaded.sync(filename="b.md", text="fine now")
+        await index.sync(filename="b.md", data="boom")
+    reloaded = await DocumentIndex.load(rag, SYSTEM, tenant.id)
+    [failed] = (await rag.documents.list(SYSTEM, tenant.id, status="failed")).items
+    assert (failed.filename, failed.source_key) == ("b.md", "b.md")
+    retried = await reloaded.sync(filename="b.md", data="fine now")
     assert retried.status is SyncStatus.UPDATED
     assert retried.document.status is DocumentStatus.COMPLETED
-    assert (await reloaded.sync(filename="a.md", text="second version")).status is SyncStatus.UNCHANGED
+    assert (await reloaded.sync(filename="a.md", data="second version")).status is SyncStatus.UNCHANGED

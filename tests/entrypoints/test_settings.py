@@ -75,6 +75,11 @@ EVERY_VARIABLE = [
     ("MAX_K", "20", "max_k", 20),
     ("MAX_PAGE_SIZE", "25", "max_page_size", 25),
     ("MAX_UPLOAD_BYTES", "1024", "max_upload_bytes", 1024),
+    ("TEXT_SEARCH_CONFIG", "german", "text_search_config", "german"),
+    ("HYBRID_RRF_K", "20", "hybrid_rrf_k", 20),
+    ("WORKER_LEASE_SECONDS", "90", "worker_lease_seconds", 90.0),
+    ("WORKER_MAX_ATTEMPTS", "5", "worker_max_attempts", 5),
+    ("WORKER_POLL_INTERVAL", "0.25", "worker_poll_interval", 0.25),
 ]
 
 
@@ -107,6 +112,10 @@ def test_the_table_above_covers_every_variable() -> None:
         "EMBEDDING_TIMEOUT",
         "EMBEDDING_MAX_RETRIES",
         "EMBEDDING_REQUEST_DIMENSIONS",
+        # test_blob_store_folder_follows_the_database below.
+        "BLOB_STORE_PATH",
+        # tests/http/test_documents.py::test_the_embedded_worker_ingests_queued_uploads
+        "EMBEDDED_WORKER",
     }
     every = {name for names in variables().values() for name in names}
     assert every == tested
@@ -193,6 +202,13 @@ INVALID = [
     ({"MAX_K": "0"}, "MAX_K", "greater than or equal to 1"),
     ({"MAX_PAGE_SIZE": "5000"}, "MAX_PAGE_SIZE", "less than or equal to 1000"),
     ({"MAX_UPLOAD_BYTES": "ten"}, "MAX_UPLOAD_BYTES", "valid integer"),
+    ({"WORKER_LEASE_SECONDS": "0.5"}, "WORKER_LEASE_SECONDS", "greater than or equal to 1"),
+    ({"WORKER_MAX_ATTEMPTS": "0"}, "WORKER_MAX_ATTEMPTS", "greater than or equal to 1"),
+    ({"WORKER_MAX_ATTEMPTS": "2.5"}, "WORKER_MAX_ATTEMPTS", "valid integer"),
+    ({"WORKER_POLL_INTERVAL": "0"}, "WORKER_POLL_INTERVAL", "greater than 0"),
+    ({"WORKER_POLL_INTERVAL": "nan"}, "WORKER_POLL_INTERVAL", "finite number"),
+    ({"TEXT_SEARCH_CONFIG": "english; DROP TABLE chunks"}, "TEXT_SEARCH_CONFIG", "match pattern"),
+    ({"HYBRID_RRF_K": "0"}, "HYBRID_RRF_K", "greater than or equal to 1"),
     ({"DATABASE_REPLICA_URL": PG}, "DATABASE_REPLICA_URL", "read replicas are for PostgreSQL"),
     (
         {"DATABASE_URL": PG, "DATABASE_REPLICA_URL": "sqlite:///r.db"},
@@ -429,3 +445,17 @@ def test_errors_do_not_show_passwords_or_secrets(settings_from_env: MakeSettings
         settings_from_env(DATABASE_URL=PG, ENVIRONMENT="production", JWT_SECRET_KEY="tiny-secret")
     assert "tiny-secret" not in str(raised.value)
     assert "pa55word" not in str(raised.value)
+
+
+def test_blob_store_folder_follows_the_database(settings_from_env: MakeSettings, tmp_path: Path) -> None:
+    assert settings_from_env(DATABASE_URL="memory://").blob_store_folder is None
+    beside = settings_from_env(DATABASE_URL=f"sqlite:///{tmp_path / 'rag.db'}")
+    assert beside.blob_store_folder == tmp_path / "tenantrag-blobs"
+    chosen = settings_from_env(DATABASE_URL=f"sqlite:///{tmp_path / 'rag.db'}", BLOB_STORE_PATH="/srv/blobs")
+    assert chosen.blob_store_folder == Path("/srv/blobs")
+
+
+def test_worker_defaults(settings_from_env: MakeSettings) -> None:
+    settings = settings_from_env()
+    assert (settings.worker_lease_seconds, settings.worker_max_attempts) == (300.0, 3)
+    assert settings.worker_poll_interval == 1.0

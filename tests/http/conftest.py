@@ -57,9 +57,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     if database_url.startswith("postgresql"):
-        return make_settings(database_url, auto_migrate=False)
+        # Blobs would default to the working directory: keep them in the test's folder.
+        return make_settings(database_url, auto_migrate=False, blob_store_path=tmp_path / "blobs")
     return make_settings(database_url)
 
 

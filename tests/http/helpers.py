@@ -25,6 +25,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "environment": "test",
         "jwt_secret_key": SECRET,
         "embedding_dimension": DIMENSION,
+        # Tests run queued jobs themselves (test_embedded_worker runs it on purpose).
+        "embedded_worker": False,
         **overrides,
     }
     return Settings(**values)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.postgres import PostgresOptions, PostgresUnitOfWorkFactory, open_postgres
 from tenantrag.adapters.postgres.engine import create_postgres_engine
+from tenantrag.domain.model.document_version import DocumentVersion
 from tests.contract.factories import (
     DIMENSION,
     Seeded,
@@ -77,8 +78,14 @@ async def fill(factory: PostgresUnitOfWorkFactory, seeded: Seeded, *, tags: tupl
     document = make_document(tenant_id, tags=tags, metadata={"team": "x"})
     chunk = make_chunk(document, 0, metadata={"team": "x"})
     session = make_chat_session(tenant_id, user_id)
+    version = DocumentVersion(
+        id=uuid.uuid4(), tenant_id=tenant_id, document_id=document.id, version=1,
+        content_sha256="0" * 64, storage_key=f"documents/{document.id}/v1/a.txt",
+        created_at=document.created_at, updated_at=document.created_at,
+    )  # fmt: skip
     async with factory.tenant(tenant_id) as uow:
         await uow.documents.add(document)
+        await uow.versions.add(version)
         await uow.chunks.add_many([chunk])
         await uow.api_keys.add(make_api_key(tenant_id, user_id))
         await uow.jobs.add(make_job(tenant_id, document_id=document.id))

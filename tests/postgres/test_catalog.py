@@ -16,8 +16,14 @@ from tests.postgres.conftest import ROLE
 pytestmark = pytest.mark.postgres
 
 CURRENT_TENANT = "current_setting('app.current_tenant_id'::text, true)"
-# The only other policies allowed: SELECT-only, for the system's narrow look-ups.
-DIRECTORY_POLICIES = {("memberships", "memberships_directory"), ("api_keys", "api_keys_directory")}
+# The only other policies allowed: the system's narrow paths (two look-ups, and a worker's
+# claim of the next job, which may read and update jobs but neither insert nor delete).
+NARROW_POLICIES = {
+    ("memberships", "memberships_directory"): "SELECT",
+    ("api_keys", "api_keys_directory"): "SELECT",
+    ("jobs", "jobs_queue_select"): "SELECT",
+    ("jobs", "jobs_queue_update"): "UPDATE",
+}
 
 
 async def rows(engine: AsyncEngine, sql: str) -> list[tuple[object, ...]]:
@@ -49,8 +55,7 @@ async def test_every_table_with_a_tenant_id_forces_row_level_security_with_both_
             assert "tenant_id =" in str(clause), clause
             assert CURRENT_TENANT in str(clause), clause
     others = {(row[0], row[1]): row for row in policies if row[1] != "tenant_isolation"}
-    assert set(others) == DIRECTORY_POLICIES
-    assert all(row[2] == "SELECT" for row in others.values())
+    assert {key: row[2] for key, row in others.items()} == NARROW_POLICIES
 
 
 async def test_the_runtime_role_cannot_bypass_isolation_nor_log_in(raw: AsyncEngine) -> None:

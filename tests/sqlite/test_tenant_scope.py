@@ -126,6 +126,7 @@ def test_every_unique_constraint_of_the_schema_has_a_rule_name() -> None:
     mappers = {
         m.table.name: m
         for m in (
+            rows.EMBEDDING_MODELS,
             rows.TENANTS,
             rows.USERS,
             rows.MEMBERSHIPS,

@@ -1,12 +1,12 @@
 """``/v1/tenants/{tenant}/documents``: add (JSON text or a multipart upload), list, read, delete.
 
-Ingestion runs within the request: the answer is the document once its chunks are
-embedded (``completed``), and its ``ingest`` job is readable under ``/jobs``.
+Adding answers at once, 202 with the queued ``ingest`` job, which a worker (``tenantrag
+worker``, or the one ``tenantrag serve`` runs) picks up; ``?wait=true`` ingests within the
+request instead. Content the document already has answers 200 with no job.
 """
 
 from __future__ import annotations
 
-import mimetypes
 import uuid
 from pathlib import PurePosixPath
 from typing import Annotated, Any
@@ -15,55 +15,90 @@ from fastapi import File, Form, Query, Response, UploadFile, status
 
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.document import DocumentStatus
+from tenantrag.domain.model.job import JobStatus
+from tenantrag.domain.usecases.ingestion import Submission, SubmitOutcome
 from tenantrag.domain.validation import MAX_NAME_LENGTH, MAX_TAG_LENGTH
 from tenantrag.entrypoints.http import routing
 from tenantrag.entrypoints.http.dependencies import App, Config, CurrentPrincipal, Paging, TenantId
+from tenantrag.entrypoints.http.ingestion_schemas import SubmissionOut, VersionList, VersionOut
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
 from tenantrag.entrypoints.http.schemas import ChunkList, ChunkOut, DocumentOut, DocumentPage, DocumentText
 
 router = api_router(prefix="/tenants/{tenant}/documents", tag="documents")
 
-_GENERIC_MEDIA_TYPES = frozenset({"", "application/octet-stream"})
+Wait = Annotated[
+    bool,
+    Query(description="Ingest within the request and answer with the result, instead of queueing it."),
+]
+_SUBMITTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Queued: the job ingests it (see `/jobs/{id}`)."},
+    201: {"description": "A new document, ingested (with `wait=true`)."},
+    200: {"description": "The same content as the document's latest version: nothing to do."},
+}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problems(400, 401, 403, 404, 409, 413, 422))
+_ADD_RESPONSES = {**_SUBMITTED, **problems(400, 401, 403, 404, 409, 413, 422)}
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, responses=_ADD_RESPONSES)
 async def add_document(
-    tenant: TenantId, body: DocumentText, actor: CurrentPrincipal, rag: App, config: Config
-) -> DocumentOut:
-    """Add a document from its text, and ingest it."""
-    config.limits.check_upload(len(body.text.encode()))
-    document = await rag.ingestion.add_text(
-        actor, tenant, filename=body.filename, text=body.text, media_type=body.media_type,
-        title=body.title, metadata=body.metadata, tags=body.tags,
-    )  # fmt: skip
-    return DocumentOut.of(document)
-
-
-@router.post(
-    "/upload", status_code=status.HTTP_201_CREATED, responses=problems(400, 401, 403, 404, 409, 413, 422)
-)
-async def upload_document(
     *,
     tenant: TenantId,
-    file: Annotated[UploadFile, File(description="A UTF-8 text file (plain text, Markdown...).")],
+    body: DocumentText,
     actor: CurrentPrincipal,
     rag: App,
     config: Config,
+    response: Response,
+    wait: Wait = False,
+) -> SubmissionOut:
+    """Add a document from its text (or a new version of the one `source_key` names); queue it."""
+    data = body.text.encode()
+    config.limits.check_upload(len(data))
+    submission = await rag.ingestion.submit(
+        actor, tenant, filename=body.filename, data=data, media_type=body.media_type,
+        title=body.title or None, metadata=body.metadata, tags=body.tags, source_key=body.source_key,
+        wait=wait,
+    )  # fmt: skip
+    return _answer(submission, response)
+
+
+@router.post("/upload", status_code=status.HTTP_202_ACCEPTED, responses=_ADD_RESPONSES)
+async def upload_document(
+    *,
+    tenant: TenantId,
+    file: Annotated[UploadFile, File(description="Plain text, Markdown, HTML or PDF.")],
+    actor: CurrentPrincipal,
+    rag: App,
+    config: Config,
+    response: Response,
     title: Annotated[str, Form(max_length=MAX_NAME_LENGTH)] = "",
     tags: Annotated[list[Annotated[str, Form(max_length=MAX_TAG_LENGTH)]] | None, Form()] = None,
     metadata: Annotated[str | None, Form(description="A JSON object, as text.")] = None,
-) -> DocumentOut:
-    """Upload a text file as a multipart form, and ingest it."""
+    source_key: Annotated[str | None, Form(min_length=1, max_length=1024)] = None,
+    wait: Wait = False,
+) -> SubmissionOut:
+    """Upload a file as a multipart form (or a new version of the one `source_key` names); queue it."""
     data = await file.read(config.limits.max_upload_bytes + 1)
     config.limits.check_upload(len(data))
     filename = _filename(file.filename)
-    media_type = _media_type(file.content_type, filename)
-    document = await rag.ingestion.add_text(
-        actor, tenant, filename=filename, text=_text(data), media_type=media_type,
-        title=title, metadata=_metadata(metadata), tags=tags or [],
+    submission = await rag.ingestion.submit(
+        actor, tenant, filename=filename, data=data, media_type=file.content_type,
+        title=title or None, metadata=_metadata(metadata), tags=tags or [], source_key=source_key, wait=wait,
     )  # fmt: skip
-    return DocumentOut.of(document)
+    return _answer(submission, response)
+
+
+def _answer(submission: Submission, response: Response) -> SubmissionOut:
+    if submission.outcome is SubmitOutcome.UNCHANGED:
+        response.status_code = status.HTTP_200_OK
+    elif submission.job is not None and submission.job.status is JobStatus.QUEUED:
+        response.status_code = status.HTTP_202_ACCEPTED
+    elif submission.outcome is SubmitOutcome.CREATED:
+        response.status_code = status.HTTP_201_CREATED
+    else:
+        response.status_code = status.HTTP_200_OK
+    return SubmissionOut.of(submission)
 
 
 def _filename(raw: str | None) -> str:
@@ -71,20 +106,6 @@ def _filename(raw: str | None) -> str:
     if not name:
         raise InvalidInput("file", "the upload needs a filename")
     return name
-
-
-def _text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("file", "must be UTF-8 text") from None
-
-
-def _media_type(declared: str | None, filename: str) -> str:
-    media = (declared or "").split(";")[0].strip().lower()
-    if media in _GENERIC_MEDIA_TYPES:
-        media = mimetypes.guess_type(filename)[0] or "text/plain"
-    return media
 
 
 def _metadata(raw: str | None) -> dict[str, Any]:
@@ -130,6 +151,15 @@ async def delete_document(
     """Delete a document with its chunks and jobs."""
     await rag.documents.delete(actor, tenant, document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{document_id}/versions", responses=problems(401, 404, 422))
+async def list_versions(
+    tenant: TenantId, document_id: uuid.UUID, actor: CurrentPrincipal, rag: App
+) -> VersionList:
+    """Every content the document has had, oldest first; the `active` one is searched."""
+    versions = await rag.documents.versions(actor, tenant, document_id)
+    return VersionList(document_id=document_id, items=[VersionOut.of(v) for v in versions])
 
 
 @router.get("/{document_id}/chunks", responses=problems(401, 404, 422))

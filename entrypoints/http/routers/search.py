@@ -1,17 +1,32 @@
-"""``POST /v1/tenants/{tenant}/search``: exact top-k by cosine, from text or a vector."""
+"""``POST /v1/tenants/{tenant}/search``: vector, full-text or hybrid search, always recorded.
+
+The body maps onto ``SearchService.run``: ``mode`` defaults to hybrid for a text alone
+(the library's default stays vector), ``filter`` is the filter language (or the earlier
+form, told apart by its keys), ``hybrid`` the fusion's parameters over the deployment's
+defaults. Every search is recorded as a query log by the use case; its id is returned.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import status
+from pydantic import ValidationError
 
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.search import SearchFilter
+from tenantrag.domain.search import Fusion, SearchFilter, SearchMode
 from tenantrag.entrypoints.http.dependencies import App, Config, CurrentPrincipal, TenantId
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
-from tenantrag.entrypoints.http.schemas import SearchHitOut, SearchRequest, SearchResponse
+from tenantrag.entrypoints.http.schemas import (
+    LEGACY_FILTER_KEYS,
+    HybridIn,
+    SearchFilterIn,
+    SearchHitOut,
+    SearchRequest,
+    SearchResponse,
+)
 
 router = api_router(prefix="/tenants/{tenant}/search", tag="search")
 
@@ -20,30 +35,57 @@ router = api_router(prefix="/tenants/{tenant}/search", tag="search")
 async def search(
     tenant: TenantId, body: SearchRequest, actor: CurrentPrincipal, rag: App, config: Config
 ) -> SearchResponse:
-    """The `k` chunks most similar to `text` or `embedding`, filtered by documents, tags and metadata.
+    """The `k` best chunks for `text` and/or `embedding`, in `mode`, among those `filter` admits.
 
-    With `record`, the query and its hits are also kept as a query log, whose id is
-    returned so that feedback can be given on it.
+    - `vector`: by cosine similarity to `embedding`, or to the embedding of `text`;
+    - `text`: full-text matches of `text`, by relevance (PostgreSQL `ts_rank_cd`, SQLite
+      `bm25`); words are ANDed, `"a phrase"`, `-excluded`, `a or b`;
+    - `hybrid` (the default for a text): both rankings fused by reciprocal rank,
+      `w_vector / (rrf_k + rank_vector) + w_text / (rrf_k + rank_text)`.
+
+    Every search is recorded as a query log (query, mode, filter, latency, the hits' chunk
+    ids and scores); its id is returned, so that feedback can be given on it.
     """
     # Without `k`, the default is the smaller of 10 and MAX_K (which the OpenAPI document shows).
     k = config.limits.k(body.k if "k" in body.model_fields_set else None)
-    if body.record and body.text is None:
-        raise InvalidInput("record", "only a text query can be recorded")
-    query_filter = None
-    if body.filter is not None:
-        query_filter = SearchFilter(
-            document_ids=body.filter.document_ids, tags_any=body.filter.tags_any,
-            tags_all=body.filter.tags_all, metadata=body.filter.metadata,
-        )  # fmt: skip
-    started = time.perf_counter()
-    hits = await rag.search.search(
-        actor, tenant, text=body.text, embedding=body.embedding, k=k, filter=query_filter
+    mode = body.mode
+    if mode is None and body.text is not None and body.embedding is None:
+        mode = SearchMode.HYBRID.value
+    outcome = await rag.search.run(
+        actor, tenant, text=body.text, embedding=body.embedding, k=k, filter=search_filter(body.filter),
+        mode=mode, fusion=_fusion(body.hybrid, rag.search.fusion),
+    )  # fmt: skip
+    return SearchResponse(
+        hits=[SearchHitOut.of(hit) for hit in outcome.hits],
+        mode=outcome.mode.value,
+        query_log_id=outcome.query_log_id,
     )
-    log_id = None
-    if body.record and body.text is not None:
-        log = await rag.query_logs.record(
-            actor, tenant, query=body.text, sources=[(hit.chunk_id, hit.score) for hit in hits],
-            latency_ms=(time.perf_counter() - started) * 1000,
+
+
+def search_filter(given: Mapping[str, Any] | None) -> SearchFilter | None:
+    """The filter language, or the earlier form when every key is one of its four."""
+    if given is None:
+        return None
+    if given and set(given) <= LEGACY_FILTER_KEYS:
+        try:
+            legacy = SearchFilterIn.model_validate(given)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in ("filter", *first["loc"]))
+            raise InvalidInput(where, first["msg"]) from None
+        return SearchFilter(
+            document_ids=legacy.document_ids, tags_any=legacy.tags_any, tags_all=legacy.tags_all,
+            metadata=legacy.metadata,
         )  # fmt: skip
-        log_id = log.id
-    return SearchResponse(hits=[SearchHitOut.of(hit) for hit in hits], query_log_id=log_id)
+    return SearchFilter.from_json(given)
+
+
+def _fusion(given: HybridIn | None, default: Fusion) -> Fusion | None:
+    if given is None:
+        return None
+    return Fusion(
+        rrf_k=default.rrf_k if given.rrf_k is None else given.rrf_k,
+        vector_weight=given.vector_weight,
+        text_weight=given.text_weight,
+        candidates=given.candidates,
+    )

@@ -1,10 +1,11 @@
-"""Use-case tests run through the real composition (bootstrap), on the memory backend and
-on SQLite (a migrated database file per test), so each use case is checked on both."""
+"""Use-case tests run through the real composition (bootstrap), on the memory backend, on
+SQLite (a migrated database file per test) and on PostgreSQL (a migrated database per
+test), so each use case is checked on every backend."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,11 +48,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params=[
         pytest.param("memory", marks=pytest.mark.memory),
         pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgres", marks=pytest.mark.postgres),
     ]
 )
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
     if request.param == "memory":
         yield MemoryUnitOfWorkFactory(dimension=DIMENSION)
+        return
+    if request.param == "postgres":
+        from tenantrag.adapters.postgres import open_postgres
+
+        new_database: Callable[[int], str] = request.getfixturevalue("postgres_database")
+        postgres = await open_postgres(new_database(DIMENSION), DIMENSION, migrate=False)
+        try:
+            yield postgres
+        finally:
+            await postgres.dispose()
         return
     from tenantrag.adapters.sqlite import open_sqlite
 

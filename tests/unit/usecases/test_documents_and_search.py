@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 import pytest
 
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
-from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantrag.domain.errors import InvalidInput, NotFound, PermissionDenied
 from tenantrag.domain.model.document import DocumentStatus
 from tenantrag.domain.model.job import JobStatus
 from tenantrag.domain.pagination import PageRequest
@@ -137,11 +138,8 @@ class FailingEmbedder(HashingEmbedder):
 
 
 async def test_a_failed_ingest_marks_document_and_job_failed(workspace: Workspace, app: TenantRag) -> None:
-    from tenantrag.domain.usecases.ingestion import IngestionService
 
-    failing = IngestionService(
-        app.uow, app.ingestion.clock, FailingEmbedder(DIMENSION), app.ingestion.chunker, app.documents
-    )
+    failing = attrs.evolve(app.ingestion, embedder=FailingEmbedder(DIMENSION))
     member = workspace.actor(Role.MEMBER)
     with pytest.raises(RuntimeError):
         await failing.add_text(member, workspace.tenant.id, filename="f.txt", text=CATS)
@@ -170,28 +168,15 @@ class DeletingEmbedder(HashingEmbedder):
 
 
 async def test_a_document_deleted_during_ingest_stays_deleted(app: TenantRag, workspace: Workspace) -> None:
-    from tenantrag.domain.usecases.ingestion import IngestionService
 
     embedder = DeletingEmbedder(DIMENSION)
     embedder.app, embedder.workspace = app, workspace
-    racing = IngestionService(app.uow, app.ingestion.clock, embedder, app.ingestion.chunker, app.documents)
+    racing = attrs.evolve(app.ingestion, embedder=embedder)
     with pytest.raises(NotFound):
         await racing.add_text(workspace.actor(Role.MEMBER), workspace.tenant.id, filename="r.txt", text=CATS)
     assert (await app.documents.list(workspace.actor(Role.MEMBER), workspace.tenant.id)).items == ()
     async with app.uow.tenant(workspace.tenant.id) as uow:
         assert await uow.chunks.count() == 0
-
-
-async def test_a_document_being_ingested_cannot_be_ingested_twice(
-    app: TenantRag, workspace: Workspace
-) -> None:
-    member = workspace.actor(Role.MEMBER)
-    document = await app.documents.add(member, workspace.tenant.id, filename="p.txt")
-    async with app.uow.tenant(workspace.tenant.id) as uow:
-        await uow.documents.update(document.transition(DocumentStatus.PROCESSING, now=document.created_at))
-        await uow.commit()
-    with pytest.raises(Conflict):
-        await app.ingestion.ingest_text(member, workspace.tenant.id, document.id, CATS)
 
 
 async def test_listing_filters_and_pages(app: TenantRag, workspace: Workspace) -> None:
