@@ -46,7 +46,7 @@ TAGS = [
     {"name": "members", "description": "Who belongs to a tenant, with which role."},
     {"name": "api keys", "description": "Keys bound to one tenant, capped at a role."},
     {"name": "documents", "description": "Sources, their ingestion and their chunks."},
-    {"name": "search", "description": "Exact top-k vector search within a tenant."},
+    {"name": "search", "description": "Vector, full-text or hybrid top-k within a tenant, filtered."},
     {"name": "query logs", "description": "Recorded retrievals and feedback on them."},
     {"name": "jobs", "description": "Background work and its status."},
     {"name": "chat", "description": "A user's conversations."},
