@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pgvector import Vector
+
+try:
+    from pgvector import Vector
+except ImportError:  # pgvector < 0.4 (which langchain-postgres pins) keeps it in utils
+    from pgvector.utils import Vector
 from psycopg import BaseConnection
 from psycopg.abc import Buffer
 from psycopg.adapt import Dumper
@@ -99,4 +103,4 @@ class PgVectors:
                 "dimension",
                 f"the database holds {array.size}-dimensional embeddings, this store {self.dimension}",
             )
-        return array.astype(np.float32, copy=False)
+        return np.asarray(array, dtype=np.float32)
