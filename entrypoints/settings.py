@@ -176,6 +176,8 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(default=3, ge=1, le=100)
     # Seconds an idle worker waits before looking at the queue again.
     worker_poll_interval: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
+    # A failed attempt is retried after this many seconds, doubling each time (at most 10 min).
+    worker_retry_delay_seconds: float = Field(default=5.0, ge=0, le=3600, allow_inf_nan=False)
     # The HTTP service runs one worker in-process, so uploads are ingested without a
     # separate `tenantrag worker`; turn it off when dedicated workers run.
     embedded_worker: bool = True

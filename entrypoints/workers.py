@@ -34,6 +34,7 @@ def make_worker(
         lease=timedelta(seconds=settings.worker_lease_seconds),
         max_attempts=settings.worker_max_attempts,
         poll_interval=settings.worker_poll_interval,
+        retry_delay=timedelta(seconds=settings.worker_retry_delay_seconds),
         on_job=on_job,
     )
 

@@ -55,7 +55,10 @@ class SqlJobQueue:
         c = _JOBS.c
         conditions = [
             or_(
-                c.status == JobStatus.QUEUED.value,
+                and_(
+                    c.status == JobStatus.QUEUED.value,
+                    or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
+                ),
                 and_(c.status == JobStatus.RUNNING.value, c.lease_expires_at < now),
             )
         ]

@@ -4,8 +4,10 @@ Jobs are rows of their tenant, written and finished through tenant units of work
 *taking* one crosses tenants, so the queue is offered by the system unit of work
 (``uow.job_queue``) and does exactly one thing: claim.
 
-A job is claimable when it is queued, or running with a lease that ran out before
-``now`` (its worker died or stalled: the job is retried). A running job without a lease
+A job is claimable when it is queued (and, if it was queued again after a failed attempt,
+its retry delay is over: a queued job's ``lease_expires_at`` is the earliest time it may
+run), or running with a lease that ran out before ``now`` (its worker died or stalled:
+the job is retried). A running job without a lease
 is being run by someone who did not take it from the queue, and is never claimable.
 Claiming sets the job running for one more attempt under a new lease; the worker then
 keeps the lease alive and finishes the job with ``jobs.update(..., if_attempt=...)``, so
@@ -52,7 +54,7 @@ def check_lease(now: datetime, lease_until: datetime) -> None:
 def claimable(job: Job, now: datetime) -> bool:
     """Whether a worker may take ``job`` at ``now``."""
     if job.status is JobStatus.QUEUED:
-        return True
+        return job.lease_expires_at is None or job.lease_expires_at <= now
     return job.status is JobStatus.RUNNING and job.lease_expires_at is not None and job.lease_expires_at < now
 
 

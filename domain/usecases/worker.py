@@ -78,6 +78,11 @@ def _positive_lease(_instance: object, _attribute: object, value: timedelta) -> 
         raise InvalidInput("lease", f"must be positive, got {value}")
 
 
+def _not_negative(_instance: object, _attribute: object, value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidInput("retry_delay", f"must be a duration of zero or more, got {value!r}")
+
+
 def _at_least_one(_instance: object, _attribute: object, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInput("max_attempts", f"must be an integer of at least 1, got {value!r}")
@@ -86,6 +91,9 @@ def _at_least_one(_instance: object, _attribute: object, value: int) -> None:
 def _positive_interval(_instance: object, _attribute: object, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise InvalidInput("poll_interval", f"must be a positive number of seconds, got {value!r}")
+
+
+MAX_RETRY_DELAY = timedelta(minutes=10)
 
 
 class _LeaseLost(Exception):
@@ -106,6 +114,9 @@ class Worker:
     lease: timedelta = attrs.field(default=timedelta(minutes=5), validator=_positive_lease)
     max_attempts: int = attrs.field(default=3, validator=_at_least_one)
     poll_interval: float = attrs.field(default=1.0, validator=_positive_interval)
+    # A failed attempt waits retry_delay * 2**(attempt - 1), at most MAX_RETRY_DELAY, before
+    # the next: an embedder that is down for a minute must not use up every attempt at once.
+    retry_delay: timedelta = attrs.field(default=timedelta(seconds=5), validator=_not_negative)
     on_job: Callable[[Job], Awaitable[None] | None] | None = None
 
     # --- the loop ------------------------------------------------------------------------
@@ -240,11 +251,19 @@ class Worker:
         logger.warning("job %s: attempt %d failed, queued again: %s", job.id, job.attempts, error)
 
         def requeue(current: Job) -> Job:
-            # finish() clears the error of a job that is not failed: set it after.
-            queued = current.finish(JobStatus.QUEUED, now=self.clock.now())
-            return attrs.evolve(queued, error=error[:_MAX_ERROR])
+            # finish() clears the error of a job that is not failed: set it after. A queued
+            # job's lease is the earliest time it may run again (see ports/job_queue.py).
+            now = self.clock.now()
+            queued = current.finish(JobStatus.QUEUED, now=now)
+            return attrs.evolve(
+                queued, error=error[:_MAX_ERROR], lease_expires_at=now + self.backoff(job.attempts)
+            )
 
         await self._settle(job, requeue)
+
+    def backoff(self, attempt: int) -> timedelta:
+        """How long a job waits after its ``attempt``-th attempt failed."""
+        return min(self.retry_delay * (1 << min(max(0, attempt - 1), 30)), MAX_RETRY_DELAY)
 
     async def _fail(self, job: Job, error: str) -> None:
         """give_up, then fail the job (in that order: see JobHandler)."""

@@ -217,3 +217,13 @@ async def test_a_tenant_still_sees_only_its_own_jobs_after_claims(
         assert [job.id for job in (await uow.jobs.list(ALL)).items] == [b_job.id]
         with pytest.raises(NotFound):
             await uow.jobs.update(claimed(a_job, now=at(10), lease_until=at(70)), if_attempt=1)
+
+
+async def test_a_job_queued_again_waits_for_its_retry_delay(backend: Backend, tenant_a: Seeded) -> None:
+    # A failed attempt queues the job again with lease_expires_at = the earliest next start.
+    delayed = attrs.evolve(job_of(tenant_a, seconds=1), attempts=1, lease_expires_at=at(30), error="down")
+    await add_jobs(backend, [delayed])
+    assert await claim(backend, at(29), at(90)) is None
+    taken = await claim(backend, at(30), at(90))
+    assert taken == claimed(delayed, now=at(30), lease_until=at(90))
+    assert (taken.attempts, taken.status) == (2, JobStatus.RUNNING)

@@ -116,6 +116,8 @@ def test_the_table_above_covers_every_variable() -> None:
         "BLOB_STORE_PATH",
         # tests/http/test_documents.py::test_the_embedded_worker_ingests_queued_uploads
         "EMBEDDED_WORKER",
+        # test_worker_retry_delay_is_read below.
+        "WORKER_RETRY_DELAY_SECONDS",
     }
     every = {name for names in variables().values() for name in names}
     assert every == tested
@@ -459,3 +461,9 @@ def test_worker_defaults(settings_from_env: MakeSettings) -> None:
     settings = settings_from_env()
     assert (settings.worker_lease_seconds, settings.worker_max_attempts) == (300.0, 3)
     assert settings.worker_poll_interval == 1.0
+
+
+def test_worker_retry_delay_is_read(settings_from_env: MakeSettings) -> None:
+    assert settings_from_env(WORKER_RETRY_DELAY_SECONDS="0.5").worker_retry_delay_seconds == 0.5
+    with pytest.raises(SettingsError, match="WORKER_RETRY_DELAY_SECONDS"):
+        settings_from_env(WORKER_RETRY_DELAY_SECONDS="-1")

@@ -158,9 +158,14 @@ async def test_a_failed_attempt_is_queued_again_with_its_error_and_retried(world
 
     retried = await worker.run_once()
     assert retried is not None
-    assert (retried.status, retried.attempts, retried.lease_expires_at) == (JobStatus.QUEUED, 1, None)
+    # Queued again, not before the retry delay (5 s after the first attempt, then doubling).
+    not_before = world.clock.now() + timedelta(seconds=5)
+    assert (retried.status, retried.attempts, retried.lease_expires_at) == (JobStatus.QUEUED, 1, not_before)
     assert retried.error == "ConnectionError: embedder down"
+    assert await worker.run_once() is None  # too early
+    assert (worker.backoff(2), worker.backoff(30)) == (timedelta(seconds=10), timedelta(minutes=10))
 
+    world.clock.advance(timedelta(seconds=5))
     done = await worker.run_once()
     assert done is not None
     assert (done.status, done.attempts, done.error) == (JobStatus.SUCCEEDED, 2, None)
@@ -171,7 +176,7 @@ async def test_a_failed_attempt_is_queued_again_with_its_error_and_retried(world
 async def test_after_the_last_attempt_fails_the_handler_gives_up_and_the_job_fails(world: World) -> None:
     job = await world.add_job()
     world.handler.script = [RuntimeError("first"), RuntimeError("second")]
-    worker = world.worker(max_attempts=2)
+    worker = world.worker(max_attempts=2, retry_delay=timedelta(0))
 
     first = await worker.run_once()
     last = await worker.run_once()
