@@ -70,6 +70,7 @@ ROLES = ("owner", "admin", "member", "viewer")
 DOCUMENT_STATUSES = ("pending", "processing", "completed", "failed")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 VERSION_STATUSES = ("pending", "processing", "active", "superseded", "failed")
+CLAIMABLE = "status IN ('queued', 'running')"
 
 # Which embedder made this store's vectors: one row (see domain/model/embedding_model.py).
 embedding_models = Table(
@@ -239,6 +240,14 @@ jobs = Table(
     Index(None, "status", "lease_expires_at"),
     # The queue: the oldest queued job first (see adapters/sql/job_queue.py).
     Index(None, "status", "created_at"),
+    # ... read in claim order among unfinished jobs only, however many finished ones pile up.
+    Index(
+        "ix_jobs_claimable",
+        "created_at",
+        "id",
+        postgresql_where=text(CLAIMABLE),
+        sqlite_where=text(CLAIMABLE),
+    ),
 )
 
 query_logs = Table(
