@@ -62,6 +62,7 @@ from tenantrag.adapters.postgres import fulltext, hybrid
 from tenantrag.adapters.postgres.distance import Distance
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.filters import compile_filter
+from tenantrag.adapters.sql.hits import hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.search import (
     HybridQuery,
@@ -151,7 +152,7 @@ async def text_search(
         tenant_id, _conditions(tenant_id, query.filter), config, query.text, limit=query.k
     ).cte("text_top")
     rows = (await session.read(_with_chunks(top, tenant_id, top.c.score))).mappings().all()
-    hits = [_scored_hit(row) for row in rows]
+    hits = [hit_from_row(row) for row in rows]
     hits.sort(key=hit_order)  # float4 ranks: ties are common, and the order is the domain's
     return hits
 
@@ -174,7 +175,7 @@ async def hybrid_search(
         texts = fulltext.candidates(tenant_id, conditions, _text_config(dialect), text.text, limit=depth)
     fused = hybrid.fused(vector, texts, query.fusion, query.k)
     rows = (await session.read(_with_chunks(fused, tenant_id, fused.c.score))).mappings().all()
-    hits = [_scored_hit(row) for row in rows]
+    hits = [hit_from_row(row) for row in rows]
     hits.sort(key=hit_order)
     return hits
 
@@ -199,20 +200,6 @@ def _with_chunks(top: Any, tenant_id: uuid.UUID, score: ColumnElement[Any]) -> S
         .join(_chunks, (c.tenant_id == tenant_id) & (c.id == top.c.id))
         .join(_documents, (d.tenant_id == tenant_id) & (d.id == c.document_id))
         .order_by(score.desc(), top.c.id)
-    )
-
-
-def _scored_hit(row: Any) -> SearchHit:
-    return SearchHit(
-        chunk_id=row["id"],
-        document_id=row["document_id"],
-        document_version=row["version"],
-        ordinal=row["ordinal"],
-        content=row["content"],
-        metadata=row["metadata"],
-        score=float(row["score"]),
-        vector_rank=row.get("vector_rank"),
-        text_rank=row.get("text_rank"),
     )
 
 
@@ -346,15 +333,7 @@ def _hit(row: Any, query: VectorQuery, array: Any, distance: Distance) -> Search
         score = cosine(query.embedding, array(row["embedding"]).tolist())
     else:
         score = distance.score(float(row["distance"]))
-    return SearchHit(
-        chunk_id=row["id"],
-        document_id=row["document_id"],
-        document_version=row["version"],
-        ordinal=row["ordinal"],
-        content=row["content"],
-        metadata=row["metadata"],
-        score=score,
-    )
+    return hit_from_row(row, score)
 
 
 def _boundary_unclear(rows: Sequence[Any], k: int) -> bool:

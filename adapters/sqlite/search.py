@@ -40,6 +40,7 @@ from sqlalchemy.engine import RowMapping
 
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.filters import compile_filter
+from tenantrag.adapters.sql.hits import hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sqlite import fulltext
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
@@ -141,25 +142,13 @@ async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuer
             for row in batch:
                 if metadata_filter is not None and not _matches(metadata_filter, row):
                     continue
-                hits.append(_text_hit(row))
+                hits.append(hit_from_row(row))
                 if len(hits) == query.k:
                     break
             if len(hits) == query.k:
                 break
     hits.sort(key=hit_order)
     return hits
-
-
-def _text_hit(row: RowMapping) -> SearchHit:
-    return SearchHit(
-        chunk_id=row["id"],
-        document_id=row["document_id"],
-        document_version=row["version"],
-        ordinal=row["ordinal"],
-        content=row["content"],
-        metadata=row["metadata"],
-        score=float(row["score"]),
-    )
 
 
 def _matches_nothing(wanted: SearchFilter) -> bool:
