@@ -83,7 +83,7 @@ def sample_documents() -> dict[str, str]:
 
 async def ingest_samples(rag: TenantRag, tenant: Tenant) -> list[SyncResult]:
     """Ingest the sample documents into ``tenant``, skipping those already there unchanged."""
-    index = await DocumentIndex.load(rag, _SYSTEM, tenant.id)
+    index = DocumentIndex(rag, _SYSTEM, tenant.id)
     return [
         await index.sync(filename=name, data=text, media_type="text/markdown", tags=[SAMPLE_TAG])
         for name, text in sample_documents().items()

@@ -52,10 +52,6 @@ class DocumentIndex:
     actor: Principal
     tenant_id: uuid.UUID
 
-    @classmethod
-    async def load(cls, rag: TenantRag, actor: Principal, tenant_id: uuid.UUID) -> DocumentIndex:
-        return cls(rag, actor, tenant_id)
-
     async def sync(
         self,
         *,

@@ -15,7 +15,7 @@ from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission
-from tenantrag.domain.ports.blob_store import BlobStore, document_prefix
+from tenantrag.domain.ports.blob_store import BlobStore, blob_key, document_prefix
 from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
@@ -61,7 +61,7 @@ class DocumentService(Service):
                 media_type=media_type,
                 size_bytes=size_bytes,
                 status=DocumentStatus.PENDING,
-                storage_key=storage_key or f"documents/{document_id}/{filename}",
+                storage_key=storage_key or blob_key(document_id, 1, filename),
                 content_sha256=content_sha256,
                 metadata=dict(metadata or {}),
                 tags=tuple(tags or ()),

@@ -23,14 +23,15 @@ import enum
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
 from tenantrag.domain import validation as v
-from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, TenantRagError
-from tenantrag.domain.model.document import Document, DocumentStatus, sha256_hex
+from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
+from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.model.document import MAX_ERROR_LENGTH, Document, DocumentStatus, sha256_hex
 from tenantrag.domain.model.document_version import DocumentVersion, VersionStatus
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.model.job import Job, JobStatus
@@ -45,6 +46,7 @@ from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.chunk_builder import build_chunks
 from tenantrag.domain.usecases.documents import DocumentService, get_document
 from tenantrag.domain.usecases.principal import Principal
+from tenantrag.domain.usecases.worker import describe
 
 INGEST_JOB = "ingest"
 LEASE = timedelta(minutes=10)
@@ -108,39 +110,36 @@ class IngestionService(Service):
             existing = await _existing(uow, known, source_key)
             versions = [] if existing is None else list(await uow.versions.list_for_document(existing.id))
         latest = versions[-1] if versions else None
-        same = existing is not None and latest is not None and latest.content_sha256 == digest
-        if same and existing is not None and latest is not None and latest.status in _LIVE:
-            return Submission(SubmitOutcome.UNCHANGED, existing, None)
-        retry = (
-            latest is not None and latest.content_sha256 == digest and latest.status is VersionStatus.FAILED
-        )
+        retry = False
+        if existing is not None and latest is not None and latest.content_sha256 == digest:
+            if latest.status in _LIVE:
+                return Submission(SubmitOutcome.UNCHANGED, existing, None)
+            retry = latest.status is VersionStatus.FAILED
         number = (latest.version if retry else latest.version + 1) if latest is not None else 1
         ident = existing.id if existing is not None else new_id()
         key = blob_key(ident, number, filename)
+        now = self.clock.now()
+        # Built (so validated) before the blob is stored: bad input leaves nothing behind.
+        if existing is None:
+            draft = Document(
+                id=ident, tenant_id=tenant, uploaded_by=actor.user_id, filename=filename,
+                title=title or filename, media_type=resolved, size_bytes=len(data),
+                storage_key=key, source_key=source_key, content_sha256=digest,
+                metadata=dict(metadata or {}), tags=tuple(tags or ()), created_at=now, updated_at=now,
+            )  # fmt: skip
+        else:
+            draft = _relabelled(existing, title=title, metadata=metadata, tags=tags)
         await self.blobs.put(tenant, key, data)
 
-        now = self.clock.now()
         async with self.uow.tenant(tenant) as uow:
             await authorize(uow, actor, Permission.DOCUMENT_WRITE)
             if existing is None:
-                document = Document(
-                    id=ident, tenant_id=tenant, uploaded_by=actor.user_id, filename=filename,
-                    title=title or filename, media_type=resolved, size_bytes=len(data),
-                    storage_key=key, source_key=source_key, content_sha256=digest,
-                    metadata=dict(metadata or {}), tags=tuple(tags or ()), created_at=now, updated_at=now,
-                )  # fmt: skip
+                document = draft
                 await uow.documents.add(document)
                 outcome = SubmitOutcome.CREATED
             else:
-                document = _queued(await get_document(uow, existing.id), now)
-                changes: dict[str, Any] = {}
-                if title is not None:
-                    changes["title"] = title or document.filename
-                if metadata is not None:
-                    changes["metadata"] = dict(metadata)
-                if tags is not None:
-                    changes["tags"] = tuple(tags)
-                document = attrs.evolve(document, **changes)
+                current = _queued(await get_document(uow, existing.id), now)
+                document = attrs.evolve(current, title=draft.title, metadata=draft.metadata, tags=draft.tags)
                 await uow.documents.update(document)
                 outcome = SubmitOutcome.RETRIED if retry else SubmitOutcome.NEW_VERSION
             if retry:
@@ -215,7 +214,7 @@ class IngestionService(Service):
         return document, finished
 
     async def _fail_here(self, job: Job, exc: Exception) -> None:
-        reason = describe(exc)
+        reason = describe(exc)[:MAX_ERROR_LENGTH]
         async with self.uow.tenant(job.tenant_id) as uow:
             try:
                 await uow.jobs.update(
@@ -241,7 +240,7 @@ class IngestionService(Service):
         document, version = started
         data = await self.blobs.get(job.tenant_id, version.storage_key)
         parsed = self.parser.parse(data, version.media_type, document.filename)
-        async with self.uow.tenant(job.tenant_id, read_only=False) as uow:
+        async with self.uow.tenant(job.tenant_id) as uow:
             current = await uow.chunks.list_for_document(document.id)
         built = await build_chunks(
             document, parsed, chunker=self.chunker, embedder=self.embedder, current=current,
@@ -292,7 +291,7 @@ class IngestionService(Service):
             await uow.commit()
         return document, version
 
-    async def _swap(self, job: Job, number: int, chunks: list[Any], reused: int, title: str | None) -> None:
+    async def _swap(self, job: Job, number: int, chunks: list[Chunk], reused: int, title: str | None) -> None:
         now = self.clock.now()
         assert job.document_id is not None
         async with self.uow.tenant(job.tenant_id) as uow:
@@ -359,20 +358,32 @@ async def _existing(
     return await uow.documents.get_by_source_key(v.text("source_key", source_key, max_length=1024).strip())
 
 
-def _queued(document: Document, now: Any) -> Document:
+def _relabelled(
+    document: Document,
+    *,
+    title: str | None,
+    metadata: Mapping[str, Any] | None,
+    tags: Iterable[str] | None,
+) -> Document:
+    """``document`` with the title, metadata and tags given with its new content (None: kept)."""
+    changes: dict[str, Any] = {}
+    if title is not None:
+        changes["title"] = title or document.filename
+    if metadata is not None:
+        changes["metadata"] = dict(metadata)
+    if tags is not None:
+        changes["tags"] = tuple(tags)
+    return attrs.evolve(document, **changes)
+
+
+def _queued(document: Document, now: datetime) -> Document:
     """The document with an ingestion queued: pending, unless one is already under way."""
     if document.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING):
         return document
     return document.transition(DocumentStatus.PENDING, now=now)
 
 
-def _failed(document: Document, now: Any, error: str) -> Document:
+def _failed(document: Document, now: datetime, error: str) -> Document:
     if document.status in (DocumentStatus.COMPLETED, DocumentStatus.FAILED):
         document = document.transition(DocumentStatus.PENDING, now=now)
     return document.transition(DocumentStatus.FAILED, now=now, error=error[:4000])
-
-
-def describe(exc: BaseException) -> str:
-    """What a failed ingestion records: a domain error's message, else the exception."""
-    reason = exc.message if isinstance(exc, TenantRagError) else f"{type(exc).__name__}: {exc}"
-    return reason[:4000]

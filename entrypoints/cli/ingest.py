@@ -218,7 +218,7 @@ def ingest(
         found = collect(paths, recursive=recursive)
         async with open_rag(settings) as rag:
             target = await rag.tenants.resolve(SYSTEM, tenant)
-            index = await DocumentIndex.load(rag, SYSTEM, target.id)
+            index = DocumentIndex(rag, SYSTEM, target.id)
             reporter = Reporter(len(found.files), json_output=json)
             first_failure = None
             try:

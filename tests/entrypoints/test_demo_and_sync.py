@@ -80,7 +80,7 @@ async def test_samples_are_ingested_once(rag: TenantRag) -> None:
 
 async def test_sync_updates_changed_and_failed_documents_in_place(rag: TenantRag) -> None:
     tenant = (await demo.seed(rag)).tenant
-    index = await DocumentIndex.load(rag, SYSTEM, tenant.id)
+    index = DocumentIndex(rag, SYSTEM, tenant.id)
 
     created = await index.sync(filename="a.md", data="first version")
     changed = await index.sync(filename="a.md", data="second version")
@@ -89,7 +89,7 @@ async def test_sync_updates_changed_and_failed_documents_in_place(rag: TenantRag
 
     with pytest.raises(RuntimeError, match="embedding service is down"):
         await index.sync(filename="b.md", data="boom")
-    reloaded = await DocumentIndex.load(rag, SYSTEM, tenant.id)
+    reloaded = DocumentIndex(rag, SYSTEM, tenant.id)
     [failed] = (await rag.documents.list(SYSTEM, tenant.id, status="failed")).items
     assert (failed.filename, failed.source_key) == ("b.md", "b.md")
     retried = await reloaded.sync(filename="b.md", data="fine now")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
-from tenantrag.domain.errors import NotFound
+from tenantrag.domain.errors import InvalidInput, NotFound
 from tenantrag.domain.model.document import DocumentStatus
 from tenantrag.domain.model.document_version import VersionStatus
 from tenantrag.domain.model.job import Job, JobStatus
@@ -231,3 +231,12 @@ async def test_any_sequence_of_uploads_leaves_exactly_the_last_content(
         assert sum(x.status is VersionStatus.ACTIVE for x in versions) == 1
         assert versions[-1].status is VersionStatus.ACTIVE
     await app.documents.delete(member, tenant, submission.document.id)
+
+
+async def test_bad_input_is_refused_before_anything_is_stored(app: TenantRag, workspace: Workspace) -> None:
+    member, tenant = workspace.actor(Role.MEMBER), workspace.tenant.id
+    with pytest.raises(InvalidInput) as refused:
+        await app.ingestion.submit(member, tenant, filename="a.txt", data=b"words", tags=["ok", "x" * 500])
+    assert refused.value.field == "tags"
+    assert (await app.documents.list(member, tenant)).items == ()
+    assert await app.documents.blobs.delete_prefix(tenant, "documents") == 0  # no blob was written
