@@ -105,18 +105,42 @@ def tags(field: str, values: object) -> tuple[str, ...]:
 def embedding(field: str, values: object) -> tuple[float, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise InvalidInput(field, "must be a sequence of numbers")
+    items = values if isinstance(values, (list, tuple)) else list(values)
+    # The common case (plain ints and floats) is checked by C loops: an embedding is
+    # validated on every write and every read, and a Python loop over its values cost
+    # more than the database work of ingesting it. Anything else takes the loop below,
+    # which names what is wrong.
+    if set(map(type, items)) <= _PLAIN_NUMBERS:
+        # Every backend stores float32 (pgvector, the SQLite BLOB), so the domain rounds to
+        # float32 here: then nothing changes on the way through any backend.
+        try:
+            stored = array("f", items).tolist()
+        except OverflowError:  # an int beyond a double's range: the loop says so
+            stored = []
+        # A sum of float32-range values cannot overflow a double: it is finite exactly
+        # when every value is.
+        if stored and math.isfinite(sum(stored)):
+            return tuple(stored)
+    return _embedding_checked(field, items)
+
+
+_PLAIN_NUMBERS = frozenset({float, int})
+
+
+def _embedding_checked(field: str, values: Iterable[object]) -> tuple[float, ...]:
     out: list[float] = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidInput(field, f"must hold only numbers, found {type(value).__name__}")
-        number = float(value)
-        if not math.isfinite(number):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a double's range
+            number = math.inf if value > 0 else -math.inf
+        if not math.isfinite(number) and not isinstance(value, int):
             raise InvalidInput(field, "must hold only finite values (no NaN or infinity)")
         out.append(number)
     if not out:
         raise InvalidInput(field, "must not be empty")
-    # Every backend stores float32 (pgvector, the SQLite BLOB), so the domain rounds to
-    # float32 here: then nothing changes on the way through any backend.
     stored = tuple(array("f", out).tolist())
     if not all(math.isfinite(x) for x in stored):
         raise InvalidInput(field, "must hold values that fit in float32 (|x| < 3.4e38)")
