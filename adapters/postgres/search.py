@@ -42,6 +42,7 @@ been read yet.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Sequence
@@ -60,6 +61,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.types import TypeEngine
 
 from tenantrag.adapters.postgres import fulltext, hybrid
 from tenantrag.adapters.postgres.distance import Distance
@@ -133,11 +135,17 @@ async def vector_search(
     options = dialect.options
     exact = await _plan(session, tenant_id, query.k, dialect, wanted)
     codec = dialect.embeddings
-    q = bindparam("query", codec.encode(query.embedding), type_=codec.column_type)
+    encoded = codec.encode(query.embedding)
     limit = query.k + MARGIN
     while True:
-        statement = _statement(tenant_id, wanted, q, options.distance, exact=exact, limit=limit)
-        rows = (await session.read(statement)).mappings().all()
+        if wanted == SearchFilter():
+            statement = _unfiltered_statement(options.distance, codec.column_type, exact=exact, limit=limit)
+            params: dict[str, Any] | None = {"tenant": tenant_id, "query": encoded}
+        else:
+            q = bindparam("query", encoded, type_=codec.column_type)
+            statement = _statement(tenant_id, wanted, q, options.distance, exact=exact, limit=limit)
+            params = None
+        rows = (await session.read(statement, params)).mappings().all()
         hits = _hits(rows, query, codec, options.distance)
         if len(rows) < limit or not _boundary_unclear(rows, query.k):
             break
@@ -248,8 +256,19 @@ async def _plan(
     return vector_filter is None or _exact(vector_filter, known, dialect)
 
 
+@functools.lru_cache(maxsize=256)
+def _unfiltered_statement(
+    distance: Distance, column_type: TypeEngine[Any], *, exact: bool, limit: int
+) -> Select[Any]:
+    """The statement of an unfiltered search, built once: ``tenant`` and ``query`` are bound
+    when it runs. Building a statement cost more than running a small tenant's search."""
+    tenant = bindparam("tenant", type_=_chunks.c.tenant_id.type)
+    q = bindparam("query", type_=column_type)
+    return _statement(tenant, SearchFilter(), q, distance, exact=exact, limit=limit)
+
+
 def _statement(
-    tenant_id: uuid.UUID,
+    tenant_id: uuid.UUID | ColumnElement[Any],
     wanted: SearchFilter,
     q: Any,
     distance: Distance,
@@ -280,7 +299,7 @@ def _statement(
 
 
 def _candidates(
-    tenant_id: uuid.UUID,
+    tenant_id: uuid.UUID | ColumnElement[Any],
     conditions: list[Condition],
     q: Any,
     distance: Distance,
@@ -310,7 +329,7 @@ def _candidates(
     )
 
 
-def _conditions(tenant_id: uuid.UUID, wanted: SearchFilter) -> list[Condition]:
+def _conditions(tenant_id: uuid.UUID | ColumnElement[Any], wanted: SearchFilter) -> list[Condition]:
     c, d = _chunks.c, _documents.c
     conditions: list[Condition] = []
     if wanted.document_ids is not None:
