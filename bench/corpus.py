@@ -1,5 +1,17 @@
 """A seeded synthetic corpus: clustered unit vectors, Zipf-sized tenants, short texts.
 
+Vectors have the shape real text embeddings have: each of ``CLUSTERS`` topics is a
+centre plus a random ``LATENT_DIMENSIONS``-dimensional subspace the points of the
+topic vary in, plus a little noise in every dimension. Real embeddings have a low
+intrinsic dimension (tens, not hundreds), which is what gives a query true nearest
+neighbours, and what graph indexes rely on. (An earlier version drew points with
+isotropic noise in all 384 dimensions: every point of a cluster was then about as far
+from a query as every other, and even an HNSW graph of one tenant alone found 0.95 of
+the top 10 only at ``ef_search`` 800. With this model, pgvector's HNSW finds about 0.95
+at ``ef_search`` 40 and 0.99 at 100, in line with its published results on real
+embeddings.) Queries are new draws from the tenant's own topics: a question about what
+the tenant stores.
+
 Four tenants are fixed at about 0.1%, 1%, 10% and 40% of the rows (the size classes
 the results are reported by), never fewer than ``MIN_CLASS_ROWS`` rows so that top-10
 means something at smoke scale; the remaining rows are spread over ``ZIPF_TENANTS``
@@ -21,8 +33,10 @@ MIN_CLASS_ROWS = 20
 ZIPF_TENANTS = 20
 ZIPF_EXPONENT = 1.1
 CLUSTERS = 64
-CLUSTER_SPREAD = 0.35
-QUERY_NOISE = 0.5
+LATENT_DIMENSIONS = 32
+CLUSTER_SPREAD = 0.6  # norm of a point's offset from its centre, within the topic's subspace
+ISOTROPIC_NOISE = 0.3  # norm of the noise added in every dimension
+TOPICS_PER_TENANT = 4
 WORDS_PER_TEXT = 8
 # A small vocabulary: common words (in many rows) and rare ones (in few).
 COMMON_WORDS = ("cat", "dog", "house", "river", "engine", "garden", "market", "letter")
@@ -45,6 +59,10 @@ class Corpus:
     # Size class name -> index of its tenant.
     classes: dict[str, int]
     centres: Matrix
+    # Per topic, the basis of the subspace its points vary in (LATENT_DIMENSIONS x dimension).
+    bases: npt.NDArray[np.float64]
+    # Per tenant, the topics its rows are drawn from.
+    tenant_topics: npt.NDArray[np.int64]
 
     @property
     def rows(self) -> int:
@@ -80,11 +98,11 @@ def generate(scale: int, dimension: int, seed: int) -> Corpus:
     rng.shuffle(tenant_of)
     rows = len(tenant_of)
     centres = unit(rng.standard_normal((CLUSTERS, dimension)))
-    # Each tenant draws from a few clusters of its own, as documents of one customer would.
-    tenant_clusters = rng.integers(0, CLUSTERS, size=(len(sizes), 4))
-    picks = tenant_clusters[tenant_of, rng.integers(0, 4, size=rows)]
-    noise = rng.standard_normal((rows, dimension)) * (CLUSTER_SPREAD / np.sqrt(dimension))
-    vectors = unit(centres[picks].astype(np.float64) + noise)
+    bases = rng.standard_normal((CLUSTERS, LATENT_DIMENSIONS, dimension)) / np.sqrt(dimension)
+    # Each tenant draws from a few topics of its own, as documents of one customer would.
+    tenant_topics = rng.integers(0, CLUSTERS, size=(len(sizes), TOPICS_PER_TENANT))
+    picks = tenant_topics[tenant_of, rng.integers(0, TOPICS_PER_TENANT, size=rows)]
+    vectors = _draw(centres, bases, picks, rng)
     ids = [
         uuid.UUID(bytes=bytes(b), version=4) for b in rng.integers(0, 256, size=(rows, 16), dtype=np.uint8)
     ]
@@ -96,15 +114,29 @@ def generate(scale: int, dimension: int, seed: int) -> Corpus:
     rare = rng.integers(0, len(RARE_WORDS), size=rows)
     texts = [" ".join([*(COMMON_WORDS[w] for w in common[i]), RARE_WORDS[rare[i]]]) for i in range(rows)]
     classes = {name: index for index, name in enumerate(SIZE_CLASSES)}
-    return Corpus(dimension, ids, tenants, tenant_of, vectors, texts, classes, centres)
+    return Corpus(dimension, ids, tenants, tenant_of, vectors, texts, classes, centres, bases, tenant_topics)
+
+
+def _draw(
+    centres: Matrix, bases: npt.NDArray[np.float64], topics: npt.NDArray[np.int64], rng: np.random.Generator
+) -> Matrix:
+    """One unit vector per entry of ``topics``: the topic's centre, an offset in its
+    subspace, and a little noise in every dimension."""
+    dimension = centres.shape[1]
+    out = np.empty((len(topics), dimension), dtype=np.float32)
+    scale = CLUSTER_SPREAD / np.sqrt(LATENT_DIMENSIONS)
+    for topic in np.unique(topics):
+        rows = np.flatnonzero(topics == topic)
+        latent = rng.standard_normal((len(rows), LATENT_DIMENSIONS)) * scale
+        noise = rng.standard_normal((len(rows), dimension)) * (ISOTROPIC_NOISE / np.sqrt(dimension))
+        out[rows] = unit(centres[topic].astype(np.float64) + latent @ bases[topic] + noise)
+    return out
 
 
 def queries(corpus: Corpus, tenant: int, count: int, rng: np.random.Generator) -> Matrix:
-    """Queries near the tenant's data: a row of the tenant, moved by noise, normalized."""
-    own = corpus.rows_of(tenant)
-    picks = corpus.vectors[rng.choice(own, size=count)].astype(np.float64)
-    noise = rng.standard_normal(picks.shape) * (QUERY_NOISE / np.sqrt(corpus.dimension))
-    return unit(picks + noise)
+    """Queries about the tenant's data: new draws from the tenant's own topics."""
+    topics = corpus.tenant_topics[tenant, rng.integers(0, TOPICS_PER_TENANT, size=count)]
+    return _draw(corpus.centres, corpus.bases, topics, rng)
 
 
 def exact_top_k(corpus: Corpus, tenant: int, vectors: Matrix, k: int) -> list[list[uuid.UUID]]:
