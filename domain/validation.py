@@ -73,7 +73,7 @@ def optional_timestamp(field: str, value: object) -> datetime | None:
 
 def json_object(field: str, value: object, *, max_bytes: int = MAX_JSON_BYTES) -> JSONObject:
     """Return a deep, canonical copy of a JSON object, so entities never share mutable state."""
-    if value is None:
+    if value is None or (type(value) is dict and not value):  # most chunks carry none
         return {}
     if not isinstance(value, Mapping):
         raise InvalidInput(field, f"must be a JSON object, not {type(value).__name__}")
