@@ -9,7 +9,8 @@ The statements are the shared ones of ``adapters/sql``; this package holds what 
 PostgreSQL's own: the engine (psycopg 3, binary pgvector types, pool and SSL
 options), binding the tenant and the runtime role per transaction, reading
 psycopg's errors, the search strategy, bulk ingest through COPY, provisioning the
-runtime role, and the health probe. See ARCHITECTURE.md, "PostgreSQL backend".
+runtime role, the health probe, and dropping and rebuilding the HNSW index for
+large loads. See ARCHITECTURE.md, "PostgreSQL backend".
 """
 
 from tenantrag.adapters.postgres.distance import Distance
@@ -23,6 +24,7 @@ from tenantrag.adapters.postgres.factory import (
 from tenantrag.adapters.postgres.health import HealthReport
 from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.provision import ProvisioningError
+from tenantrag.adapters.postgres.vector_index import VectorIndexState
 
 __all__ = [
     "DeploymentError",
@@ -31,6 +33,7 @@ __all__ = [
     "PostgresOptions",
     "PostgresUnitOfWorkFactory",
     "ProvisioningError",
+    "VectorIndexState",
     "create_postgres_engine",
     "open_postgres",
     "postgres_url",

@@ -13,11 +13,13 @@ import re
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantrag.adapters.postgres import vector_index
 from tenantrag.adapters.postgres.dialect import PostgresDialect
 from tenantrag.adapters.postgres.engine import create_postgres_engine, postgres_url
 from tenantrag.adapters.postgres.health import HealthReport, probe
 from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.provision import ProvisioningError, check_role, provision_role
+from tenantrag.adapters.postgres.vector_index import VectorIndexState
 from tenantrag.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from tenantrag.adapters.sql.urls import redact
 from tenantrag.domain.errors import InvalidInput, TenantRagError
@@ -46,6 +48,20 @@ class PostgresUnitOfWorkFactory(SqlUnitOfWorkFactory):
 
     async def health(self) -> HealthReport:
         return await probe(self.engine)
+
+    async def vector_index_state(self) -> VectorIndexState:
+        """Whether the HNSW index is there and valid (see vector_index.py)."""
+        return await vector_index.state(self.engine)
+
+    async def drop_vector_index(self, *, concurrently: bool = True) -> None:
+        """Drop the HNSW index before a large load; searches are exact until it is rebuilt."""
+        await vector_index.drop(self.engine, concurrently=concurrently)
+
+    async def build_vector_index(
+        self, *, concurrently: bool = True, memory: str = vector_index.DEFAULT_BUILD_MEMORY
+    ) -> VectorIndexState:
+        """Build the HNSW index (after a large load) unless a valid one exists."""
+        return await vector_index.build(self.engine, self.options, concurrently=concurrently, memory=memory)
 
 
 async def open_postgres(

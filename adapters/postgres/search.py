@@ -63,7 +63,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 
-from tenantrag.adapters.postgres import fulltext, hybrid
+from tenantrag.adapters.postgres import fulltext, hybrid, vector_index
 from tenantrag.adapters.postgres.distance import Distance
 from tenantrag.adapters.postgres.embeddings import PgVectors
 from tenantrag.adapters.postgres.rescoring import cosines
@@ -224,9 +224,10 @@ async def _plan(
     common case: an exact search of a tenant whose count is known.
 
     The statement sets the index path's settings for this transaction, counts the
-    tenant's chunks unless a recent count is known, and reads the text search
-    configuration the first time. Exact searches need no settings, so their statements
-    keep the plans psycopg's prepared statements cache.
+    tenant's chunks unless a recent count is known, reads the text search configuration
+    the first time, and whether the HNSW index is there and valid (vector_index.py).
+    Exact searches need no settings, so their statements keep the plans psycopg's
+    prepared statements cache.
     """
     options = dialect.options
     known = dialect.sizes.get(tenant_id) if vector_filter is not None else 0
@@ -246,6 +247,7 @@ async def _plan(
         func.set_config("hnsw.iterative_scan", "relaxed_order", True),
         func.set_config("hnsw.ef_search", str(min(1000, max(options.hnsw_ef_search, depth))), True),
         config.label("text_search_config"),
+        literal_column(f"({vector_index.VALID})").label("index_valid"),
     )
     row = (await session.read(settings)).mappings().one()
     if not config_known:
@@ -253,7 +255,9 @@ async def _plan(
     if known is None:
         known = int(row["count"])
         dialect.sizes.put(tenant_id, known)
-    return vector_filter is None or _exact(vector_filter, known, dialect)
+    # Without a valid index (dropped for a bulk load, or being built) every tenant is
+    # searched exactly: slower for large ones, never wrong.
+    return vector_filter is None or row["index_valid"] is not True or _exact(vector_filter, known, dialect)
 
 
 @functools.lru_cache(maxsize=256)

@@ -9,6 +9,7 @@ from an installed package it is refused, since the file would land in site-packa
 from __future__ import annotations
 
 import contextlib
+import enum
 import importlib.util
 import os
 import sys
@@ -23,13 +24,14 @@ from alembic.util.exc import CommandError
 
 from tenantrag.adapters.sql import migrations
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.entrypoints.backends import upgrade_schema
+from tenantrag.entrypoints.backends import close_backend, open_backend, upgrade_schema
 from tenantrag.entrypoints.cli.output import print_json, print_table
-from tenantrag.entrypoints.cli.runtime import DatabaseUrl, Json, guarded, load_settings
+from tenantrag.entrypoints.cli.runtime import DatabaseUrl, Json, execute, guarded, load_settings
 from tenantrag.entrypoints.settings import Settings
 
 app = typer.Typer(
-    help="Migrate the schema: upgrade, downgrade, current, history, revision.", no_args_is_help=True
+    help="Migrate the schema: upgrade, downgrade, current, history, revision; vector-index.",
+    no_args_is_help=True,
 )
 
 # The checkout's alembic.ini names new revisions so, and formats them with ruff.
@@ -113,6 +115,65 @@ def history(database_url: DatabaseUrl = None, json: Json = False) -> None:
             for migration in revisions
         ]  # fmt: skip
         print_table(["revision", "after", "", "message"], rows)
+
+
+class IndexAction(enum.StrEnum):
+    status = "status"
+    drop = "drop"
+    build = "build"
+
+
+@app.command("vector-index")
+def vector_index(
+    action: Annotated[
+        IndexAction, typer.Argument(help="status, drop (before a large load) or build (after it).")
+    ],
+    blocking: Annotated[
+        bool,
+        typer.Option(
+            "--blocking", help="Lock writes to chunks during the build or drop (faster than concurrently)."
+        ),
+    ] = False,
+    memory: Annotated[
+        str | None,
+        typer.Option("--memory", help="maintenance_work_mem for the build, e.g. 512MB (default: 1GB)."),
+    ] = None,
+    database_url: DatabaseUrl = None,
+    json: Json = False,
+) -> None:
+    """The PostgreSQL HNSW index: drop it before a large load, build it after.
+
+    Searches stay correct meanwhile: without a valid index every tenant is searched exactly.
+    """
+
+    # Imported here: the PostgreSQL adapter loads only when PostgreSQL is used (backends.py).
+    from tenantrag.adapters.postgres import PostgresUnitOfWorkFactory
+    from tenantrag.adapters.postgres.vector_index import DEFAULT_BUILD_MEMORY, VECTOR_INDEX
+
+    async def body() -> str:
+        settings = load_settings(database_url)
+        if settings.backend != "postgresql":
+            raise InvalidInput(
+                "database_url", "only PostgreSQL has a vector index; SQLite searches are always exact"
+            )
+        factory = await open_backend(settings)
+        try:
+            assert isinstance(factory, PostgresUnitOfWorkFactory)
+            if action is IndexAction.drop:
+                await factory.drop_vector_index(concurrently=not blocking)
+            elif action is IndexAction.build:
+                await factory.build_vector_index(
+                    concurrently=not blocking, memory=memory or DEFAULT_BUILD_MEMORY
+                )
+            return (await factory.vector_index_state()).value
+        finally:
+            await close_backend(factory)
+
+    found = execute(body, json_output=json)
+    if json:
+        print_json({"index": VECTOR_INDEX, "state": found})
+    else:
+        typer.echo(f"{VECTOR_INDEX}: {found}")
 
 
 def _revision(migration: migrations.Revision) -> dict[str, object]:

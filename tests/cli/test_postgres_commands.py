@@ -53,6 +53,16 @@ def test_dev_postgres_serves_a_database_every_command_can_use(console: Console, 
         )
         report = json.loads(ok(status).stdout)
         assert set(report["versions"]) == {"postgresql", "pgvector"}
+
+        index = ["db", "vector-index"]
+        assert json.loads(ok(console(*index, "status", "--json", *db)).stdout)["state"] == "ready"
+        assert ok(console(*index, "drop", *db)).stdout.strip() == "ix_chunks_embedding_hnsw: missing"
+        # Searches stay correct (exact) while the index is away.
+        exact = console("search", "demo-workspace", "row-level security", "-k", "1", "--json", *db)
+        assert json.loads(ok(exact).stdout)[0]["filename"] == "tenant-isolation.md"
+        assert console(*index, "build", "--memory", "lots", *db).returncode == 6
+        built = console(*index, "build", "--blocking", "--memory", "64MB", "--json", *db)
+        assert json.loads(ok(built).stdout) == {"index": "ix_chunks_embedding_hnsw", "state": "ready"}
         assert report["row_counts"]["documents"] == 4
         assert json.loads(ok(hits).stdout)[0]["filename"] == "tenant-isolation.md"
 

@@ -108,6 +108,14 @@ def test_db_commands_refuse_bad_revisions_and_memory(cli: Cli, tmp_path: Path) -
     assert cli("db", "current", "--database-url", "memory://").exit_code == 6
 
 
+def test_db_vector_index_is_postgresql_only(cli: Cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.db'}"
+    result = cli("db", "vector-index", "status", "--database-url", url, "--json")
+    assert result.exit_code == 6
+    assert "SQLite searches are always exact" in error_json(result)["message"]
+    assert cli("db", "vector-index", "rebuild", "--database-url", url).exit_code == 2  # no such action
+
+
 def test_db_revision_with_autogenerate_needs_an_up_to_date_database(cli: Cli, tmp_path: Path) -> None:
     location = tmp_path / "migrations"
     shutil.copytree(REPO_ROOT / "migrations", location, ignore=shutil.ignore_patterns("__pycache__"))

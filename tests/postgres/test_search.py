@@ -16,18 +16,26 @@ import attrs
 import pytest
 from sqlalchemy import bindparam, text
 
-from tenantrag.adapters.postgres import PostgresOptions, PostgresUnitOfWorkFactory, open_postgres
+from tenantrag.adapters.postgres import (
+    PostgresOptions,
+    PostgresUnitOfWorkFactory,
+    VectorIndexState,
+    open_postgres,
+)
 from tenantrag.adapters.postgres.search import _statement
+from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.search import SearchFilter, VectorQuery, brute_force_top_k
 from tests.contract.factories import make_chunk, make_document, seed_tenant
+from tests.postgres.test_fulltext_plans import recorded
 
 pytestmark = pytest.mark.postgres
 
 DIMENSION = 16
 EXACT_LIMIT = 100
 SIZES = {"tiny": 20, "small": 90, "large": 600, "largest": 2400}
+EXACT_ORDER = "+ 0"  # the exact plan's ORDER BY, which no index can supply
 CENTRES = [tuple(random.Random(centre).gauss(0, 1) for _ in range(DIMENSION)) for centre in range(12)]
 
 
@@ -129,3 +137,61 @@ async def test_a_search_prepared_by_psycopg_still_plans_for_each_tenant(corpus: 
                 assert mode == "auto"
             assert {hit.chunk_id for hit in hits} <= {chunk.id for chunk in tenant.chunks}
             assert len(hits) == 5
+
+
+async def search_as_sent(corpus: Corpus, name: str, query: VectorQuery) -> tuple[set[uuid.UUID], str]:
+    """The hits' ids, and the statement that computed them."""
+    async with corpus.factory.tenant(corpus.tenants[name].id, read_only=True) as uow:
+        with recorded(corpus.factory.engine) as sent:
+            hits = await uow.chunks.search(query)
+    return {hit.chunk_id for hit in hits}, sent[-1][0]
+
+
+async def test_without_a_valid_vector_index_every_tenant_is_searched_exactly(corpus: Corpus) -> None:
+    """Drop the index for a large load, and searches stay correct (exact) until it is rebuilt."""
+    factory, largest = corpus.factory, corpus.tenants["largest"]
+    query = VectorQuery(embedding=CENTRES[0], k=10)
+    rows = [(chunk, largest.document) for chunk in largest.chunks]
+    truth = {hit.chunk_id for hit in brute_force_top_k(query, rows)}
+    assert await factory.vector_index_state() is VectorIndexState.READY
+    _, statement = await search_as_sent(corpus, "largest", query)
+    assert EXACT_ORDER not in statement  # the index path
+
+    await factory.drop_vector_index()
+    assert await factory.vector_index_state() is VectorIndexState.MISSING
+    found, statement = await search_as_sent(corpus, "largest", query)
+    assert EXACT_ORDER in statement
+    assert found == truth
+
+    assert await factory.build_vector_index(memory="64MB") is VectorIndexState.READY
+    found, statement = await search_as_sent(corpus, "largest", query)
+    assert EXACT_ORDER not in statement
+    assert len(found & truth) >= 9
+    assert "ix_chunks_embedding_hnsw" in await plan(factory, largest.id, exact=False)
+    assert await factory.build_vector_index() is VectorIndexState.READY  # there already: nothing to do
+
+
+async def test_an_index_left_invalid_by_a_failed_build_is_not_used_and_is_rebuilt(corpus: Corpus) -> None:
+    factory = corpus.factory
+    async with factory.engine.connect() as connection:
+        # What a CREATE INDEX CONCURRENTLY that failed half-way leaves behind.
+        await connection.execute(
+            text(
+                "UPDATE pg_index SET indisvalid = false"
+                " WHERE indexrelid = 'ix_chunks_embedding_hnsw'::regclass"
+            )
+        )
+        await connection.commit()
+    assert await factory.vector_index_state() is VectorIndexState.NOT_VALID
+    _, statement = await search_as_sent(corpus, "largest", VectorQuery(embedding=CENTRES[1], k=5))
+    assert EXACT_ORDER in statement
+    assert await factory.build_vector_index(concurrently=False) is VectorIndexState.READY
+    _, statement = await search_as_sent(corpus, "largest", VectorQuery(embedding=CENTRES[1], k=5))
+    assert EXACT_ORDER not in statement
+
+
+async def test_a_bad_build_memory_is_refused_by_name(corpus: Corpus) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        await corpus.factory.build_vector_index(memory="1GB; DROP TABLE chunks")
+    assert raised.value.field == "memory"
+    assert await corpus.factory.vector_index_state() is VectorIndexState.READY
