@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         database_url=args.database_url,
         queries_per_class=10 if args.smoke else 100,
         spread_queries=40 if args.smoke else 1000,
+        rls_repetitions=10 if args.smoke else 200,
+        crud_documents=50 if args.smoke else 125,
+        crud_repetitions=100 if args.smoke else 2000,
     )
     results["smoke"] = bool(args.smoke)
     results["targets"] = report.targets(results)
@@ -58,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown)
     failed = [
         name for d in results["dimensions"].values() for name, c in d["contenders"].items() if "error" in c
+    ] + [
+        f"{what} ({n})"
+        for n, d in results["dimensions"].items()
+        for what in ("rls", "crud")
+        if "error" in d[what]
     ]
     return 1 if failed else 0
 

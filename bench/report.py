@@ -68,10 +68,23 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(
             "ingest / raw binary COPY", _ratio(_get(c, TENANTRAG, ingest), _get(c, "exact_copy", ingest)), 0.5
         )
-        add("RLS overhead, vector", None, 0.10, at_most=True)
-        add("RLS overhead, full text", None, 0.10, at_most=True)
-        add("RLS overhead, hybrid", None, 0.10, at_most=True)
-        add("get-by-id time / raw psycopg", None, 2, at_most=True)
+        overhead = run.get("rls", {}).get("overhead", {})
+        for mode, label in (("vector", "vector"), ("full_text", "full text"), ("hybrid", "hybrid")):
+            value = overhead.get(mode)
+            add(f"RLS overhead, {label}", float(value) if finite(value) else None, 0.10, at_most=True)
+        get_by_id = run.get("crud", {}).get("get_by_id", {})
+        add(
+            "get-by-id time / raw psycopg",
+            _crud_ratio(get_by_id, "unit_of_work"),
+            2,
+            at_most=True,
+        )
+        add(
+            "get-by-id time / raw psycopg, bare call in an open transaction",
+            _crud_ratio(get_by_id, "bare"),
+            2,
+            at_most=True,
+        )
         add(
             "SQLite top-10 time / NumPy (QPS ratio)",
             _ratio(_get(c, "numpy_brute_force", "qps"), _get(c, "tenantrag_sqlite", "qps")),
@@ -79,6 +92,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             at_most=True,
         )
     return found
+
+
+def _crud_ratio(measure: dict[str, Any], variant: str) -> float | None:
+    value = measure.get(variant, {}).get("ratio", {}).get("tenantrag")
+    return float(value) if finite(value) else None
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -104,7 +122,7 @@ def markdown(results: dict[str, Any]) -> str:
             "ingest rows/s",
             "QPS",
             *[f"recall / p50 / p95 ms ({n})" for n in class_names],
-            "peak RSS MiB",
+            "peak RSS MiB (own growth)",
         ]
         lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
         for name, c in contenders.items():
@@ -115,9 +133,10 @@ def markdown(results: dict[str, Any]) -> str:
             for n in class_names:
                 k = c["classes"][n]
                 cells.append(f"{_fmt(k['recall_at_10'])} / {_fmt(k['p50_ms'])} / {_fmt(k['p95_ms'])}")
-            cells.append(_fmt(c["peak_rss_mb"], 4))
+            cells.append(f"{_fmt(c['peak_rss_mb'], 4)} ({_fmt(c.get('peak_rss_growth_mb'), 3)})")
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+        lines += _rls_lines(run.get("rls", {})) + _crud_lines(run.get("crud", {}))
     lines += [
         "## Targets",
         "",
@@ -129,6 +148,72 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {t['dimension']} | {t['target']} | {_fmt(t['value'])} | {t['bound']} | {t['status']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _rls_lines(rls: dict[str, Any]) -> list[str]:
+    if "error" in rls:
+        return [f"Row-level security overhead: error: {rls['error']}", ""]
+    if "classes" not in rls:
+        return []
+    kinds: dict[str, Any] = next(iter(rls["classes"].values()), {})
+    lines = [
+        "Row-level security overhead: the search statements tenantrag sends, under RLS as"
+        f" {rls['runtime_role']} vs as the owner ({rls['owner']}, superuser: {rls['owner_is_superuser']})"
+        f" with the same explicit tenant predicate; p50 ms RLS / owner (overhead), over"
+        f" {rls['repetitions']} interleaved repetitions; text match LEAKPROOF:"
+        f" {rls['text_match_leakproof']}.",
+        "",
+        "| size class | " + " | ".join(kinds) + " |",
+        "|" + " --- |" * (len(kinds) + 1),
+    ]
+    for size_class, measured in rls["classes"].items():
+        cells = [
+            f"{_fmt(m['rls_p50_ms'])} / {_fmt(m['owner_p50_ms'])} ({_percent(m['overhead'])})"
+            for m in measured.values()
+        ]
+        lines.append(f"| {size_class} | " + " | ".join(cells) + " |")
+    whole = [
+        float(m["transaction_overhead"])
+        for measured in rls["classes"].values()
+        for m in measured.values()
+        if finite(m["transaction_overhead"])
+    ]
+    if whole:
+        lines += [
+            "",
+            "Whole transactions (BEGIN to COMMIT; under RLS one more round trip, the role and"
+            f" tenant): overhead {_percent(min(whole))} to {_percent(max(whole))}.",
+        ]
+    lines.append("")
+    return lines
+
+
+def _crud_lines(crud: dict[str, Any]) -> list[str]:
+    if "error" in crud:
+        return [f"CRUD: error: {crud['error']}", ""]
+    if "get_by_id" not in crud:
+        return []
+    lines = [
+        f"CRUD, {crud['documents']} documents, {crud['repetitions']} interleaved calls each: p50 µs per"
+        f" call (ratio to raw psycopg); list is the first page of {crud['list_limit']}.",
+        "",
+        "| call | tenantrag | tenantrag, pool_pre_ping off | raw psycopg (async) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for operation in ("get_by_id", "list"):
+        for variant, label in (("unit_of_work", "with its unit of work"), ("bare", "bare, transaction open")):
+            m = crud[operation][variant]
+            p50, ratio = m["p50_us"], m["ratio"]
+            cells = [
+                f"{_fmt(p50[name], 4)} ({_fmt(ratio[name])}x)" if name in p50 else "—"
+                for name in ("tenantrag", "tenantrag_no_pre_ping")
+            ]
+            lines.append(f"| {operation} {label} | {' | '.join(cells)} | {_fmt(p50['raw_psycopg'], 4)} |")
+    return [*lines, ""]
+
+
+def _percent(value: Any) -> str:
+    return f"{value * 100:+.1f}%" if finite(value) else "—"
 
 
 def chart(results: dict[str, Any], path: Path) -> None:

@@ -1,60 +1,28 @@
-"""One benchmark run: every contender, every dimension, the same corpus and queries."""
+"""One benchmark run: every contender, every dimension, the same corpus and queries.
+
+Each contender is measured in a process of its own (isolated.py); then, on the database
+tenantrag's PostgreSQL contender loaded, the row-level security overhead (rls.py) and
+get-by-id and list against raw psycopg (crud.py).
+"""
 
 from __future__ import annotations
 
 import platform
 import tempfile
 import traceback
-import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench import corpus as corpora
-from bench.contenders import Contender, all_contenders
-from bench.measure import peak_rss_mb, percentile, recall, timed
+from bench import crud, rls
+from bench.contenders import NAMES
+from bench.isolated import ClassQueries, K, measure_isolated, write_inputs
 from bench.server import Databases, running_server
 
-K = 10
-WARM_UP = 3
-
-
-def measure_contender(
-    contender: Contender,
-    corpus: corpora.Corpus,
-    class_queries: dict[str, tuple[uuid.UUID, list[list[float]], list[list[uuid.UUID]]]],
-    spread: list[tuple[uuid.UUID, list[float]]],
-) -> dict[str, Any]:
-    contender.prepare(corpus)
-    rss_before = peak_rss_mb()
-    _, seconds = timed(lambda: contender.ingest(corpus))
-    result: dict[str, Any] = {
-        "description": contender.description,
-        "ingest_seconds": seconds,
-        "ingest_rows_per_second": corpus.rows / seconds,
-    }
-    for tenant, vectors, _ in class_queries.values():
-        for vector in vectors[:WARM_UP]:
-            contender.search(tenant, vector, K)
-    classes: dict[str, Any] = {}
-    for name, (tenant, vectors, truth) in class_queries.items():
-        latencies, recalls = [], []
-        for vector, expected in zip(vectors, truth, strict=True):
-            found, took = timed(lambda t=tenant, v=vector: contender.search(t, v, K))  # type: ignore[misc]
-            latencies.append(took * 1000)
-            recalls.append(recall(found, expected))
-        classes[name] = {
-            "rows": int(np.count_nonzero(corpus.tenant_of == corpus.classes[name])),
-            "recall_at_10": float(np.mean(recalls)),
-            "p50_ms": percentile(latencies, 50),
-            "p95_ms": percentile(latencies, 95),
-        }
-    result["classes"] = classes
-    _, seconds = timed(lambda: [contender.search(t, v, K) for t, v in spread])
-    result["qps"] = len(spread) / seconds
-    result["peak_rss_mb"] = peak_rss_mb()
-    result["peak_rss_growth_mb"] = peak_rss_mb() - rss_before
-    return result
+TENANTRAG_POSTGRES = "tenantrag_postgres"
 
 
 def run_dimension(
@@ -66,10 +34,13 @@ def run_dimension(
     spread_queries: int,
     databases: Databases,
     workdir: str,
+    rls_repetitions: int,
+    crud_documents: int,
+    crud_repetitions: int,
 ) -> dict[str, Any]:
     corpus = corpora.generate(scale, dimension, seed)
     rng = np.random.default_rng([seed, dimension, 1])
-    class_queries = {}
+    class_queries: ClassQueries = {}
     for name, tenant in corpus.classes.items():
         vectors = corpora.queries(corpus, tenant, queries_per_class, rng)
         truth = corpora.exact_top_k(corpus, tenant, vectors, K)
@@ -81,22 +52,52 @@ def run_dimension(
         )
         for i in range(spread_queries)
     ]
+    inputs = Path(workdir) / f"inputs-{dimension}.pickle"
+    write_inputs(inputs, corpus, class_queries, spread)
     contenders: dict[str, Any] = {}
-    for contender in all_contenders(databases, workdir):
-        print(f"[{dimension}] {contender.name} ...", flush=True)
-        try:
-            contenders[contender.name] = measure_contender(contender, corpus, class_queries, spread)
-        except Exception as error:
-            traceback.print_exc()
-            contenders[contender.name] = {"description": contender.description, "error": repr(error)}
-        finally:
-            contender.close()
+    tenantrag_url: str | None = None
+    for name in NAMES:
+        print(f"[{dimension}] {name} ...", flush=True)
+        result, created = measure_isolated(
+            name, inputs=inputs, server_url=databases.server_url, workdir=workdir
+        )
+        databases.adopt(created)
+        contenders[name] = result
+        if name == TENANTRAG_POSTGRES and "error" not in result and created:
+            tenantrag_url = databases.url(created[0])
+    inputs.unlink()
+    rls_result = _extra(
+        "row-level security",
+        tenantrag_url,
+        lambda url: rls.measure(url, corpus, class_queries, repetitions=rls_repetitions),
+    )
+    crud_result = _extra(
+        "CRUD",
+        tenantrag_url,
+        lambda url: crud.measure(
+            url, corpus, documents_per_tenant=crud_documents, repetitions=crud_repetitions
+        ),
+    )
     return {
         "rows": corpus.rows,
         "tenants": len(corpus.tenants),
         "tenant_sizes": corpus.tenant_sizes(),
         "contenders": contenders,
+        "rls": rls_result,
+        "crud": crud_result,
     }
+
+
+def _extra(what: str, url: str | None, measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """A measure on tenantrag's loaded database; its error, if any, is its result."""
+    if url is None:
+        return {"error": f"{TENANTRAG_POSTGRES} failed, so there is no database to measure {what} on"}
+    print(f"  {what} ...", flush=True)
+    try:
+        return measure(url)
+    except Exception as error:
+        traceback.print_exc()
+        return {"error": repr(error)}
 
 
 def run(
@@ -107,6 +108,9 @@ def run(
     database_url: str | None,
     queries_per_class: int,
     spread_queries: int,
+    rls_repetitions: int = 200,
+    crud_documents: int = 125,
+    crud_repetitions: int = 2000,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
         "machine": {
@@ -119,6 +123,9 @@ def run(
         "k": K,
         "queries_per_class": queries_per_class,
         "spread_queries": spread_queries,
+        "rls_repetitions": rls_repetitions,
+        "crud_documents_per_tenant": crud_documents,
+        "crud_repetitions": crud_repetitions,
         "dimensions": {},
     }
     with (
@@ -137,6 +144,9 @@ def run(
                     spread_queries=spread_queries,
                     databases=databases,
                     workdir=workdir,
+                    rls_repetitions=rls_repetitions,
+                    crud_documents=crud_documents,
+                    crud_repetitions=crud_repetitions,
                 )
         finally:
             databases.drop_all()

@@ -43,7 +43,10 @@ def libpq_url(url: str) -> str:
 
 
 class Databases:
-    """Creates one database per contender on the server, and drops them all at the end."""
+    """Creates one database per contender on the server, and drops them all at the end.
+
+    A contender measured in a process of its own creates its database there; the parent
+    adopts the names, so that it drops them."""
 
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
@@ -55,7 +58,20 @@ class Databases:
         with psycopg.connect(libpq_url(self.server_url), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"'.encode())
         self._created.append(name)
+        return self.url(name)
+
+    def url(self, name: str) -> str:
+        """The URL of database ``name`` on this server."""
         return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    @property
+    def created(self) -> list[str]:
+        """The databases created so far (not yet dropped), in order."""
+        return list(self._created)
+
+    def adopt(self, names: list[str]) -> None:
+        """Drop these too at the end: databases another process created on this server."""
+        self._created.extend(names)
 
     def drop_all(self) -> None:
         with psycopg.connect(libpq_url(self.server_url), autocommit=True) as connection:

@@ -82,6 +82,8 @@ class ExactCopy(_Raw):
 
     def ingest(self, corpus: Corpus) -> None:
         copy_rows(self.connection, corpus)
+        self.connection.execute("ANALYZE items")
+        self.connection.commit()
 
     def search(self, tenant: uuid.UUID, vector: list[float], k: int) -> list[uuid.UUID]:
         return self._search(tenant, vector, k)
@@ -99,6 +101,7 @@ class RawHnsw(_Raw):
     def ingest(self, corpus: Corpus) -> None:
         copy_rows(self.connection, corpus)
         self.connection.execute("CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops)")
+        self.connection.execute("ANALYZE items")
         self.connection.commit()
 
     def prepare(self, corpus: Corpus) -> None:
