@@ -8,16 +8,25 @@ formatted to text and parsed back.
 Options given explicitly (``PostgresOptions``) are passed to libpq; anything they
 leave as ``None`` is left to the URL's query string (``?sslmode=require&
 connect_timeout=5`` keep working) and then to libpq's defaults.
+
+``pool_pre_ping`` checks a pooled connection before use only when it sat idle for
+``PRE_PING_IDLE`` seconds or more. SQLAlchemy's own pre-ping checks every checkout: one
+more round trip per unit of work (measured: 130 of a primary-key read's 1 200 us), to
+learn about a connection that was handed back alive a moment ago. A server that drops
+connections in that moment (a restart) fails the statement with a disconnect error
+instead, and SQLAlchemy then replaces every pooled connection.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from psycopg import AsyncConnection, AsyncCursor, pq
 from psycopg.types import TypeInfo
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -70,16 +79,42 @@ def create_postgres_engine(url: str, options: PostgresOptions | None = None) -> 
         max_overflow=options.max_overflow,
         pool_timeout=options.pool_timeout,
         pool_recycle=round(options.pool_recycle),
-        pool_pre_ping=options.pool_pre_ping,
         echo=options.echo,
         connect_args=connect_args(options),
     )
+    if options.pool_pre_ping:
+        ping_when_idle(engine)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _register_vector(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.run_async(register_vector)
 
     return engine
+
+
+PRE_PING_IDLE = 1.0  # seconds in the pool after which a connection is checked before use
+_CHECKED_IN = "tenantrag.checked_in_at"
+
+
+def ping_when_idle(engine: AsyncEngine, idle: float = PRE_PING_IDLE) -> None:
+    """Check a pooled connection before use when it sat idle ``idle`` seconds or more
+    (SQLAlchemy's "pessimistic disconnect handling", with the dialect's own ping)."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < idle:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another (or connects).
+            raise DisconnectionError(f"a pooled connection is gone: {error}") from error
 
 
 class VectorTypeMissing(RuntimeError):

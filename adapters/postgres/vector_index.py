@@ -28,6 +28,7 @@ from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.domain.errors import InvalidInput
 
 VECTOR_INDEX = "ix_chunks_embedding_hnsw"
+SEARCH_INDEX = "ix_chunks_search_vector"  # the full-text GIN index, tidied after a build
 # Memory for the build: pgvector builds fastest when the graph fits (it says so when not).
 DEFAULT_BUILD_MEMORY = "1GB"
 _MEMORY = re.compile(r"[1-9][0-9]{0,6}(kB|MB|GB)")
@@ -71,8 +72,9 @@ async def build(
     memory: str = DEFAULT_BUILD_MEMORY,
 ) -> VectorIndexState:
     """Build the index with the deployment's distance and HNSW options, unless a valid one
-    exists. ``concurrently`` keeps writes flowing during the build (slower); without it,
-    writes to chunks wait until it is done."""
+    exists; then merge the full-text index's pending list and ANALYZE chunks, so that a
+    freshly loaded table searches at full speed at once. ``concurrently`` keeps writes
+    flowing during the build (slower); without it, writes to chunks wait until it is done."""
     if not _MEMORY.fullmatch(memory):
         raise InvalidInput("memory", f"must look like 512MB or 2GB, got {memory!r}")
     current = await state(engine)
@@ -92,6 +94,10 @@ async def build(
                     f" WITH (m = {options.hnsw_m:d}, ef_construction = {options.hnsw_ef_construction:d})"
                 )
             )
+            # The load also filled the full-text index's pending list, which every text
+            # search reads until it is merged; and the planner needs the new statistics.
+            await autocommit.execute(text(f"SELECT gin_clean_pending_list('{SEARCH_INDEX}')"))
+            await autocommit.execute(text("ANALYZE chunks"))
         finally:
             await autocommit.execute(text("RESET maintenance_work_mem"))
     return await state(engine)

@@ -73,6 +73,9 @@ class Mapper(Generic[E]):
     references: tuple[Reference, ...] = ()
     # Columns bound and read with another type than the schema's (the dialect's embeddings).
     column_types: Mapping[str, TypeEngine[Any]] = attrs.field(factory=dict)
+    # Statements built once for this table and reused with new bind values (tables.Rows):
+    # building one cost more than a primary-key lookup on the server. Not part of the value.
+    statements: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -47,21 +47,41 @@ class Rows(Generic[E]):
         return [*scope, *conditions]
 
     def select(self, *conditions: Condition) -> Select[Any]:
-        overrides = self.mapper.column_types
-        columns = [
-            type_coerce(column, overrides[column.name]).label(column.name)
-            if column.name in overrides
-            else column
-            for column in self.table.columns
-        ]
-        return select(*columns).where(*self.where(*conditions))
+        return select(*self._columns()).where(*self.where(*conditions))
+
+    def _columns(self) -> list[ColumnElement[Any]]:
+        columns: list[ColumnElement[Any]] | None = self.mapper.statements.get("columns")
+        if columns is None:
+            overrides = self.mapper.column_types
+            columns = [
+                type_coerce(column, overrides[column.name]).label(column.name)
+                if column.name in overrides
+                else column
+                for column in self.table.columns
+            ]
+            self.mapper.statements["columns"] = columns
+        return columns
 
     async def one(self, *conditions: Condition) -> E | None:
         row = (await self.session.read(self.select(*conditions).limit(1))).mappings().first()
         return None if row is None else self.mapper.from_row(row)
 
     async def get(self, row_id: uuid.UUID) -> E | None:
-        return await self.one(self.table.c.id == row_id)
+        """By primary key, through a statement built once per table (and scope)."""
+        key = "get" if self.tenant_id is None else "get_in_tenant"
+        statement: Select[Any] | None = self.mapper.statements.get(key)
+        if statement is None:
+            c = self.table.c
+            conditions = [c.id == bindparam("row_id", type_=c.id.type)]
+            if self.tenant_id is not None:
+                conditions.append(c.tenant_id == bindparam("tenant", type_=c.tenant_id.type))
+            statement = select(*self._columns()).where(*conditions).limit(1)
+            self.mapper.statements[key] = statement
+        params: dict[str, Any] = {"row_id": row_id}
+        if self.tenant_id is not None:
+            params["tenant"] = self.tenant_id
+        row = (await self.session.read(statement, params)).mappings().first()
+        return None if row is None else self.mapper.from_row(row)
 
     async def all(self, *conditions: Condition, order_by: Sequence[Any] = ()) -> list[E]:
         statement = self.select(*conditions).order_by(*order_by)

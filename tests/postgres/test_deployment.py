@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -15,7 +17,7 @@ from tenantrag.adapters.postgres import (
     open_postgres,
     postgres_url,
 )
-from tenantrag.adapters.postgres.engine import connect_args
+from tenantrag.adapters.postgres.engine import connect_args, ping_when_idle
 from tenantrag.adapters.postgres.provision import provision_role
 from tenantrag.adapters.sql.migrations import create_migration_engine, head
 from tenantrag.domain.errors import InvalidInput, Unavailable
@@ -195,3 +197,27 @@ async def test_a_user_who_may_not_create_roles_is_told_what_a_superuser_must_run
         async with admin.begin() as connection:
             await connection.execute(text("DROP ROLE IF EXISTS tenantrag_limited"))
         await admin.dispose()
+
+
+async def test_a_pooled_connection_that_died_while_idle_is_replaced_unseen(url: str) -> None:
+    """Pre-ping checks a connection that sat idle (here over 0.05 s) and replaces a dead one
+    (unchecked, the pool's one connection would fail the statement)."""
+    engine = create_postgres_engine(url, PostgresOptions(pool_size=1, max_overflow=0))
+    ping_when_idle(engine, idle=0.05)  # on top of the default 1 s listener: the shorter one decides
+    try:
+        async with engine.connect() as connection:
+            first = await connection.scalar(text("SELECT pg_backend_pid()"))
+        async with engine.connect() as connection:  # handed back a moment ago: the same one
+            assert await connection.scalar(text("SELECT pg_backend_pid()")) == first
+        killer = create_migration_engine(url)
+        try:
+            async with killer.connect() as connection:
+                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        finally:
+            await killer.dispose()
+        await asyncio.sleep(0.2)
+        async with engine.connect() as connection:  # idle, pinged, found dead, replaced
+            replaced = await connection.scalar(text("SELECT pg_backend_pid()"))
+        assert replaced != first
+    finally:
+        await engine.dispose()
