@@ -214,7 +214,20 @@ def is_tags(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
         raise InvalidInput(attribute.name, "must be a sorted tuple of unique tags")
 
 
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
 def is_embedding(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # What the converter returns (a tuple of finite floats in float32's range) is checked
+    # by C loops without being converted again; anything else gets the full check.
+    if (
+        type(value) is tuple
+        and value
+        and set(map(type, value)) == {float}
+        and math.isfinite(sum(value))
+        and max(map(abs, value)) <= _FLOAT32_MAX
+    ):
+        return
     embedding(attribute.name, value)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.validation import _embedding_checked, embedding
+from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.validation import _embedding_checked, embedding, is_embedding
 
 numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -61,3 +63,16 @@ def test_values_are_rounded_to_float32_whatever_the_iterable() -> None:
     expected = (0.10000000149011612, 1.0)
     assert embedding("embedding", [0.1, 1]) == expected
     assert embedding("embedding", (x for x in (0.1, 1))) == expected
+
+
+@given(st.lists(numbers, max_size=12))
+def test_the_validator_accepts_exactly_what_the_check_accepts(values: list[object]) -> None:
+    """Chunk's validator takes a shortcut for tuples of floats; it must agree with the check."""
+    attribute = attrs.fields(Chunk).embedding
+    checked = outcome(embedding, values)
+    try:
+        is_embedding(None, attribute, tuple(values))
+    except InvalidInput:
+        assert checked[0] == "error"
+    else:
+        assert checked[0] == "ok"
