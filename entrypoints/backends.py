@@ -48,7 +48,9 @@ async def open_backend(settings: Settings) -> UnitOfWorkFactory:
     await _prepare_schema(settings)
     echo_sql_to_stderr(settings)
     engine = create_sqlite_engine(settings.database_url)
-    return SqliteUnitOfWorkFactory(engine, settings.embedding_dimension)
+    return SqliteUnitOfWorkFactory(
+        engine, settings.embedding_dimension, vector_cache_mb=settings.sqlite_vector_cache_mb
+    )
 
 
 async def close_backend(factory: UnitOfWorkFactory) -> None:

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # False behind PgBouncer in transaction mode.
     db_prepared_statements: bool = True
 
+    # --- SQLite ------------------------------------------------------------------------------
+    # MiB of tenants' embeddings kept in memory between vector searches; 0 turns the cache off.
+    sqlite_vector_cache_mb: int = Field(default=256, ge=0, le=1024 * 1024)
+
     # --- PostgreSQL: isolation and vector index ----------------------------------------------
     postgres_runtime_role: str = "tenantrag_app"
     hnsw_m: int = Field(default=16, ge=2, le=100)

@@ -62,6 +62,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = metadata
+# SQLite only, kept by triggers for the vector cache (adapters/sqlite/vector_cache.py).
+SQLITE_CHUNK_GENERATIONS = "chunk_generations"
 
 config.attributes[EMBEDDING_DIMENSION] = validate_embedding_dimension(
     config.attributes.get(EMBEDDING_DIMENSION)
@@ -84,10 +86,13 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Leave the dialect-specific search structures out of ``alembic check`` and autogenerate:
     PostgreSQL's vector and full-text indexes and generated ``tsvector`` column, SQLite's
-    FTS5 table (and the shadow tables FTS5 keeps beside it)."""
+    FTS5 table (and the shadow tables FTS5 keeps beside it) and its vector cache's
+    ``chunk_generations`` (revision e4a7c2d9f610)."""
     if type_ == "index" and name in (VECTOR_INDEX, FULL_TEXT_INDEX):
         return False
     if type_ == "column" and name == FULL_TEXT_COLUMN:
+        return False
+    if type_ == "table" and name == SQLITE_CHUNK_GENERATIONS:
         return False
     return not (type_ == "table" and name is not None and name.startswith(FULL_TEXT_TABLE))
 

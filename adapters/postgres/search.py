@@ -24,7 +24,7 @@ Tenant sizes are counted (an index-only count on the primary key) and kept for
 ``SIZE_TTL`` seconds per process; a bulk insert forgets its tenant's count.
 
 Scores: candidates are re-scored with the domain's ``cosine`` (bit for bit, at NumPy
-speed: rescoring.py) on their stored float32 embeddings, and ranked by ``hit_order``,
+speed: adapters/exact_cosine.py) on their stored float32 embeddings, and ranked by ``hit_order``,
 so exact searches return exactly what ``brute_force_top_k`` returns. pgvector sums in
 float32, so near-ties at the k-th place are resolved by widening the candidate list
 until the boundary is clear.
@@ -63,10 +63,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 
+from tenantrag.adapters.exact_cosine import exact_cosines
 from tenantrag.adapters.postgres import fulltext, hybrid, vector_index
 from tenantrag.adapters.postgres.distance import Distance
 from tenantrag.adapters.postgres.embeddings import PgVectors
-from tenantrag.adapters.postgres.rescoring import cosines
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.filters import compile_filter
 from tenantrag.adapters.sql.hits import hit_from_row
@@ -370,7 +370,7 @@ def _conditions(tenant_id: uuid.UUID | ColumnElement[Any], wanted: SearchFilter)
 
 def _hits(rows: Sequence[Any], query: VectorQuery, codec: PgVectors, distance: Distance) -> list[SearchHit]:
     if distance is Distance.COSINE:
-        scores = cosines(query.embedding, [codec.array(row["embedding"]) for row in rows])
+        scores = exact_cosines(query.embedding, [codec.array(row["embedding"]) for row in rows])
     else:
         scores = [distance.score(float(row["distance"])) for row in rows]
     return [hit_from_row(row, score) for row, score in zip(rows, scores, strict=True)]

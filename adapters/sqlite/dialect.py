@@ -29,24 +29,30 @@ from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sqlite import errors, search
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
 from tenantrag.adapters.sqlite.engine import track_transaction, transaction_state, untrack_transaction
+from tenantrag.adapters.sqlite.vector_cache import VectorCache
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.search import SearchHit, SearchQuery
 
 
 class SqliteDialect:
-    def __init__(self, dimension: int) -> None:
+    def __init__(self, dimension: int, vector_cache: VectorCache | None = None) -> None:
         self._embeddings = Float32Blobs(dimension)
+        self._vector_cache = VectorCache() if vector_cache is None else vector_cache
 
     @property
     def embeddings(self) -> Float32Blobs:
         return self._embeddings
+
+    @property
+    def vector_cache(self) -> VectorCache:
+        return self._vector_cache
 
     async def begin(
         self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
     ) -> None:
         # Isolation on SQLite is the repositories' tenant predicate alone, and read-only
         # units of work are held to it by the session (no per-transaction switch here).
-        track_transaction(connection.info)
+        track_transaction(connection.info, read_only=read_only)
 
     async def act_for(self, connection: AsyncConnection, **values: str) -> None:
         return None
@@ -75,7 +81,7 @@ class SqliteDialect:
     async def search(
         self, session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery
     ) -> Sequence[SearchHit]:
-        return await search.search(session, tenant_id, query, self._embeddings)
+        return await search.search(session, tenant_id, query, self._embeddings, self._vector_cache)
 
     async def add_chunks(self, session: SqlSession, tenant_id: uuid.UUID, chunks: Sequence[Chunk]) -> bool:
         return False  # executemany of one INSERT is SQLite's fastest way already

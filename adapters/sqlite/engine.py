@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+import aiosqlite
 import attrs
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+from sqlalchemy.util import await_only
 
 from tenantrag.adapters.sql.urls import normalize_database_url, redact
 from tenantrag.domain.errors import InvalidInput
@@ -43,6 +45,8 @@ class TransactionState:
     data_version: int | None = None
     # Another connection committed between that first touch and taking the write lock.
     concurrent_commit: bool = False
+    # A read-only unit of work never writes, so it needs no data_version (one round trip less).
+    read_only: bool = False
 
 
 # ``info`` is the connection's own dict (SQLAlchemy's Connection.info, shared by its
@@ -55,9 +59,9 @@ def transaction_state(info: Info) -> TransactionState | None:
     return state if isinstance(state, TransactionState) else None
 
 
-def track_transaction(info: Info) -> TransactionState:
+def track_transaction(info: Info, *, read_only: bool = False) -> TransactionState:
     """Start tracking a new unit of work on this connection (forgetting any earlier one)."""
-    state = TransactionState()
+    state = TransactionState(read_only=read_only)
     info[_STATE] = state
     return state
 
@@ -88,6 +92,9 @@ def create_sqlite_engine(
     """An AsyncEngine on a SQLite file with the pragmas and BEGIN handling above."""
     if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float) or busy_timeout < 0:
         raise InvalidInput("busy_timeout", f"must be a non-negative number of seconds, got {busy_timeout!r}")
+    # Reset on return is ours (_on_reset): the default rolls back every connection coming
+    # back, which costs a round trip to aiosqlite's thread even when nothing is open.
+    kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(sqlite_url(url), **kwargs)
     timeout_ms = round(busy_timeout * 1000)
 
@@ -104,6 +111,16 @@ def create_sqlite_engine(
         finally:
             cursor.close()
 
+    if kwargs["pool_reset_on_return"] is None:
+
+        @event.listens_for(engine.sync_engine.pool, "reset")
+        def _on_reset(dbapi_connection: Any, _record: ConnectionPoolEntry, state: PoolResetState) -> None:
+            # What the default does (roll back, unless the transaction was already ended or
+            # the connection is being discarded outside the event loop), skipped when the
+            # driver says no transaction is open: a unit of work ends its own.
+            if state.asyncio_safe and not state.transaction_was_reset and _in_transaction(dbapi_connection):
+                dbapi_connection.rollback()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         state = transaction_state(connection.info)
@@ -111,8 +128,8 @@ def create_sqlite_engine(
             connection.exec_driver_sql("BEGIN")
             return
         if not state.immediate:
-            connection.exec_driver_sql("BEGIN")
-            if state.data_version is None:
+            _begin_deferred(connection)
+            if state.data_version is None and not state.read_only:
                 state.data_version = _data_version(connection)
             return
         # Outside a transaction, data_version is current; inside, it is the snapshot's.
@@ -123,6 +140,24 @@ def create_sqlite_engine(
         state.concurrent_commit = state.concurrent_commit or after != before
 
     return engine
+
+
+def _begin_deferred(connection: Connection) -> None:
+    """BEGIN for a unit of work, through aiosqlite's own ``execute``: one round trip to its
+    thread, where a SQLAlchemy cursor takes three (open, execute, close). A deferred BEGIN
+    takes no lock, so it has no error for the session to translate."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, aiosqlite.Connection):
+        connection.exec_driver_sql("BEGIN")
+        return
+    await_only(driver.execute("BEGIN"))
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether sqlite3 has a transaction open on the connection (True when it cannot tell).
+    aiosqlite reads the flag without a round trip to its thread."""
+    driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+    return bool(getattr(driver, "in_transaction", True))
 
 
 def _data_version(connection: Connection) -> int:

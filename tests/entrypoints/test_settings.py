@@ -57,6 +57,7 @@ EVERY_VARIABLE = [
     ("DB_APPLICATION_NAME", "rag-api", "db_application_name", "rag-api"),
     ("DB_PREPARED_STATEMENTS", "no", "db_prepared_statements", False),
     ("POSTGRES_RUNTIME_ROLE", "rag_runtime", "postgres_runtime_role", "rag_runtime"),
+    ("SQLITE_VECTOR_CACHE_MB", "64", "sqlite_vector_cache_mb", 64),
     ("HNSW_M", "32", "hnsw_m", 32),
     ("HNSW_EF_CONSTRUCTION", "200", "hnsw_ef_construction", 200),
     ("HNSW_EF_SEARCH", "64", "hnsw_ef_search", 64),

@@ -1,4 +1,4 @@
-"""PostgreSQL's re-scoring gives exactly the domain's cosine, so ties break alike everywhere."""
+"""The SQL backends' re-scoring gives exactly the domain's cosine, so ties break alike everywhere."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tenantrag.adapters.postgres.rescoring import cosines
+from tenantrag.adapters.exact_cosine import exact_cosines
 from tenantrag.domain.search import cosine
 from tenantrag.domain.validation import embedding
 
@@ -25,9 +25,9 @@ def test_cosines_equal_the_domains_bit_for_bit(case: tuple[list[float], list[lis
     query, rows = case
     query = list(embedding("embedding", query))
     stored = [np.asarray(row, dtype=np.float32) for row in rows]
-    assert cosines(query, stored) == [cosine(query, row.tolist()) for row in stored]
+    assert exact_cosines(query, stored) == [cosine(query, row.tolist()) for row in stored]
 
 
 def test_a_zero_vector_scores_zero_as_in_the_domain() -> None:
-    assert cosines([0.0, 0.0], [np.asarray([1.0, 0.0], dtype=np.float32)]) == [0.0]
-    assert cosines([1.0, 0.0], [np.zeros(2, dtype=np.float32)]) == [0.0]
+    assert exact_cosines([0.0, 0.0], [np.asarray([1.0, 0.0], dtype=np.float32)]) == [0.0]
+    assert exact_cosines([1.0, 0.0], [np.zeros(2, dtype=np.float32)]) == [0.0]
