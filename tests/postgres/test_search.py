@@ -171,6 +171,29 @@ async def test_without_a_valid_vector_index_every_tenant_is_searched_exactly(cor
     assert await factory.build_vector_index() is VectorIndexState.READY  # there already: nothing to do
 
 
+async def test_the_full_text_index_keeps_a_small_pending_list_merged_by_a_build(corpus: Corpus) -> None:
+    async def pending_pages_merged() -> int:
+        async with corpus.factory.engine.connect() as connection:
+            merged = await connection.scalar(text("SELECT gin_clean_pending_list('ix_chunks_search_vector')"))
+            await connection.commit()
+        return int(merged)
+
+    async with corpus.factory.engine.connect() as connection:
+        options = await connection.scalar(
+            text("SELECT reloptions FROM pg_class WHERE oid = 'ix_chunks_search_vector'::regclass")
+        )
+    assert options == ["gin_pending_list_limit=256"]
+    assert await pending_pages_merged() > 0  # the corpus's chunks, written just now
+    await corpus.factory.drop_vector_index()
+    extra = make_document(corpus.tenants["tiny"].id)
+    async with corpus.factory.tenant(extra.tenant_id) as uow:
+        await uow.documents.add(extra)
+        await uow.chunks.add_many([make_chunk(extra, i, CENTRES[i % 12]) for i in range(200)])
+        await uow.commit()
+    await corpus.factory.build_vector_index()
+    assert await pending_pages_merged() == 0
+
+
 async def test_an_index_left_invalid_by_a_failed_build_is_not_used_and_is_rebuilt(corpus: Corpus) -> None:
     factory = corpus.factory
     async with factory.engine.connect() as connection:
