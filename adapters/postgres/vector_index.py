@@ -1,8 +1,8 @@
 """The shared HNSW index on ``chunks.embedding``: its state, and dropping and rebuilding it.
 
 The migrations create the index, and PostgreSQL then maintains it row by row, which is
-most of the cost of writing chunks (measured: 50 000 rows x 384 dimensions took 83 s with
-the index and 5 s without). For a large load (a first import, re-embedding every chunk
+most of the cost of writing chunks (measured: 50 000 rows x 384 dimensions took 39 s with
+the index, 4 s without and 6 s to build it after). For a large load (a first import, re-embedding every chunk
 with a new model) pgvector's advice is to load first and build the index after: a bulk
 build sorts its work and runs in parallel. So an operator can drop the index, load, and
 build it again (``tenantrag db vector-index drop|build``, or the factory's methods).
