@@ -218,3 +218,38 @@ async def test_a_bad_build_memory_is_refused_by_name(corpus: Corpus) -> None:
         await corpus.factory.build_vector_index(memory="1GB; DROP TABLE chunks")
     assert raised.value.field == "memory"
     assert await corpus.factory.vector_index_state() is VectorIndexState.READY
+
+
+async def test_large_embeddings_stay_in_the_tables_own_pages(postgres_database: Callable[[int], str]) -> None:
+    """1536 dimensions (6 kB) are past TOAST's default threshold: the table keeps such rows
+    whole, so an exact scan does not fetch every embedding through the TOAST table (and a
+    short content is not moved out of line either)."""
+    dimension = 1536
+    factory = await open_postgres(postgres_database(dimension), dimension, migrate=False)
+    try:
+        seeded = await seed_tenant(factory)
+        document = make_document(seeded.tenant.id)
+        rng = random.Random(7)
+        chunks = [make_chunk(document, i, [rng.gauss(0, 1) for _ in range(dimension)]) for i in range(80)]
+        async with factory.tenant(seeded.tenant.id) as uow:
+            await uow.documents.add(document)
+            await uow.chunks.add_many(chunks)  # the COPY path
+            await uow.chunks.add_many([make_chunk(document, 80, [1.0] * dimension)])  # a plain INSERT
+            await uow.commit()
+        async with factory.engine.connect() as connection:
+            storage, toasted = (
+                await connection.execute(
+                    text(
+                        "SELECT a.attstorage, pg_relation_size(c.reltoastrelid) FROM pg_class c"
+                        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'embedding'"
+                        " WHERE c.oid = 'chunks'::regclass"
+                    )
+                )
+            ).one()
+        assert storage == "m"
+        assert toasted == 0
+        async with factory.tenant(seeded.tenant.id, read_only=True) as uow:
+            hits = await uow.chunks.search(VectorQuery(embedding=[1.0] * dimension, k=1))
+        assert hits[0].ordinal == 80
+    finally:
+        await factory.dispose()
