@@ -112,6 +112,23 @@ class SearchFilter:
             found["where"] = self.where.to_json()
         return found
 
+    @property
+    def is_empty(self) -> bool:
+        """No condition at all: every chunk of the tenant may be returned."""
+        return (
+            self.document_ids is None
+            and self.tags_any is None
+            and self.tags_all is None
+            and not self.metadata
+            and self.where is None
+        )
+
+    @property
+    def matches_nothing(self) -> bool:
+        """A condition no chunk can meet (no document ids, or any of no tags): the backends
+        answer it without a query."""
+        return (self.document_ids is not None and not self.document_ids) or self.tags_any == ()
+
     def matches(self, chunk: Chunk, document: Document) -> bool:
         if self.document_ids is not None and chunk.document_id not in self.document_ids:
             return False

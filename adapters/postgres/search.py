@@ -115,17 +115,13 @@ class TenantSizes:
 async def search(
     session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery, dialect: PostgresDialect
 ) -> list[SearchHit]:
-    if _matches_nothing(query.filter):
+    if query.filter.matches_nothing:
         return []
     if isinstance(query, TextQuery):
         return await text_search(session, tenant_id, query, dialect)
     if isinstance(query, HybridQuery):
         return await hybrid_search(session, tenant_id, query, dialect)
     return await vector_search(session, tenant_id, query, dialect)
-
-
-def _matches_nothing(wanted: SearchFilter) -> bool:
-    return (wanted.document_ids is not None and not wanted.document_ids) or wanted.tags_any == ()
 
 
 async def vector_search(
@@ -138,7 +134,7 @@ async def vector_search(
     encoded = codec.encode(query.embedding)
     limit = query.k + MARGIN
     while True:
-        if wanted == SearchFilter():
+        if wanted.is_empty:
             statement = _unfiltered_statement(options.distance, codec.column_type, exact=exact, limit=limit)
             params: dict[str, Any] | None = {"tenant": tenant_id, "query": encoded}
         else:

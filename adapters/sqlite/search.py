@@ -146,7 +146,7 @@ async def vector_search(
     codec: Float32Blobs,
     cache: VectorCache | None = None,
 ) -> list[SearchHit]:
-    if _matches_nothing(query.filter):
+    if query.filter.matches_nothing:
         return []
     if cache is not None and cache.enabled:
         hits = await _cached_search(session, tenant_id, query, codec, cache)
@@ -160,7 +160,7 @@ async def _cached_search(
 ) -> list[SearchHit] | None:
     """The search through the vector cache (see the module docstring); None when it cannot
     answer (no token, too large, too many near-ties), for the streaming search to."""
-    unfiltered = _unfiltered(query.filter)
+    unfiltered = query.filter.is_empty
     if unfiltered:
         hits = await _from_held_entry(session, tenant_id, query, codec, cache)
         if hits is not None:
@@ -264,16 +264,6 @@ def _writing(session: SqlSession) -> bool:
     return state is not None and state.immediate
 
 
-def _unfiltered(wanted: SearchFilter) -> bool:
-    return (
-        wanted.document_ids is None
-        and wanted.tags_any is None
-        and wanted.tags_all is None
-        and not wanted.metadata
-        and wanted.where is None
-    )
-
-
 async def _allowed_rows(
     session: SqlSession, tenant_id: uuid.UUID, wanted: SearchFilter, entry: TenantVectors
 ) -> np.ndarray[Any, np.dtype[np.intp]] | None:
@@ -374,7 +364,7 @@ async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuer
     """FTS5 matches, best ``bm25()`` first; the legacy metadata equalities, which are decided
     in Python (see above), are checked on the ranked rows as they stream, until k pass."""
     wanted = query.filter
-    if _matches_nothing(wanted):
+    if wanted.matches_nothing:
         return []
     expression = query.expression.searchable()
     conditions = _conditions(tenant_id, wanted)
@@ -394,10 +384,6 @@ async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuer
                 break
     hits.sort(key=hit_order)
     return hits
-
-
-def _matches_nothing(wanted: SearchFilter) -> bool:
-    return (wanted.document_ids is not None and not wanted.document_ids) or wanted.tags_any == ()
 
 
 def _joined() -> Any:

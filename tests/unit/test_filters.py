@@ -402,3 +402,13 @@ def test_times_between_microseconds_are_kept() -> None:
     later = (created + timedelta(microseconds=1)).isoformat()
     assert matches({"created_at": {"$lt": later}}, created_at=created)
     assert not matches({"created_at": {"$gte": later}}, created_at=created)
+
+
+def test_a_filter_says_whether_it_is_empty_or_can_match_nothing() -> None:
+    assert SearchFilter().is_empty
+    assert SearchFilter(tags_all=[]).is_empty is False  # a condition given, though it holds always
+    assert not SearchFilter(metadata={"lang": "en"}).is_empty
+    assert SearchFilter(document_ids=[]).matches_nothing
+    assert SearchFilter(tags_any=[]).matches_nothing
+    assert not SearchFilter(tags_all=[]).matches_nothing
+    assert not SearchFilter().matches_nothing
