@@ -12,10 +12,12 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from bench.corpus import Corpus
+from tenantrag.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, sha256_hex
 from tenantrag.domain.model.tenant import Tenant
@@ -24,6 +26,7 @@ from tenantrag.domain.search import VectorQuery
 
 BATCH = 2000
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+F = TypeVar("F", bound=SqlUnitOfWorkFactory)
 
 
 def tenants(corpus: Corpus) -> list[Tenant]:
@@ -89,11 +92,36 @@ async def search(
     return [hit.chunk_id for hit in hits]
 
 
-class Loop:
-    """One event loop for the contender's whole life, so the pool survives between calls."""
+class TenantragContender(Generic[F]):
+    """What the tenantrag contenders share: one event loop for the contender's whole life
+    (so the pool survives between calls), the factory ``_open`` returns, the default load
+    (``ingest`` above), search and close. A backend's module says how to open it."""
 
     def __init__(self) -> None:
-        self.runner = asyncio.Runner()
+        self._runner = asyncio.Runner()
+        self._factory: F | None = None
+
+    @property
+    def factory(self) -> F:
+        assert self._factory is not None, "prepare() first"
+        return self._factory
+
+    async def _open(self, corpus: Corpus) -> F:
+        raise NotImplementedError
+
+    async def _load(self, corpus: Corpus) -> None:
+        await ingest(self.factory, corpus)
+
+    def prepare(self, corpus: Corpus) -> None:
+        self._factory = self._runner.run(self._open(corpus))
+
+    def ingest(self, corpus: Corpus) -> None:
+        self._runner.run(self._load(corpus))
+
+    def search(self, tenant: uuid.UUID, vector: list[float], k: int) -> list[uuid.UUID]:
+        return self._runner.run(search(self.factory, tenant, vector, k))
 
     def close(self) -> None:
-        self.runner.close()
+        if self._factory is not None:
+            self._runner.run(self._factory.dispose())
+        self._runner.close()
