@@ -6,13 +6,11 @@ import uuid
 from collections.abc import Sequence
 
 from tenantrag.adapters.sql import rows
-from tenantrag.adapters.sql.rows import Mapper
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.tables import Rows, StaleRow
 from tenantrag.domain.errors import NotFound
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
-from tenantrag.domain.model.chunk import Chunk, check_dimension
 from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.job import Job, JobStatus, lease_lost
@@ -21,7 +19,6 @@ from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Role
-from tenantrag.domain.search import SearchHit, SearchQuery, TextQuery
 
 
 class SqlCurrentTenantRepository:
@@ -120,39 +117,6 @@ class SqlDocumentVersionRepository:
 
     async def list_for_document(self, document_id: uuid.UUID) -> Sequence[DocumentVersion]:
         return await self._rows.all(self._c.document_id == document_id, order_by=[self._c.version])
-
-
-class SqlChunkRepository:
-    def __init__(
-        self, session: SqlSession, tenant_id: uuid.UUID, mapper: Mapper[Chunk], dimension: int
-    ) -> None:
-        self._session = session
-        self._tenant_id = tenant_id
-        self._rows = Rows(session, mapper, tenant_id)
-        self._c = self._rows.table.c
-        self._dimension = dimension
-
-    async def add_many(self, chunks: Sequence[Chunk]) -> None:
-        # Checked before any SQL, so bad input never reaches the database.
-        for chunk in chunks:
-            check_dimension(chunk.embedding, self._dimension)
-            self._rows.check_owner(chunk)
-        if not chunks or not await self._session.dialect.add_chunks(self._session, self._tenant_id, chunks):
-            await self._rows.add_many(chunks)
-
-    async def list_for_document(self, document_id: uuid.UUID) -> Sequence[Chunk]:
-        return tuple(await self._rows.all(self._c.document_id == document_id, order_by=(self._c.ordinal,)))
-
-    async def delete_for_document(self, document_id: uuid.UUID) -> int:
-        return await self._rows.delete(self._c.document_id == document_id)
-
-    async def count(self) -> int:
-        return await self._rows.count()
-
-    async def search(self, query: SearchQuery) -> Sequence[SearchHit]:
-        if not isinstance(query, TextQuery):
-            check_dimension(query.embedding, self._dimension)
-        return await self._session.dialect.search(self._session, self._tenant_id, query)
 
 
 class SqlApiKeyRepository:

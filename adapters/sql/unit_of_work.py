@@ -14,6 +14,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantrag.adapters.sql.chunk_repository import SqlChunkRepository
 from tenantrag.adapters.sql.dialect import SqlDialect
 from tenantrag.adapters.sql.job_queue import SqlJobQueue
 from tenantrag.adapters.sql.rows import Mapper, chunk_mapper
@@ -28,7 +29,6 @@ from tenantrag.adapters.sql.system_repositories import (
 from tenantrag.adapters.sql.tenant_repositories import (
     SqlApiKeyRepository,
     SqlChatSessionRepository,
-    SqlChunkRepository,
     SqlCurrentTenantRepository,
     SqlDocumentRepository,
     SqlDocumentVersionRepository,
