@@ -1,6 +1,7 @@
 """Opening the storage backend the settings select, and closing it again.
 
-``DATABASE_URL`` picks the backend: ``memory://``, a SQLite file, or PostgreSQL. Each is
+``DATABASE_URL`` picks the backend: ``memory://`` (SQLite in memory), a SQLite file, or
+PostgreSQL. Each is
 opened here and nowhere else, so the container, the CLI and the HTTP API agree on what
 "the database" is. The PostgreSQL adapter is imported only when PostgreSQL is selected,
 so its driver stays an optional dependency.
@@ -22,9 +23,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
 from tenantrag.adapters.sql import migrations
-from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory, create_sqlite_engine
+from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory, create_sqlite_engine, open_memory_sqlite_async
 from tenantrag.domain.errors import TenantRagError
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.entrypoints.settings import Settings
@@ -42,7 +42,9 @@ class DatabaseUnavailable(TenantRagError):
 async def open_backend(settings: Settings) -> UnitOfWorkFactory:
     """The unit-of-work factory for ``settings.backend``; close it with ``close_backend``."""
     if settings.backend == "memory":
-        return MemoryUnitOfWorkFactory(dimension=settings.embedding_dimension)
+        return await open_memory_sqlite_async(
+            settings.embedding_dimension, vector_cache_mb=settings.sqlite_vector_cache_mb
+        )
     if settings.backend == "postgresql":
         return await _open_postgres(settings)
     await _prepare_schema(settings)

@@ -1,8 +1,9 @@
 """The composition root for embedding tenantrag in a Python program.
 
-``bootstrap()`` with no arguments gives a complete in-memory tenantrag: the memory
-backend, the offline hashing embedder, the text chunker, Argon2 password hashing
-and the system clock. Pass any part to replace it (a real backend, a semantic
+``bootstrap()`` with no arguments gives a complete in-memory tenantrag: SQLite on an
+in-memory database (``memory://``; ``await rag.uow.dispose()`` frees it, or let it be
+collected), the offline hashing embedder, the text chunker, Argon2 password hashing and
+the system clock. Pass any part to replace it (a real backend, a semantic
 embedder, a manual clock in tests).
 
 A deployment configured by environment variables (DATABASE_URL, ...) is wired by
@@ -15,9 +16,9 @@ from tenantrag.adapters.blobs import MemoryBlobStore
 from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
-from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
 from tenantrag.adapters.parsing import ParserRegistry
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
+from tenantrag.adapters.sqlite import open_memory_sqlite
 from tenantrag.domain.ports.blob_store import BlobStore
 from tenantrag.domain.ports.chunker import Chunker
 from tenantrag.domain.ports.clock import Clock
@@ -42,7 +43,7 @@ def bootstrap(
     if embedder is None:
         embedder = HashingEmbedder(dimension=DEFAULT_DIMENSION if uow is None else uow.dimension)
     return TenantRag(
-        uow=uow or MemoryUnitOfWorkFactory(dimension=embedder.dimension),
+        uow=uow or open_memory_sqlite(embedder.dimension),
         embedder=embedder,
         chunker=chunker or TextChunker(),
         hasher=hasher or PwdlibPasswordHasher(),

@@ -1,4 +1,5 @@
-"""The SQLite backend: every port on one SQLite file, through aiosqlite and SQLAlchemy Core.
+"""The SQLite backend: every port on one SQLite file (or, for ``memory://``, one in-memory
+database: ``open_memory_sqlite``), through aiosqlite and SQLAlchemy Core.
 
     factory = await open_sqlite("sqlite:///tenantrag.db", dimension=384)
     async with factory.tenant(tenant_id) as uow:
@@ -13,5 +14,17 @@ errors, float32 BLOB embeddings and exact vector search with NumPy.
 
 from tenantrag.adapters.sqlite.engine import create_sqlite_engine
 from tenantrag.adapters.sqlite.factory import SqliteUnitOfWorkFactory, open_sqlite
+from tenantrag.adapters.sqlite.memory import (
+    MemorySqliteUnitOfWorkFactory,
+    open_memory_sqlite,
+    open_memory_sqlite_async,
+)
 
-__all__ = ["SqliteUnitOfWorkFactory", "create_sqlite_engine", "open_sqlite"]
+__all__ = [
+    "MemorySqliteUnitOfWorkFactory",
+    "SqliteUnitOfWorkFactory",
+    "create_sqlite_engine",
+    "open_memory_sqlite",
+    "open_memory_sqlite_async",
+    "open_sqlite",
+]

@@ -1,7 +1,7 @@
 """The backend contract suite: every test here runs against every backend.
 
 ``backend`` is parametrized by backend name, each tagged with its marker, so
-``pytest -m memory`` runs the suite against one backend.
+``pytest -m sqlite`` (or ``-m postgres``) runs the suite against one backend.
 
 SQLite: each test gets its own database file in ``tmp_path``. The schema is built
 once per session by the migrations (``alembic upgrade head`` through
@@ -17,15 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tests.contract.factories import DIMENSION, Seeded, seed_tenant
 
-# Contract tests that disagree with the shared SQL schema (adapters/sql/schema.py), which
-# this suite cannot change: reported, and strict, so a fix turns them into failures here.
-
 BACKENDS = [
-    pytest.param("memory", marks=pytest.mark.memory),
     pytest.param("sqlite", marks=pytest.mark.sqlite),
     pytest.param("postgres", marks=pytest.mark.postgres),
 ]
@@ -44,9 +39,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(params=BACKENDS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
     name: str = request.param
-    if name == "memory":
-        yield MemoryUnitOfWorkFactory(dimension=DIMENSION)
-    elif name == "sqlite":
+    if name == "sqlite":
         from tenantrag.adapters.sqlite import open_sqlite
 
         template: Path = request.getfixturevalue("sqlite_template")

@@ -13,7 +13,7 @@ from dependency_injector import providers
 from sqlalchemy import event
 
 from tenantrag.adapters.clock import ManualClock
-from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
+from tenantrag.adapters.sqlite import MemorySqliteUnitOfWorkFactory, open_memory_sqlite
 from tenantrag.adapters.sql import migrations
 from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory
 from tenantrag.domain.usecases.principal import Principal
@@ -79,10 +79,10 @@ async def test_each_run_builds_a_new_tenantrag_on_a_new_backend(clean_env: Path)
         assert second.uow is not first.uow
 
 
-async def test_memory_url_selects_the_memory_backend(clean_env: Path) -> None:
+async def test_memory_url_selects_sqlite_in_memory(clean_env: Path) -> None:
     settings = Settings(_env_file=None, database_url="memory://", embedding_dimension=32)
     async with running(container_for(settings)) as rag:
-        assert isinstance(rag.uow, MemoryUnitOfWorkFactory)
+        assert isinstance(rag.uow, MemorySqliteUnitOfWorkFactory)
         assert rag.uow.dimension == rag.embedder.dimension == 32
     assert not any(clean_env.iterdir())  # noqa: ASYNC240 - a test's own temporary folder
 
@@ -90,7 +90,7 @@ async def test_memory_url_selects_the_memory_backend(clean_env: Path) -> None:
 async def test_providers_are_overridden_not_patched(clean_env: Path) -> None:
     container = Container()
     container.settings.override(Settings(_env_file=None, database_url="memory://"))
-    backend = MemoryUnitOfWorkFactory(dimension=384)
+    backend = open_memory_sqlite(384)
     container.uow_factory.override(providers.Object(backend))
     moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     container.clock.override(ManualClock(moment))
@@ -103,6 +103,7 @@ async def test_providers_are_overridden_not_patched(clean_env: Path) -> None:
     assert tenant.created_at == moment
     async with backend.system() as uow:
         assert await uow.tenants.get(tenant.id) == tenant
+    await backend.dispose()
 
 
 async def test_the_chunker_and_embedder_follow_the_settings(clean_env: Path) -> None:

@@ -19,12 +19,11 @@ from fastapi import FastAPI
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.entrypoints.http.app import create_app
 from tenantrag.entrypoints.http.context import ApiContext
-from tenantrag.entrypoints.settings import MEMORY_URL, Settings
+from tenantrag.entrypoints.settings import Settings
 from tests.http.helpers import BASE_URL, DIMENSION, make_container, make_settings
 from tests.http.world import World, build_world
 
 BACKENDS = [
-    pytest.param("memory", marks=pytest.mark.memory),
     pytest.param("sqlite", marks=pytest.mark.sqlite),
     pytest.param("postgres", marks=pytest.mark.postgres),
 ]
@@ -43,8 +42,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, migrated database for one test, as a DATABASE_URL."""
-    if request.param == "memory":
-        return MEMORY_URL
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         database = tmp_path / "http.sqlite"

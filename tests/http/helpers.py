@@ -13,7 +13,8 @@ DIMENSION = 64
 SECRET = "http-tests-secret-" + "0123456789abcdef" * 4  # long enough for HS512 too
 BASE_URL = "http://testserver"
 
-# For what does not depend on the backend (the OpenAPI document, the envelope): memory only.
+# For what does not depend on the backend (the OpenAPI document, the envelope): memory://
+# only (SQLite on an in-memory database).
 memory_only = pytest.mark.parametrize(
     "database_url", [pytest.param(MEMORY_URL, marks=pytest.mark.memory, id="memory")]
 )

@@ -8,14 +8,15 @@ from typing import Any
 import httpx
 from dependency_injector import providers
 
-from tenantrag.adapters.memory import MemoryTenantUnitOfWork, MemoryUnitOfWorkFactory
 from tenantrag.adapters.sql.migrations import MigrationError
 from tenantrag.domain.errors import Unavailable
 from tenantrag.domain.policy import Role
+from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.entrypoints.http.app import create_app
 from tenantrag.entrypoints.settings import MEMORY_URL
 from tests.http.helpers import BASE_URL, DIMENSION, assert_problem, make_container, make_settings, memory_only
 from tests.http.world import World
+from tests.wrapped_store import WrappedStore
 
 
 @memory_only
@@ -156,14 +157,14 @@ async def test_the_limits_in_the_document_are_the_settings(client: httpx.AsyncCl
     assert (k["maximum"], k["default"]) == (100, 10)
 
 
-class _FlakyStore(MemoryUnitOfWorkFactory):
+class _FlakyStore(WrappedStore):
     """Users can be read (so tokens work), but every tenant transaction fails as ``error`` says."""
 
     def __init__(self, dimension: int, error: Exception) -> None:
         super().__init__(dimension)
         self.error = error
 
-    def tenant(self, tenant_id: uuid.UUID, *, read_only: bool = False) -> MemoryTenantUnitOfWork:
+    def tenant(self, tenant_id: uuid.UUID, *, read_only: bool = False) -> TenantUnitOfWork:
         raise self.error
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import attrs
 import httpx
 
-from tenantrag.adapters.memory import MemorySystemUnitOfWork, MemoryUnitOfWorkFactory
 from tenantrag.domain.policy import Role
+from tenantrag.domain.ports.unit_of_work import SystemUnitOfWork
 from tenantrag.entrypoints.bootstrap import bootstrap
 from tenantrag.entrypoints.http.context import ApiContext
 from tenantrag.entrypoints.http.health import HealthReporter, probe
 from tests.http.helpers import assert_problem
 from tests.http.world import World
+from tests.wrapped_store import WrappedStore
 
 
 async def test_liveness_needs_no_credentials_and_no_database(client: httpx.AsyncClient) -> None:
@@ -36,15 +37,12 @@ async def test_the_detailed_report_is_for_superusers(
     assert report["embedder"]["dimension"] == 64
     assert report["errors"] == []
     assert report["status"] == "ok"
-    if context.config.backend == "memory":
-        assert report["migrations"] is None
-    else:
-        assert report["migrations"]["up_to_date"] is True
-        assert report["migrations"]["current"] == report["migrations"]["head"]
+    assert report["migrations"]["up_to_date"] is True
+    assert report["migrations"]["current"] == report["migrations"]["head"]
     assert "database_url" not in response.text
 
 
-class _PooledMemory(MemoryUnitOfWorkFactory):
+class _PooledMemory(WrappedStore):
     """A backend that fills in the health hook, as the PostgreSQL factory does."""
 
     def __init__(self, dimension: int, report: object) -> None:
@@ -80,6 +78,8 @@ async def test_the_health_hook_adds_pool_statistics_and_versions() -> None:
     mapping = _PooledMemory(8, {"pool": "not a mapping", "pgvector_version": 8, "x": 1})
     report = await probe(bootstrap(uow=mapping), backend="memory", database_url=None)
     assert (report.pool, report.versions, report.status) == (None, {}, "ok")
+    await factory.dispose()
+    await mapping.dispose()
 
 
 async def test_a_reported_migration_revision_is_compared_with_the_head() -> None:
@@ -97,6 +97,8 @@ async def test_a_reported_migration_revision_is_compared_with_the_head() -> None
         False,
         "degraded",
     )
+    await at_head.dispose()
+    await behind.dispose()
 
 
 async def test_a_failing_hook_or_database_degrades_the_report_without_leaking_details() -> None:
@@ -105,8 +107,8 @@ async def test_a_failing_hook_or_database_degrades_the_report_without_leaking_de
     assert (report.status, report.errors, report.pool) == ("degraded", ["backend: RuntimeError"], None)
     assert "hunter2" not in report.model_dump_json()
 
-    class _Down(MemoryUnitOfWorkFactory):
-        def system(self) -> MemorySystemUnitOfWork:
+    class _Down(WrappedStore):
+        def system(self) -> SystemUnitOfWork:
             raise ConnectionError("host=db password=hunter2")
 
     down = await probe(bootstrap(uow=_Down(8)), backend="memory", database_url=None)
@@ -115,3 +117,5 @@ async def test_a_failing_hook_or_database_degrades_the_report_without_leaking_de
         False,
         ["database: ConnectionError"],
     )
+    await failing.dispose()
+    await down.dispose()

@@ -1,6 +1,6 @@
-"""Use-case tests run through the real composition (bootstrap), on the memory backend, on
-SQLite (a migrated database file per test) and on PostgreSQL (a migrated database per
-test), so each use case is checked on every backend."""
+"""Use-case tests run through the real composition (bootstrap), on SQLite (a migrated
+database file per test) and on PostgreSQL (a migrated database per test), so each use case
+is checked on both backends."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 
 from tenantrag.adapters.clock import ManualClock
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
-from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
 from tenantrag.domain.policy import Role
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
@@ -46,15 +45,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(
     params=[
-        pytest.param("memory", marks=pytest.mark.memory),
         pytest.param("sqlite", marks=pytest.mark.sqlite),
         pytest.param("postgres", marks=pytest.mark.postgres),
     ]
 )
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    if request.param == "memory":
-        yield MemoryUnitOfWorkFactory(dimension=DIMENSION)
-        return
     if request.param == "postgres":
         from tenantrag.adapters.postgres import open_postgres
 

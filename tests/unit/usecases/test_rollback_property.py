@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
+from tenantrag.adapters.sqlite import open_memory_sqlite
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, sha256_hex
 from tenantrag.domain.model.tenant import Tenant
@@ -82,12 +82,15 @@ operations = st.lists(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations)
 async def test_an_exception_rolls_everything_back(ops: list[tuple[str, object]]) -> None:
-    factory = MemoryUnitOfWorkFactory(dimension=DIM)
-    tenant = Tenant(id=uuid.uuid4(), name="T", slug="t", created_at=T0, updated_at=T0)
-    async with factory.system() as system:
-        await system.tenants.add(tenant)
-        await system.commit()
-    before = await snapshot(factory, tenant.id)
-    with pytest.raises(Boom):
-        await write_then_fail(factory, tenant.id, ops)
-    assert await snapshot(factory, tenant.id) == before
+    factory = open_memory_sqlite(DIM)
+    try:
+        tenant = Tenant(id=uuid.uuid4(), name="T", slug="t", created_at=T0, updated_at=T0)
+        async with factory.system() as system:
+            await system.tenants.add(tenant)
+            await system.commit()
+        before = await snapshot(factory, tenant.id)
+        with pytest.raises(Boom):
+            await write_then_fail(factory, tenant.id, ops)
+        assert await snapshot(factory, tenant.id) == before
+    finally:
+        await factory.dispose()
