@@ -17,13 +17,14 @@ once to avoid deadlocks), whereas BEGIN IMMEDIATE waits up to the busy timeout.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import functools
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import aiosqlite
 import attrs
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.util import await_only
@@ -90,26 +91,12 @@ def create_sqlite_engine(
     url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any
 ) -> AsyncEngine:
     """An AsyncEngine on a SQLite file with the pragmas and BEGIN handling above."""
-    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float) or busy_timeout < 0:
-        raise InvalidInput("busy_timeout", f"must be a non-negative number of seconds, got {busy_timeout!r}")
+    _timeout_ms(busy_timeout)  # a bad value is refused before an engine exists
     # Reset on return is ours (_on_reset): the default rolls back every connection coming
     # back, which costs a round trip to aiosqlite's thread even when nothing is open.
     kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(sqlite_url(url), **kwargs)
-    timeout_ms = round(busy_timeout * 1000)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
-        cursor = dbapi_connection.cursor()
-        try:
-            # busy_timeout first: switching to WAL may itself have to wait for a lock.
-            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms:d}")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        finally:
-            cursor.close()
+    configure_sqlite_engine(engine.sync_engine, busy_timeout=busy_timeout)
 
     if kwargs["pool_reset_on_return"] is None:
 
@@ -121,25 +108,65 @@ def create_sqlite_engine(
             if state.asyncio_safe and not state.transaction_was_reset and _in_transaction(dbapi_connection):
                 dbapi_connection.rollback()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        state = transaction_state(connection.info)
-        if state is None:  # not a unit of work (tooling, tests): a plain deferred BEGIN
-            connection.exec_driver_sql("BEGIN")
-            return
-        if not state.immediate:
-            _begin_deferred(connection)
-            if state.data_version is None and not state.read_only:
-                state.data_version = _data_version(connection)
-            return
-        # Outside a transaction, data_version is current; inside, it is the snapshot's.
-        before = state.data_version if state.data_version is not None else _data_version(connection)
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-        after = _data_version(connection)
-        state.data_version = before
-        state.concurrent_commit = state.concurrent_commit or after != before
-
     return engine
+
+
+def configure_sqlite_engine(engine: Engine, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    """tenantrag's SQLite connection rules, for every engine that opens a tenantrag database
+    (the backend's, the migrations', tools'); idempotent. Call it before the first connection.
+
+    - Every new connection: the driver's own transaction handling off (we emit BEGIN, so that
+      DDL is transactional and SAVEPOINT works), the busy timeout, ``foreign_keys=ON`` (a
+      no-op inside a transaction, so it is set on connect), WAL and ``synchronous=NORMAL``.
+    - BEGIN: deferred, or IMMEDIATE for a unit of work that is about to write (see
+      ``track_transaction``).
+    """
+    listeners = (("connect", _connect_listener(_timeout_ms(busy_timeout))), ("begin", _on_begin))
+    for name, listener in listeners:
+        if not event.contains(engine, name, listener):
+            event.listen(engine, name, listener)
+
+
+def _timeout_ms(busy_timeout: float) -> int:
+    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float) or busy_timeout < 0:
+        raise InvalidInput("busy_timeout", f"must be a non-negative number of seconds, got {busy_timeout!r}")
+    return round(busy_timeout * 1000)
+
+
+@functools.cache
+def _connect_listener(timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
+    # One function per timeout, so that configuring an engine twice finds its listener.
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first: switching to WAL may itself have to wait for a lock.
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms:d}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")  # an in-memory database stays 'memory'
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def _on_begin(connection: Connection) -> None:
+    state = transaction_state(connection.info)
+    if state is None:  # not a unit of work (migrations, tooling, tests): a plain deferred BEGIN
+        connection.exec_driver_sql("BEGIN")
+        return
+    if not state.immediate:
+        _begin_deferred(connection)
+        if state.data_version is None and not state.read_only:
+            state.data_version = _data_version(connection)
+        return
+    # Outside a transaction, data_version is current; inside, it is the snapshot's.
+    before = state.data_version if state.data_version is not None else _data_version(connection)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    after = _data_version(connection)
+    state.data_version = before
+    state.concurrent_commit = state.concurrent_commit or after != before
 
 
 def _begin_deferred(connection: Connection) -> None:
