@@ -2,8 +2,8 @@
 
 People paste the URLs their tools and hosting providers print, and other projects' docs
 (``postgresql+asyncpg://``), so every PostgreSQL form is served by psycopg and every SQLite
-form by aiosqlite (``adapters/sql/urls.py`` does the mapping). ``memory://`` names the
-in-memory backend. libpq reads parameters such as ``sslmode`` and ``connect_timeout`` from
+form by aiosqlite (``adapters/sql/urls.py`` does the mapping). ``memory://`` names a
+SQLite database in memory. libpq reads parameters such as ``sslmode`` and ``connect_timeout`` from
 the URL; ``URL_PARAMETERS`` says which setting each one corresponds to, so the two can be
 reconciled instead of one silently overriding the other.
 """
@@ -13,9 +13,10 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, normalize_database_url
+from tenantrag.adapters.sqlite.engine import sqlite_url
 from tenantrag.domain.errors import InvalidInput
 
-#: ``DATABASE_URL`` for the in-memory backend: nothing persists (tests, experiments).
+#: ``DATABASE_URL`` for the SQLite database in memory: nothing persists (tests, experiments).
 MEMORY_URL = "memory://"
 
 #: A PostgreSQL URL's query parameter -> the setting holding the same thing.
@@ -45,20 +46,9 @@ def normalised_url(value: object) -> str:
         raise ValueError("must be a database URL")  # pydantic turns ValueError into its report
     try:
         url = normalize_database_url(value)
+        return sqlite_url(url) if make_url(url).get_backend_name() == "sqlite" else url
     except InvalidInput as error:
         raise ValueError(error.problem) from None
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+psycopg":
-        url = "postgresql+psycopg://" + url.partition("://")[2]
-        parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in url:
-            raise ValueError(
-                "an in-memory SQLite database cannot be shared between connections: give a file"
-                " (sqlite:///./tenantrag.db), or memory:// for the in-memory backend"
-            )
-    return url
 
 
 def url_parameter(parameter: str, text: str) -> str | float:

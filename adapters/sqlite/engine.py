@@ -71,19 +71,21 @@ def untrack_transaction(info: Info) -> None:
     info.pop(_STATE, None)
 
 
-def sqlite_url(url: str) -> str:
-    """The aiosqlite form of a SQLite file URL; in-memory databases are refused.
-
-    Each unit of work needs its own connection to the same database, and WAL needs
-    a file, so ``:memory:`` (one database per connection) cannot work.
-    """
-    normalized = normalize_database_url(url, field="url")
+def sqlite_url(url: str, *, field: str = "url") -> str:
+    """The aiosqlite form of a SQLite URL; other databases, and ``:memory:`` (one database per
+    connection, which a pool cannot share), are refused."""
+    normalized = normalize_database_url(url, field=field)
     parsed = make_url(normalized)
     if parsed.get_backend_name() != "sqlite":
-        raise InvalidInput("url", f"is not a SQLite URL: {redact(parsed)}")
+        raise InvalidInput(field, f"is not a SQLite URL: {redact(parsed)}")
     database = parsed.database or ""
+    # memory:// uses SQLite's memdb VFS instead (memory.py), which every connection shares.
     if database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in normalized:
-        raise InvalidInput("url", "the SQLite backend needs a database file, not an in-memory database")
+        raise InvalidInput(
+            field,
+            "an in-memory SQLite database cannot be shared between connections: give a file"
+            " (sqlite:///./tenantrag.db), or memory:// for a store in memory",
+        )
     return normalized
 
 
