@@ -10,6 +10,10 @@ reconciled instead of one silently overriding the other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, get_args
+
 from sqlalchemy.engine import make_url
 
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, normalize_database_url
@@ -28,7 +32,8 @@ URL_PARAMETERS = {
     "connect_timeout": "db_connect_timeout",
     "application_name": "db_application_name",
 }
-SSL_MODES: tuple[str, ...] = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+SSL_MODES: tuple[str, ...] = get_args(SslMode)
 
 
 def primary_url(value: object) -> object:
@@ -77,3 +82,28 @@ def url_parameters(url: str) -> dict[str, str]:
             raw = query[parameter]
             found[parameter] = raw[-1] if isinstance(raw, tuple) else raw
     return found
+
+
+def take_url_parameters(settings: Any, variable: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Fill the settings a PostgreSQL URL's parameters correspond to; a parameter that
+    contradicts its variable, or names a certificate file that is not there, is a problem
+    (the variable, what is wrong) rather than one value silently winning."""
+    problems = []
+    for parameter, text in url_parameters(settings.database_url).items():
+        field = URL_PARAMETERS[parameter]
+        try:
+            value = url_parameter(parameter, text)
+        except ValueError as error:
+            problems.append(("DATABASE_URL", f"{parameter}={text!r}: {error}"))
+            continue
+        if field not in settings.model_fields_set:
+            setattr(settings, field, value)
+        elif getattr(settings, field) != value:
+            current = getattr(settings, field)
+            message = f"is {current!r} but DATABASE_URL says {parameter}={text}; give it in one place"
+            problems.append((variable(field), message))
+    for field in ("db_ssl_root_cert", "db_ssl_cert", "db_ssl_key"):
+        path = getattr(settings, field)
+        if field in settings.model_fields_set and path is not None and not Path(path).expanduser().is_file():
+            problems.append((variable(field), f"no such file: {path}"))
+    return problems

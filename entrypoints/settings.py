@@ -39,7 +39,7 @@ from sqlalchemy.engine import make_url
 from tenantrag.adapters.embedders import openai_compatible, sentence_transformers
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
 from tenantrag.entrypoints import database_urls, jwt_secret
-from tenantrag.entrypoints.database_urls import MEMORY_URL
+from tenantrag.entrypoints.database_urls import MEMORY_URL, SslMode
 from tenantrag.entrypoints.settings_errors import (
     SettingsError,
     settings_error,
@@ -53,7 +53,6 @@ logger = logging.getLogger(__name__)
 
 Environment = Literal["development", "test", "staging", "production"]
 Backend = Literal["sqlite", "postgresql", "memory"]
-SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 VectorDistance = Literal["cosine", "l2", "inner_product"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -317,8 +316,7 @@ class Settings(BaseSettings):
         ):
             problems.append(("DATABASE_REPLICA_URL", "must be a PostgreSQL URL, like DATABASE_URL"))
         if self.backend == "postgresql":
-            problems.extend(self._take_url_parameters())
-            problems.extend(self._check_certificate_files())
+            problems.extend(database_urls.take_url_parameters(self, _variable))
         if not problems:
             problems.extend(self._resolve_jwt_secret())
         if problems:
@@ -345,31 +343,6 @@ class Settings(BaseSettings):
                 )
             if self.password_hash_time_cost < 2:
                 problems.append(("PASSWORD_HASH_TIME_COST", f"must be at least 2 in {self.environment}"))
-        return problems
-
-    def _take_url_parameters(self) -> list[tuple[str, str]]:
-        problems = []
-        for parameter, text in database_urls.url_parameters(self.database_url).items():
-            field = database_urls.URL_PARAMETERS[parameter]
-            try:
-                value = database_urls.url_parameter(parameter, text)
-            except ValueError as error:
-                problems.append(("DATABASE_URL", f"{parameter}={text!r}: {error}"))
-                continue
-            if field not in self.model_fields_set:
-                setattr(self, field, value)
-            elif getattr(self, field) != value:
-                current = getattr(self, field)
-                message = f"is {current!r} but DATABASE_URL says {parameter}={text}; give it in one place"
-                problems.append((_variable(field), message))
-        return problems
-
-    def _check_certificate_files(self) -> list[tuple[str, str]]:
-        problems = []
-        for field in ("db_ssl_root_cert", "db_ssl_cert", "db_ssl_key"):
-            path = getattr(self, field)
-            if field in self.model_fields_set and path is not None and not Path(path).expanduser().is_file():
-                problems.append((_variable(field), f"no such file: {path}"))
         return problems
 
     def _resolve_jwt_secret(self) -> list[tuple[str, str]]:
