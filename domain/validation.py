@@ -23,6 +23,9 @@ MAX_TEXT_LENGTH = 10_000_000
 MAX_JSON_BYTES = 64 * 1024
 MAX_TAG_LENGTH = 64
 MAX_TAGS = 64
+# Why a document, a version or a job failed: longer messages are cut, never refused, since
+# a failure must always be recordable.
+MAX_ERROR_LENGTH = 4000
 
 JSONObject = dict[str, Any]
 
@@ -39,10 +42,6 @@ def text(field: str, value: object, *, max_length: int = MAX_NAME_LENGTH, allow_
     return value
 
 
-def optional_text(field: str, value: object, *, max_length: int = MAX_NAME_LENGTH) -> str | None:
-    return None if value is None else text(field, value, max_length=max_length, allow_empty=True)
-
-
 def identifier(field: str, value: object) -> uuid.UUID:
     """Accept a UUID or its string form; anything else is invalid input."""
     if isinstance(value, uuid.UUID):
@@ -55,10 +54,6 @@ def identifier(field: str, value: object) -> uuid.UUID:
     raise InvalidInput(field, f"must be a UUID, got {value!r:.60}")
 
 
-def optional_identifier(field: str, value: object) -> uuid.UUID | None:
-    return None if value is None else identifier(field, value)
-
-
 def timestamp(field: str, value: object) -> datetime:
     if not isinstance(value, datetime):
         raise InvalidInput(field, f"must be a datetime, not {type(value).__name__}")
@@ -67,8 +62,9 @@ def timestamp(field: str, value: object) -> datetime:
     return value
 
 
-def optional_timestamp(field: str, value: object) -> datetime | None:
-    return None if value is None else timestamp(field, value)
+def error_text(message: str) -> str:
+    """A failure's message as it is recorded: at most ``MAX_ERROR_LENGTH`` characters."""
+    return message[:MAX_ERROR_LENGTH]
 
 
 def json_object(field: str, value: object, *, max_bytes: int = MAX_JSON_BYTES) -> JSONObject:

@@ -36,6 +36,7 @@ from typing import Protocol
 
 import attrs
 
+from tenantrag.domain import validation as v
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TenantRagError
 from tenantrag.domain.model.job import Job, JobStatus, lease_lost
 from tenantrag.domain.ports.clock import Clock
@@ -45,8 +46,6 @@ logger = logging.getLogger(__name__)
 
 #: Errors that another attempt cannot cure (UnparseableDocument is an InvalidInput).
 PERMANENT_ERRORS: tuple[type[TenantRagError], ...] = (InvalidInput, NotFound, PermissionDenied)
-
-_MAX_ERROR = 4000  # Job.error's limit
 
 
 class JobHandler(Protocol):
@@ -237,8 +236,9 @@ class Worker:
             if current is None or not _held_by(current, job):
                 raise lease_lost(job.id, job.attempts)
             now = self.clock.now()
-            renewed = attrs.evolve(current, lease_expires_at=now + self.lease, updated_at=now)
-            await uow.jobs.update(renewed, if_attempt=job.attempts)
+            await uow.jobs.update(
+                current.renewed(now=now, lease_until=now + self.lease), if_attempt=job.attempts
+            )
             await uow.commit()
 
     # --- settling a failed attempt ---------------------------------------------------------
@@ -251,13 +251,8 @@ class Worker:
         logger.warning("job %s: attempt %d failed, queued again: %s", job.id, job.attempts, error)
 
         def requeue(current: Job) -> Job:
-            # finish() clears the error of a job that is not failed: set it after. A queued
-            # job's lease is the earliest time it may run again (see ports/job_queue.py).
             now = self.clock.now()
-            queued = current.finish(JobStatus.QUEUED, now=now)
-            return attrs.evolve(
-                queued, error=error[:_MAX_ERROR], lease_expires_at=now + self.backoff(job.attempts)
-            )
+            return current.queued_again(now=now, error=error, not_before=now + self.backoff(job.attempts))
 
         await self._settle(job, requeue)
 
@@ -267,7 +262,7 @@ class Worker:
 
     async def _fail(self, job: Job, error: str) -> None:
         """give_up, then fail the job (in that order: see JobHandler)."""
-        error = error[:_MAX_ERROR]
+        error = v.error_text(error)
         try:
             await self.handlers[job.kind].give_up(job, error)
         except Exception:

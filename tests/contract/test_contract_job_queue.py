@@ -1,7 +1,7 @@
 """The job queue (``SystemUnitOfWork.job_queue``): what a claim takes, and what it never takes.
 
-Every claim here is compared with the domain's ``claimed(job, ...)``, so the SQL
-statement and the memory scan are held to the same rules.
+Every claim here is compared with the domain's ``Job.claimed``, so each backend's claim
+statement is held to the job's own rules.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pytest
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
 from tenantrag.domain.model.job import Job, JobStatus
 from tenantrag.domain.pagination import PageRequest
-from tenantrag.domain.ports.job_queue import claimed
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory as Backend
 from tests.contract.factories import Seeded, at, make_document, make_job
 
@@ -66,7 +65,7 @@ async def test_claims_take_the_oldest_job_first_across_tenants(
 
     taken = [await claim(backend, at(10), at(70)) for _ in expected]
 
-    assert taken == [claimed(job, now=at(10), lease_until=at(70)) for job in expected]
+    assert taken == [job.claimed(now=at(10), lease_until=at(70)) for job in expected]
     assert all(job is not None and job.status is JobStatus.RUNNING for job in taken)
     assert await claim(backend, at(10), at(70)) is None
     for job in taken:
@@ -105,7 +104,7 @@ async def test_a_claimed_job_is_not_claimable_again_while_its_lease_runs(
         assert await uow.job_queue.claim(now=at(10), lease_until=at(70)) is None
         await uow.commit()
 
-    assert first == claimed(job, now=at(10), lease_until=at(70))
+    assert first == job.claimed(now=at(10), lease_until=at(70))
     assert await claim(backend, at(40), at(100)) is None
     # The lease runs until lease_expires_at inclusive.
     assert await claim(backend, at(70), at(130)) is None
@@ -121,7 +120,7 @@ async def test_a_job_whose_lease_ran_out_is_claimed_again_for_another_attempt(
 
     second = await claim(backend, at(71), at(131))
 
-    assert second == claimed(first, now=at(71), lease_until=at(131))
+    assert second == first.claimed(now=at(71), lease_until=at(131))
     assert second is not None
     assert (second.status, second.attempts, second.lease_expires_at) == (JobStatus.RUNNING, 2, at(131))
     assert second.started_at == at(71)
@@ -136,7 +135,7 @@ async def test_a_claim_not_committed_takes_nothing(backend: Backend, tenant_a: S
         await uow.rollback()
 
     assert await stored(backend, job) == job
-    assert await claim(backend, at(10), at(70)) == claimed(job, now=at(10), lease_until=at(70))
+    assert await claim(backend, at(10), at(70)) == job.claimed(now=at(10), lease_until=at(70))
 
 
 async def test_kinds_narrow_what_is_claimed(backend: Backend, tenant_a: Seeded) -> None:
@@ -145,12 +144,12 @@ async def test_kinds_narrow_what_is_claimed(backend: Backend, tenant_a: Seeded) 
 
     assert await claim(backend, at(10), at(70), kinds=()) is None
     assert await claim(backend, at(10), at(70), kinds={"export"}) is None
-    assert await claim(backend, at(10), at(70), kinds={"reindex"}) == claimed(
-        reindex, now=at(10), lease_until=at(70)
+    assert await claim(backend, at(10), at(70), kinds={"reindex"}) == reindex.claimed(
+        now=at(10), lease_until=at(70)
     )
     assert await claim(backend, at(10), at(70), kinds=["reindex", "export"]) is None
-    assert await claim(backend, at(10), at(70), kinds=("ingest", "reindex")) == claimed(
-        ingest, now=at(10), lease_until=at(70)
+    assert await claim(backend, at(10), at(70), kinds=("ingest", "reindex")) == ingest.claimed(
+        now=at(10), lease_until=at(70)
     )
 
 
@@ -216,7 +215,7 @@ async def test_a_tenant_still_sees_only_its_own_jobs_after_claims(
         assert await uow.jobs.get(a_job.id) is None
         assert [job.id for job in (await uow.jobs.list(ALL)).items] == [b_job.id]
         with pytest.raises(NotFound):
-            await uow.jobs.update(claimed(a_job, now=at(10), lease_until=at(70)), if_attempt=1)
+            await uow.jobs.update(a_job.claimed(now=at(10), lease_until=at(70)), if_attempt=1)
 
 
 async def test_a_job_queued_again_waits_for_its_retry_delay(backend: Backend, tenant_a: Seeded) -> None:
@@ -225,5 +224,5 @@ async def test_a_job_queued_again_waits_for_its_retry_delay(backend: Backend, te
     await add_jobs(backend, [delayed])
     assert await claim(backend, at(29), at(90)) is None
     taken = await claim(backend, at(30), at(90))
-    assert taken == claimed(delayed, now=at(30), lease_until=at(90))
+    assert taken == delayed.claimed(now=at(30), lease_until=at(90))
     assert (taken.attempts, taken.status) == (2, JobStatus.RUNNING)

@@ -1,4 +1,4 @@
-"""The worker on the memory backend, with scripted handlers and a clock that moves when told.
+"""The worker on an in-memory SQLite store, with scripted handlers and a clock that moves when told.
 
 Heartbeats run on real time (every third of the lease), so the tests that need one use
 a lease of a fraction of a second; the others use a lease long enough that none fires.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +16,11 @@ import attrs
 import pytest
 
 from tenantrag.adapters.clock import ManualClock
-from tenantrag.adapters.memory import MemoryUnitOfWorkFactory
+from tenantrag.adapters.sqlite import open_memory_sqlite_async
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
 from tenantrag.domain.model.job import Job, JobStatus
 from tenantrag.domain.ports.parser import UnparseableDocument
-from tenantrag.domain.ports.unit_of_work import SystemUnitOfWork
+from tenantrag.domain.ports.unit_of_work import SystemUnitOfWork, UnitOfWorkFactory
 from tenantrag.domain.usecases.worker import Worker
 from tests.contract.factories import DIMENSION, make_job, seed_tenant
 
@@ -36,7 +36,7 @@ Action = str | BaseException | Step
 class ScriptedHandler:
     """Runs each job by the next action of its script (then "finish" once the script is out)."""
 
-    uow: MemoryUnitOfWorkFactory
+    uow: UnitOfWorkFactory
     clock: ManualClock
     script: list[Action] = attrs.field(factory=list)
     runs: list[Job] = attrs.field(factory=list)
@@ -65,7 +65,7 @@ class ScriptedHandler:
             raise self.give_up_error
 
 
-async def finish(uow: MemoryUnitOfWorkFactory, clock: ManualClock, job: Job) -> None:
+async def finish(uow: UnitOfWorkFactory, clock: ManualClock, job: Job) -> None:
     """What a handler's final transaction does: finish the job, guarded by its attempt."""
     async with uow.tenant(job.tenant_id) as tx:
         current = await tx.jobs.get(job.id)
@@ -76,7 +76,7 @@ async def finish(uow: MemoryUnitOfWorkFactory, clock: ManualClock, job: Job) -> 
 
 @attrs.define
 class World:
-    uow: MemoryUnitOfWorkFactory
+    uow: UnitOfWorkFactory
     clock: ManualClock
     tenant_id: uuid.UUID
     handler: ScriptedHandler
@@ -114,11 +114,14 @@ class World:
 
 
 @pytest.fixture
-async def world() -> World:
-    uow = MemoryUnitOfWorkFactory(dimension=DIMENSION)
+async def world() -> AsyncIterator[World]:
+    uow = await open_memory_sqlite_async(DIMENSION)
     clock = ManualClock()
     seeded = await seed_tenant(uow)
-    return World(uow, clock, seeded.tenant.id, ScriptedHandler(uow, clock))
+    try:
+        yield World(uow, clock, seeded.tenant.id, ScriptedHandler(uow, clock))
+    finally:
+        await uow.dispose()
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]]) -> None:
@@ -409,7 +412,7 @@ async def test_run_outlives_a_database_outage(world: World) -> None:
     outages = [Unavailable("the database did not answer")]
 
     class Flaky:
-        """The memory backend, whose first system unit of work fails to open."""
+        """The store, whose first system unit of work fails to open."""
 
         dimension = DIMENSION
 
