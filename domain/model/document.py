@@ -3,6 +3,10 @@
 pending -> processing -> completed | failed. A failed document may be queued
 again (failed -> pending), a completed one re-ingested (completed -> pending), and
 a worker that lost its lease hands the document back (processing -> pending).
+
+Ingestion moves a document with the methods named after what happens (``queued``,
+``started``, ``activate``, ``failed``), which take whichever legal path leads there;
+``transition`` is the single edge they are built from.
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ import enum
 import hashlib
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.model.lifecycle import check_transition
+from tenantrag.domain.model.lifecycle import check_transition, parse_status
+
+if TYPE_CHECKING:
+    from tenantrag.domain.model.document_version import DocumentVersion
 
 
 class DocumentStatus(enum.StrEnum):
@@ -28,11 +35,7 @@ class DocumentStatus(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> DocumentStatus:
-        try:
-            return cls(value)  # type: ignore[arg-type]
-        except ValueError:
-            allowed = ", ".join(s.value for s in cls)
-            raise InvalidInput("status", f"must be one of {allowed}, got {value!r:.40}") from None
+        return parse_status(cls, value)
 
 
 DOCUMENT_TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
@@ -44,16 +47,16 @@ DOCUMENT_TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
     DocumentStatus.FAILED: frozenset({DocumentStatus.PENDING}),
 }
 
-MAX_ERROR_LENGTH = 4000
 MAX_STORAGE_KEY_LENGTH = 1024
 MAX_SOURCE_KEY_LENGTH = 1024
+MAX_MEDIA_TYPE_LENGTH = 255
 
 
 def sha256_hex(data: str | bytes) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def parse_status(value: DocumentStatus | str) -> DocumentStatus:
+def _status(value: object) -> DocumentStatus:
     return DocumentStatus.parse(value)
 
 
@@ -62,7 +65,7 @@ def _optional_strip(value: str | None) -> str | None:
 
 
 def _media_type(value: str) -> str:
-    media = v.text("media_type", value, max_length=255).strip().lower()
+    media = v.text("media_type", value, max_length=MAX_MEDIA_TYPE_LENGTH).strip().lower()
     if "/" not in media:
         raise InvalidInput("media_type", f"must look like 'type/subtype', got {media!r:.60}")
     return media
@@ -77,9 +80,9 @@ class Document:
     title: str = attrs.field(default="", converter=v.strip, validator=v.is_text(allow_empty=True))
     media_type: str = attrs.field(default="text/plain", converter=_media_type)
     size_bytes: int = attrs.field(default=0, validator=v.is_count())
-    status: DocumentStatus = attrs.field(default=DocumentStatus.PENDING, converter=parse_status)
+    status: DocumentStatus = attrs.field(default=DocumentStatus.PENDING, converter=_status)
     error_message: str | None = attrs.field(
-        default=None, validator=v.is_text(max_length=MAX_ERROR_LENGTH, allow_empty=True, optional=True)
+        default=None, validator=v.is_text(max_length=v.MAX_ERROR_LENGTH, allow_empty=True, optional=True)
     )
     storage_key: str = attrs.field(validator=v.is_text(max_length=MAX_STORAGE_KEY_LENGTH))
     # The caller's name for the source (a path, a URL, an id in another system): uploading
@@ -118,7 +121,7 @@ class Document:
         check_transition("document", DOCUMENT_TRANSITIONS, self.status, target)
         if target is DocumentStatus.FAILED:
             return attrs.evolve(
-                self, status=target, error_message=error or "ingestion failed", updated_at=now
+                self, status=target, error_message=v.error_text(error or "ingestion failed"), updated_at=now
             )
         return attrs.evolve(
             self,
@@ -127,3 +130,47 @@ class Document:
             processed_at=now if target is DocumentStatus.COMPLETED else self.processed_at,
             updated_at=now,
         )
+
+    def queued(self, *, now: datetime) -> Document:
+        """The document with an ingestion queued: pending, unless one is already under way."""
+        if self.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING):
+            return self
+        return self.transition(DocumentStatus.PENDING, now=now)
+
+    def started(self, *, now: datetime) -> Document:
+        """The document being ingested: processing, through pending if it was settled."""
+        if self.status is DocumentStatus.PROCESSING:
+            return self
+        return self.queued(now=now).transition(DocumentStatus.PROCESSING, now=now)
+
+    def failed(self, *, now: datetime, error: str) -> Document:
+        """The document failed with ``error`` (a settled document is queued first: the
+        lifecycle reaches failed only from pending or processing)."""
+        document = self
+        if document.status in (DocumentStatus.COMPLETED, DocumentStatus.FAILED):
+            document = document.transition(DocumentStatus.PENDING, now=now)
+        return document.transition(DocumentStatus.FAILED, now=now, error=error)
+
+    def activate(
+        self, version: DocumentVersion, *, now: datetime, parsed_title: str | None, newer_queued: bool
+    ) -> Document:
+        """The document serving ``version`` (ingested into its chunks): completed at it, with
+        the version's content fields, or pending again when a newer version is queued.
+
+        ``parsed_title`` (the title found in the content) replaces a title that only
+        repeats the filename; a title given by the caller is kept.
+        """
+        if version.document_id != self.id:
+            raise InvalidInput("version", f"version {version.version} belongs to another document")
+        completed = self.started(now=now).transition(DocumentStatus.COMPLETED, now=now)
+        completed = attrs.evolve(
+            completed,
+            version=version.version,
+            content_sha256=version.content_sha256,
+            size_bytes=version.size_bytes,
+            media_type=version.media_type,
+            storage_key=version.storage_key,
+            chunk_count=version.chunk_count,
+            title=parsed_title if parsed_title and self.title == self.filename else self.title,
+        )
+        return completed.transition(DocumentStatus.PENDING, now=now) if newer_queued else completed

@@ -20,8 +20,8 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.model.document import MAX_ERROR_LENGTH, MAX_STORAGE_KEY_LENGTH
-from tenantrag.domain.model.lifecycle import check_transition
+from tenantrag.domain.model.document import MAX_MEDIA_TYPE_LENGTH, MAX_STORAGE_KEY_LENGTH
+from tenantrag.domain.model.lifecycle import check_transition, parse_status
 
 
 class VersionStatus(enum.StrEnum):
@@ -47,11 +47,7 @@ VERSION_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
 
 
 def parse_version_status(value: VersionStatus | str) -> VersionStatus:
-    try:
-        return VersionStatus(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in VersionStatus)
-        raise InvalidInput("status", f"must be one of {allowed}, got {value!r:.40}") from None
+    return parse_status(VersionStatus, value)
 
 
 def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -68,13 +64,13 @@ class DocumentVersion:
     status: VersionStatus = attrs.field(default=VersionStatus.PENDING, converter=parse_version_status)
     content_sha256: str = attrs.field(validator=v.is_sha256())
     size_bytes: int = attrs.field(default=0, validator=v.is_count())
-    media_type: str = attrs.field(default="text/plain", validator=v.is_text(max_length=255))
+    media_type: str = attrs.field(default="text/plain", validator=v.is_text(max_length=MAX_MEDIA_TYPE_LENGTH))
     storage_key: str = attrs.field(validator=v.is_text(max_length=MAX_STORAGE_KEY_LENGTH))
     chunk_count: int = attrs.field(default=0, validator=v.is_count())
     # How many chunks kept their embedding from the version before (not embedded again).
     reused_chunks: int = attrs.field(default=0, validator=v.is_count())
     error: str | None = attrs.field(
-        default=None, validator=v.is_text(max_length=MAX_ERROR_LENGTH, allow_empty=True, optional=True)
+        default=None, validator=v.is_text(max_length=v.MAX_ERROR_LENGTH, allow_empty=True, optional=True)
     )
     created_at: datetime = attrs.field(validator=v.is_timestamp())
     updated_at: datetime = attrs.field(validator=v.is_timestamp())
@@ -91,6 +87,17 @@ class DocumentVersion:
         return attrs.evolve(
             self,
             status=target,
-            error=(error or "ingestion failed")[:MAX_ERROR_LENGTH] if failed else None,
+            error=v.error_text(error or "ingestion failed") if failed else None,
             updated_at=now,
         )
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether the version is still to be ingested (queued or being ingested)."""
+        return self.status in (VersionStatus.PENDING, VersionStatus.PROCESSING)
+
+    def activate(self, *, now: datetime, chunk_count: int, reused_chunks: int) -> DocumentVersion:
+        """The version whose chunks were just stored: active, with how many there are and how
+        many kept their embedding from the version before."""
+        active = self.transition(VersionStatus.ACTIVE, now=now)
+        return attrs.evolve(active, chunk_count=chunk_count, reused_chunks=reused_chunks)

@@ -73,7 +73,7 @@ class TenantRag:
         self.members = MemberService(uow, clock)
         self.api_keys = ApiKeyService(uow, clock)
         self.documents = DocumentService(uow, clock, blobs)
-        self.ingestion = IngestionService(uow, clock, embedder, chunker, self.documents, parser, blobs)
+        self.ingestion = IngestionService(uow, clock, embedder, chunker, parser, blobs)
         self.search = SearchService(uow, clock, embedder, fusion or Fusion())
         self.query_logs = QueryLogService(uow, clock)
         self.chat = ChatService(uow, clock)

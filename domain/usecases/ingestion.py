@@ -23,7 +23,7 @@ import enum
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -31,7 +31,7 @@ import attrs
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
 from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.model.document import MAX_ERROR_LENGTH, Document, DocumentStatus, sha256_hex
+from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document, DocumentStatus, sha256_hex
 from tenantrag.domain.model.document_version import DocumentVersion, VersionStatus
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.model.job import Job, JobStatus
@@ -44,7 +44,7 @@ from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.chunk_builder import build_chunks
-from tenantrag.domain.usecases.documents import DocumentService, get_document
+from tenantrag.domain.usecases.documents import get_document
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.domain.usecases.worker import describe
 
@@ -52,7 +52,6 @@ INGEST_JOB = "ingest"
 LEASE = timedelta(minutes=10)
 GENERIC_MEDIA_TYPE = "application/octet-stream"
 _LIVE = (VersionStatus.PENDING, VersionStatus.PROCESSING, VersionStatus.ACTIVE)
-_IN_FLIGHT = (VersionStatus.PENDING, VersionStatus.PROCESSING)
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +74,6 @@ class Submission:
 class IngestionService(Service):
     embedder: Embedder
     chunker: Chunker
-    documents: DocumentService
     parser: MediaTypeParser
     blobs: BlobStore
     lease: timedelta = LEASE
@@ -138,7 +136,7 @@ class IngestionService(Service):
                 await uow.documents.add(document)
                 outcome = SubmitOutcome.CREATED
             else:
-                current = _queued(await get_document(uow, existing.id), now)
+                current = (await get_document(uow, existing.id)).queued(now=now)
                 document = attrs.evolve(current, title=draft.title, metadata=draft.metadata, tags=draft.tags)
                 await uow.documents.update(document)
                 outcome = SubmitOutcome.RETRIED if retry else SubmitOutcome.NEW_VERSION
@@ -214,7 +212,7 @@ class IngestionService(Service):
         return document, finished
 
     async def _fail_here(self, job: Job, exc: Exception) -> None:
-        reason = describe(exc)[:MAX_ERROR_LENGTH]
+        reason = v.error_text(describe(exc))
         async with self.uow.tenant(job.tenant_id) as uow:
             try:
                 await uow.jobs.update(
@@ -257,14 +255,12 @@ class IngestionService(Service):
         async with self.uow.tenant(job.tenant_id) as uow:
             document = await uow.documents.get(job.document_id)
             version = await uow.versions.get(job.document_id, number)
-            if document is None or version is None or version.status not in _IN_FLIGHT:
+            if document is None or version is None or not version.in_flight:
                 return
             await uow.versions.update(version.transition(VersionStatus.FAILED, now=now, error=error))
             others = [x for x in await uow.versions.list_for_document(document.id) if x.version != number]
-            if document.status is not DocumentStatus.FAILED and not any(
-                x.status in _IN_FLIGHT for x in others
-            ):
-                await uow.documents.update(_failed(document, now, error))
+            if document.status is not DocumentStatus.FAILED and not any(x.in_flight for x in others):
+                await uow.documents.update(document.failed(now=now, error=error))
             await uow.commit()
 
     async def _start(self, job: Job, number: int) -> tuple[Document, DocumentVersion] | None:
@@ -275,7 +271,7 @@ class IngestionService(Service):
             version = await uow.versions.get(job.document_id, number)
             if document is None or version is None:
                 return None  # deleted: the cascade took the job too
-            if version.status not in _IN_FLIGHT:
+            if not version.in_flight:
                 await uow.jobs.update(
                     job.finish(JobStatus.CANCELLED, now=now, summary=f"version {number} is {version.status}"),
                     if_attempt=job.attempts,
@@ -286,7 +282,7 @@ class IngestionService(Service):
                 version = version.transition(VersionStatus.PROCESSING, now=now)
                 await uow.versions.update(version)
             if document.status is not DocumentStatus.PROCESSING:
-                document = _queued(document, now).transition(DocumentStatus.PROCESSING, now=now)
+                document = document.started(now=now)
                 await uow.documents.update(document)
             await uow.commit()
         return document, version
@@ -315,31 +311,12 @@ class IngestionService(Service):
             for other in versions.values():
                 if other.status is VersionStatus.ACTIVE:
                     await uow.versions.update(other.transition(VersionStatus.SUPERSEDED, now=now))
-            await uow.versions.update(
-                attrs.evolve(
-                    version.transition(VersionStatus.ACTIVE, now=now),
-                    chunk_count=len(chunks),
-                    reused_chunks=reused,
-                )
+            active = version.activate(now=now, chunk_count=len(chunks), reused_chunks=reused)
+            await uow.versions.update(active)
+            newer_queued = any(x.in_flight and x.version > number for x in versions.values())
+            await uow.documents.update(
+                document.activate(active, now=now, parsed_title=title, newer_queued=newer_queued)
             )
-            completed = attrs.evolve(
-                _queued(document, now).transition(DocumentStatus.PROCESSING, now=now)
-                if document.status is not DocumentStatus.PROCESSING
-                else document,
-            ).transition(DocumentStatus.COMPLETED, now=now)
-            completed = attrs.evolve(
-                completed,
-                version=number,
-                content_sha256=version.content_sha256,
-                size_bytes=version.size_bytes,
-                media_type=version.media_type,
-                storage_key=version.storage_key,
-                chunk_count=len(chunks),
-                title=title if title and document.title == document.filename else document.title,
-            )
-            if any(x.status in _IN_FLIGHT and x.version > number for x in versions.values()):
-                completed = completed.transition(DocumentStatus.PENDING, now=now)  # a newer one is queued
-            await uow.documents.update(completed)
             await uow.commit()
 
 
@@ -355,7 +332,9 @@ async def _existing(
         return document
     if source_key is None:
         return None
-    return await uow.documents.get_by_source_key(v.text("source_key", source_key, max_length=1024).strip())
+    return await uow.documents.get_by_source_key(
+        v.text("source_key", source_key, max_length=MAX_SOURCE_KEY_LENGTH).strip()
+    )
 
 
 def _relabelled(
@@ -374,16 +353,3 @@ def _relabelled(
     if tags is not None:
         changes["tags"] = tuple(tags)
     return attrs.evolve(document, **changes)
-
-
-def _queued(document: Document, now: datetime) -> Document:
-    """The document with an ingestion queued: pending, unless one is already under way."""
-    if document.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING):
-        return document
-    return document.transition(DocumentStatus.PENDING, now=now)
-
-
-def _failed(document: Document, now: datetime, error: str) -> Document:
-    if document.status in (DocumentStatus.COMPLETED, DocumentStatus.FAILED):
-        document = document.transition(DocumentStatus.PENDING, now=now)
-    return document.transition(DocumentStatus.FAILED, now=now, error=error[:4000])
