@@ -15,6 +15,9 @@ from tenantrag.domain.errors import InvalidInput
 # Deliverability is the mail server's business, not the data layer's.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 MAX_EMAIL_LENGTH = 320
+# Bounded so that a login cannot make the server hash megabytes (every hasher applies it).
+MAX_PASSWORD_LENGTH = 1024
+MAX_PASSWORD_HASH_LENGTH = 1024
 
 
 def normalise_email(value: object) -> str:
@@ -30,7 +33,7 @@ class User:
     email: str = attrs.field(converter=normalise_email)
     full_name: str = attrs.field(default="", converter=v.strip, validator=v.is_text(allow_empty=True))
     password_hash: str | None = attrs.field(
-        default=None, repr=False, validator=v.is_text(max_length=1024, optional=True)
+        default=None, repr=False, validator=v.is_text(max_length=MAX_PASSWORD_HASH_LENGTH, optional=True)
     )
     is_active: bool = True
     is_superuser: bool = False

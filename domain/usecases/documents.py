@@ -1,10 +1,9 @@
-"""Registering, reading, listing and deleting documents and reading their chunks."""
+"""Reading, listing and deleting documents and reading their versions and chunks."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import attrs
 
@@ -12,10 +11,9 @@ from tenantrag.domain.errors import NotFound
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.model.document_version import DocumentVersion
-from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission
-from tenantrag.domain.ports.blob_store import BlobStore, blob_key, document_prefix
+from tenantrag.domain.ports.blob_store import BlobStore, document_prefix
 from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
@@ -32,45 +30,6 @@ async def get_document(uow: TenantUnitOfWork, document_id: uuid.UUID) -> Documen
 @attrs.define
 class DocumentService(Service):
     blobs: BlobStore
-
-    async def add(
-        self,
-        actor: Principal,
-        tenant_id: uuid.UUID | str,
-        *,
-        filename: str,
-        media_type: str = "text/plain",
-        title: str = "",
-        size_bytes: int = 0,
-        content_sha256: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        tags: Iterable[str] | None = None,
-        storage_key: str | None = None,
-    ) -> Document:
-        """Register a document, pending ingestion."""
-        now = self.clock.now()
-        document_id = new_id()
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
-            await authorize(uow, actor, Permission.DOCUMENT_WRITE)
-            document = Document(
-                id=document_id,
-                tenant_id=uow.tenant_id,
-                uploaded_by=actor.user_id,
-                filename=filename,
-                title=title or filename,
-                media_type=media_type,
-                size_bytes=size_bytes,
-                status=DocumentStatus.PENDING,
-                storage_key=storage_key or blob_key(document_id, 1, filename),
-                content_sha256=content_sha256,
-                metadata=dict(metadata or {}),
-                tags=tuple(tags or ()),
-                created_at=now,
-                updated_at=now,
-            )
-            await uow.documents.add(document)
-            await uow.commit()
-        return document
 
     async def get(
         self, actor: Principal, tenant_id: uuid.UUID | str, document_id: uuid.UUID | str

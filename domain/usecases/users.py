@@ -9,7 +9,7 @@ import attrs
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import AuthenticationFailed, Conflict, NotFound
 from tenantrag.domain.model.ids import new_id
-from tenantrag.domain.model.user import User, normalise_email
+from tenantrag.domain.model.user import MAX_PASSWORD_LENGTH, User, normalise_email
 from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.usecases.base import Service, as_id
 
@@ -54,7 +54,7 @@ class UserService(Service):
         """
         try:
             normalised = normalise_email(email)
-            v.text("password", password, max_length=1024)
+            v.text("password", password, max_length=MAX_PASSWORD_LENGTH)
         except Exception:
             self.hasher.dummy_verify()
             raise AuthenticationFailed(_BAD_LOGIN) from None
@@ -88,12 +88,4 @@ class UserService(Service):
             user = await uow.users.get_by_email(normalised)
         if user is None:
             raise NotFound("user", normalised)
-        return user
-
-    async def set_password(self, user_id: uuid.UUID | str, password: str) -> User:
-        user = await self.get(user_id)
-        async with self.uow.system() as uow:
-            user = attrs.evolve(user, password_hash=self.hasher.hash(password), updated_at=self.clock.now())
-            await uow.users.update(user)
-            await uow.commit()
         return user
