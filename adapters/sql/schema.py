@@ -10,6 +10,11 @@ chunks and jobs; deleting a chat session to its messages.
 
 Migrations build the real schema (``alembic upgrade head``); this MetaData is
 what they are checked against (``alembic check``, pytest-alembic).
+
+It is also the one description of the keys: the rule a unique clash reports, its
+message, and the parent a foreign key names are read from it (constraints.py). A
+constraint's ``info`` (``rule``, ``message``) and a table's (``noun``) change only what
+errors say, never the DDL.
 """
 
 from __future__ import annotations
@@ -115,7 +120,14 @@ memberships = Table(
     Column("is_active", Boolean(), nullable=False),
     *_timestamps(),
     PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "user_id"),
+    UniqueConstraint(
+        "tenant_id",
+        "user_id",
+        info={
+            "rule": "memberships.tenant_user",
+            "message": "user {user_id} is already a member of tenant {tenant_id}",
+        },
+    ),
     _in("role", ROLES, "role"),
 )
 
@@ -166,7 +178,12 @@ document_versions = Table(
     Column("error", Text()),
     *_timestamps(),
     PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "document_id", "version"),
+    UniqueConstraint(
+        "tenant_id",
+        "document_id",
+        "version",
+        info={"message": "document {document_id} already has a version {version}"},
+    ),
     ForeignKeyConstraint(
         ["tenant_id", "document_id"], ["documents.tenant_id", "documents.id"], ondelete="CASCADE"
     ),
@@ -187,7 +204,12 @@ chunks = Table(
     Column("metadata", JSONDocument, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "document_id", "ordinal"),
+    UniqueConstraint(
+        "tenant_id",
+        "document_id",
+        "ordinal",
+        info={"message": "document {document_id} already has a chunk with ordinal {ordinal}"},
+    ),
     ForeignKeyConstraint(
         ["tenant_id", "document_id"], ["documents.tenant_id", "documents.id"], ondelete="CASCADE"
     ),
@@ -200,9 +222,7 @@ api_keys = Table(
     Column("id", Uuid(), nullable=False),
     Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", String(255), nullable=False),
-    # Globally unique: a presented key is found by its prefix before its tenant is known.
-    # The prefix is random, so its uniqueness reveals nothing about any tenant.
-    Column("prefix", String(12), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),
     Column("secret_hash", String(64), nullable=False),
     Column("role_cap", String(16), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -211,7 +231,11 @@ api_keys = Table(
     Column("expires_at", UTCDateTime()),
     Column("revoked_at", UTCDateTime()),
     PrimaryKeyConstraint("tenant_id", "id"),
+    # Globally unique: a presented key is found by its prefix before its tenant is known.
+    # The prefix is random, so its uniqueness reveals nothing about any tenant.
+    UniqueConstraint("prefix", info={"message": "an API key with prefix {prefix!r} already exists"}),
     _in("role_cap", ROLES, "role_cap"),
+    info={"noun": "API key"},
 )
 
 jobs = Table(

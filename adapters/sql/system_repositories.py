@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 
 from tenantrag.adapters.sql import rows
+from tenantrag.adapters.sql.repository import SqlRepository, TableRepository
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.tables import Rows
 from tenantrag.domain.model.api_key import ApiKey
@@ -23,44 +24,20 @@ from tenantrag.domain.model.embedding_model import EMBEDDING_MODEL_ID, Embedding
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.model.user import User
-from tenantrag.domain.pagination import Page, PageRequest
 
 
-class SqlTenantRepository:
-    def __init__(self, session: SqlSession) -> None:
-        self._rows = Rows(session, rows.TENANTS)
-
-    async def add(self, tenant: Tenant) -> None:
-        await self._rows.add(tenant)
-
-    async def get(self, tenant_id: uuid.UUID) -> Tenant | None:
-        return await self._rows.get(tenant_id)
+class SqlTenantRepository(SqlRepository[Tenant]):
+    mapper = rows.TENANTS
 
     async def get_by_slug(self, slug: str) -> Tenant | None:
-        return await self._rows.one(self._rows.table.c.slug == slug)
-
-    async def list(self, page: PageRequest) -> Page[Tenant]:
-        return await self._rows.page(page)
+        return await self.rows.one(self.c.slug == slug)
 
 
-class SqlUserRepository:
-    def __init__(self, session: SqlSession) -> None:
-        self._rows = Rows(session, rows.USERS)
-
-    async def add(self, user: User) -> None:
-        await self._rows.add(user)
-
-    async def get(self, user_id: uuid.UUID) -> User | None:
-        return await self._rows.get(user_id)
+class SqlUserRepository(SqlRepository[User]):
+    mapper = rows.USERS
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._rows.one(self._rows.table.c.email == email)
-
-    async def update(self, user: User) -> None:
-        await self._rows.update(user)
-
-    async def list(self, page: PageRequest) -> Page[User]:
-        return await self._rows.page(page)
+        return await self.rows.one(self.c.email == email)
 
 
 class SqlMembershipDirectory:
@@ -89,12 +66,8 @@ class SqlApiKeyDirectory:
             return await self._rows.one(self._rows.table.c.prefix == prefix)
 
 
-class SqlEmbeddingModelRecord:
-    def __init__(self, session: SqlSession) -> None:
-        self._rows = Rows(session, rows.EMBEDDING_MODELS)
+class SqlEmbeddingModelRecord(TableRepository[EmbeddingModel]):
+    mapper = rows.EMBEDDING_MODELS
 
     async def get(self) -> EmbeddingModel | None:
-        return await self._rows.get(EMBEDDING_MODEL_ID)
-
-    async def add(self, model: EmbeddingModel) -> None:
-        await self._rows.add(model)
+        return await self.rows.get(EMBEDDING_MODEL_ID)

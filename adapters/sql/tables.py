@@ -7,9 +7,10 @@ row-level security will also enforce on PostgreSQL). Rows written with another
 tenant's id are refused before any SQL, as an RLS ``WITH CHECK`` policy would.
 
 Constraint errors are explained here, where the entity being written is known:
-a unique violation becomes ``Conflict`` naming the memory backend's rule, a
+a unique violation becomes ``Conflict`` naming the rule the schema gives that key, a
 foreign key violation becomes ``NotFound`` naming the missing parent (found by
-looking the parents up, since SQLite does not say which key failed).
+looking the parents up, since SQLite does not say which key failed). Both read
+what the keys mean from the MetaData (constraints.py).
 """
 
 from __future__ import annotations
@@ -161,11 +162,10 @@ class Rows(Generic[E]):
         try:
             result: CursorResult[Any] = await self.session.write(statement)
         except ConstraintViolation as violation:  # every key cascades, so only a schema change gets here
-            error = Conflict(
+            raise Conflict(
                 f"these {self.mapper.noun} rows are still referenced: {violation.problem.message}",
                 details={"rule": f"{self.table.name}.foreign_key"},
-            )
-            raise (await self.session.abort(error) if violation.concurrent else error) from None
+            ) from None
         return int(result.rowcount)
 
     # --- helpers ---------------------------------------------------------------------
@@ -193,17 +193,11 @@ class Rows(Generic[E]):
         return row
 
     async def _explain(self, violation: ConstraintViolation, entity: E) -> TenantRagError:
-        error = await self._describe(violation, entity)
-        if violation.concurrent:
-            return await self.session.abort(error)
-        return error
-
-    async def _describe(self, violation: ConstraintViolation, entity: E) -> TenantRagError:
         problem = violation.problem
         if problem.kind == "unique":
             unique = self.mapper.unique(problem.columns) if problem.table == self.table.name else None
             if unique is not None:
-                return unique.conflict(entity)
+                return unique.conflict(self.mapper.to_row(entity))
             return Conflict(f"{self.mapper.noun} {entity.id}: {problem.message}", details={"rule": "unique"})
         if problem.kind == "foreign_key":
             missing = await self._missing_parent(entity)
@@ -218,14 +212,15 @@ class Rows(Generic[E]):
         return InvalidInput(field, f"refused by the database ({problem.message})")
 
     async def _missing_parent(self, entity: E) -> NotFound | None:
+        row = self.mapper.to_row(entity)
         for reference in self.mapper.references:
-            parent_id = getattr(entity, reference.attribute)
+            parent_id = row[reference.column]
             if parent_id is None:
                 continue
             parent = reference.parent
             conditions = [parent.c.id == parent_id]
             if reference.same_tenant:
-                conditions.append(parent.c.tenant_id == _tenant_of(entity))
+                conditions.append(parent.c.tenant_id == row["tenant_id"])
             found = await self.session.read(
                 select(literal(1)).select_from(parent).where(*conditions).limit(1)
             )
@@ -247,19 +242,14 @@ class Rows(Generic[E]):
                 except DBAPIError as error:
                     failed = (error, entity)
                     break
-        # Read only now: on PostgreSQL the transaction is usable again once the savepoint is gone.
-        culprit: tuple[ConstraintViolation, E] | None = None
-        if failed is not None:
-            found = await self.session.violation(failed[0])
-            if found is None:
-                raise failed[0]
-            culprit = (found, failed[1])
-        if culprit is None:  # the batch failed but no single row does: describe the first
+        if failed is None:  # the batch failed but no single row does: describe the first
             return await self._explain(violation, entities[0])
-        found, entity = culprit
-        return await self._explain(
-            ConstraintViolation(found.problem, concurrent=violation.concurrent), entity
-        )
+        # Read only now: on PostgreSQL the transaction is usable again once the savepoint is gone.
+        refused, entity = failed
+        found = await self.session.violation(refused)
+        if found is None:
+            raise refused
+        return await self._explain(found, entity)
 
 
 class StaleRow(Exception):

@@ -1,4 +1,7 @@
-"""The tenant-scoped repositories. Each reaches rows only through a tenant-scoped Rows."""
+"""The tenant-scoped repositories: each names its mapping and writes only its own queries.
+
+Built with the unit of work's tenant id, so every statement is scoped to it (repository.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 
 from tenantrag.adapters.sql import rows
+from tenantrag.adapters.sql.repository import SqlRepository, TableRepository
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.tables import Rows, StaleRow
 from tenantrag.domain.errors import NotFound
@@ -43,174 +47,82 @@ class SqlCurrentTenantRepository:
             raise NotFound("tenant", self._tenant_id)
 
 
-class SqlMembershipRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.MEMBERSHIPS, tenant_id)
-        self._c = self._rows.table.c
+class SqlMembershipRepository(SqlRepository[Membership]):
+    """Addressed by user: a user has one membership per tenant."""
 
-    async def add(self, membership: Membership) -> None:
-        await self._rows.add(membership)
+    mapper = rows.MEMBERSHIPS
 
     async def get(self, user_id: uuid.UUID) -> Membership | None:
-        return await self._rows.one(self._c.user_id == user_id)
-
-    async def update(self, membership: Membership) -> None:
-        await self._rows.update(membership)
+        return await self.rows.one(self.c.user_id == user_id)
 
     async def delete(self, user_id: uuid.UUID) -> None:
-        if await self._rows.delete(self._c.user_id == user_id) == 0:
+        if await self.rows.delete(self.c.user_id == user_id) == 0:
             raise NotFound("membership of user", user_id)
 
-    async def list(self, page: PageRequest) -> Page[Membership]:
-        return await self._rows.page(page)
-
     async def count_active_owners(self) -> int:
-        return await self._rows.count(self._c.role == Role.OWNER.value, self._c.is_active.is_(True))
+        return await self.rows.count(self.c.role == Role.OWNER.value, self.c.is_active.is_(True))
 
 
-class SqlDocumentRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.DOCUMENTS, tenant_id)
-        self._c = self._rows.table.c
-        self._dialect = session.dialect
-
-    async def add(self, document: Document) -> None:
-        await self._rows.add(document)
-
-    async def get(self, document_id: uuid.UUID) -> Document | None:
-        return await self._rows.get(document_id)
+class SqlDocumentRepository(SqlRepository[Document]):
+    mapper = rows.DOCUMENTS
 
     async def get_by_source_key(self, source_key: str) -> Document | None:
-        return await self._rows.one(self._c.source_key == source_key)
-
-    async def update(self, document: Document) -> None:
-        await self._rows.update(document)
-
-    async def delete(self, document_id: uuid.UUID) -> None:
-        if await self._rows.delete(self._c.id == document_id) == 0:
-            raise NotFound("document", document_id)
+        return await self.rows.one(self.c.source_key == source_key)
 
     async def list(
         self, page: PageRequest, *, status: DocumentStatus | None = None, tag: str | None = None
     ) -> Page[Document]:
-        conditions = []
-        if status is not None:
-            conditions.append(self._c.status == DocumentStatus.parse(status).value)
+        conditions = self.equal(status=None if status is None else DocumentStatus.parse(status).value)
         if tag is not None:
-            conditions.append(self._dialect.array_contains(self._c.tags, tag))
-        return await self._rows.page(page, *conditions)
+            conditions.append(self.rows.session.dialect.array_contains(self.c.tags, tag))
+        return await self.rows.page(page, *conditions)
 
 
-class SqlDocumentVersionRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.DOCUMENT_VERSIONS, tenant_id)
-        self._c = self._rows.table.c
-
-    async def add(self, version: DocumentVersion) -> None:
-        await self._rows.add(version)
+class SqlDocumentVersionRepository(TableRepository[DocumentVersion]):
+    mapper = rows.DOCUMENT_VERSIONS
 
     async def get(self, document_id: uuid.UUID, version: int) -> DocumentVersion | None:
-        return await self._rows.one(self._c.document_id == document_id, self._c.version == version)
-
-    async def update(self, version: DocumentVersion) -> None:
-        await self._rows.update(version)
+        return await self.rows.one(*self.equal(document_id=document_id, version=version))
 
     async def list_for_document(self, document_id: uuid.UUID) -> Sequence[DocumentVersion]:
-        return await self._rows.all(self._c.document_id == document_id, order_by=[self._c.version])
+        return await self.rows.all(self.c.document_id == document_id, order_by=[self.c.version])
 
 
-class SqlApiKeyRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.API_KEYS, tenant_id)
-
-    async def add(self, key: ApiKey) -> None:
-        await self._rows.add(key)
-
-    async def get(self, key_id: uuid.UUID) -> ApiKey | None:
-        return await self._rows.get(key_id)
-
-    async def update(self, key: ApiKey) -> None:
-        await self._rows.update(key)
-
-    async def list(self, page: PageRequest) -> Page[ApiKey]:
-        return await self._rows.page(page)
+class SqlApiKeyRepository(SqlRepository[ApiKey]):
+    mapper = rows.API_KEYS
 
 
-class SqlJobRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.JOBS, tenant_id)
-
-    async def add(self, job: Job) -> None:
-        await self._rows.add(job)
-
-    async def get(self, job_id: uuid.UUID) -> Job | None:
-        return await self._rows.get(job_id)
+class SqlJobRepository(SqlRepository[Job]):
+    mapper = rows.JOBS
 
     async def update(self, job: Job, *, if_attempt: int | None = None) -> None:
         if if_attempt is None:
-            await self._rows.update(job)
+            await self.rows.update(job)
             return
-        c = self._rows.table.c
         try:
-            await self._rows.update(
-                job, only_if=[c.attempts == if_attempt, c.status == JobStatus.RUNNING.value]
+            await self.rows.update(
+                job, only_if=self.equal(attempts=if_attempt, status=JobStatus.RUNNING.value)
             )
         except StaleRow:
             raise lease_lost(job.id, if_attempt) from None
 
     async def list(self, page: PageRequest, *, document_id: uuid.UUID | None = None) -> Page[Job]:
-        if document_id is None:
-            return await self._rows.page(page)
-        return await self._rows.page(page, self._rows.table.c.document_id == document_id)
+        return await self.rows.page(page, *self.equal(document_id=document_id))
 
 
-class SqlQueryLogRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.QUERY_LOGS, tenant_id)
-
-    async def add(self, log: QueryLog) -> None:
-        await self._rows.add(log)
-
-    async def get(self, log_id: uuid.UUID) -> QueryLog | None:
-        return await self._rows.get(log_id)
-
-    async def update(self, log: QueryLog) -> None:
-        await self._rows.update(log)
-
-    async def list(self, page: PageRequest) -> Page[QueryLog]:
-        return await self._rows.page(page)
+class SqlQueryLogRepository(SqlRepository[QueryLog]):
+    mapper = rows.QUERY_LOGS
 
 
-class SqlChatSessionRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.CHAT_SESSIONS, tenant_id)
-        self._c = self._rows.table.c
-
-    async def add(self, session: ChatSession) -> None:
-        await self._rows.add(session)
-
-    async def get(self, session_id: uuid.UUID) -> ChatSession | None:
-        return await self._rows.get(session_id)
-
-    async def update(self, session: ChatSession) -> None:
-        await self._rows.update(session)
-
-    async def delete(self, session_id: uuid.UUID) -> None:
-        if await self._rows.delete(self._c.id == session_id) == 0:
-            raise NotFound("chat session", session_id)
+class SqlChatSessionRepository(SqlRepository[ChatSession]):
+    mapper = rows.CHAT_SESSIONS
 
     async def list(self, page: PageRequest, *, user_id: uuid.UUID | None = None) -> Page[ChatSession]:
-        if user_id is None:
-            return await self._rows.page(page)
-        return await self._rows.page(page, self._c.user_id == user_id)
+        return await self.rows.page(page, *self.equal(user_id=user_id))
 
 
-class SqlMessageRepository:
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID) -> None:
-        self._rows = Rows(session, rows.MESSAGES, tenant_id)
-
-    async def add(self, message: Message) -> None:
-        await self._rows.add(message)
+class SqlMessageRepository(TableRepository[Message]):
+    mapper = rows.MESSAGES
 
     async def list(self, session_id: uuid.UUID, page: PageRequest) -> Page[Message]:
-        return await self._rows.page(page, self._rows.table.c.session_id == session_id)
+        return await self.rows.page(page, self.c.session_id == session_id)
