@@ -17,13 +17,16 @@ switched off for the run and verified with ``PRAGMA foreign_key_check`` before c
 
 The embedding dimension for migrations that create embedding columns comes from
 ``config.attributes["embedding_dimension"]``, else ``alembic -x embedding_dimension=N``,
-else ``schema.DEFAULT_DIMENSION``; it is stored back in ``config.attributes`` for them.
+else the ``EMBEDDING_DIMENSION`` environment variable (the one the settings read, so
+``alembic upgrade`` in a checkout creates the columns the application will expect), else
+``schema.DEFAULT_DIMENSION``; it is stored back in ``config.attributes`` for them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from logging.config import fileConfig
 from typing import Any, Literal
 
@@ -50,6 +53,7 @@ from tenantrag.adapters.sql.schema import (
 )
 from tenantrag.adapters.sql.types import Embedding, UTCDateTime
 from tenantrag.adapters.sql.urls import resolve_database_url
+from tenantrag.domain.errors import InvalidInput
 
 config = context.config
 
@@ -65,11 +69,26 @@ target_metadata = metadata
 # SQLite only, kept by triggers for the vector cache (adapters/sqlite/vector_cache.py).
 SQLITE_CHUNK_GENERATIONS = "chunk_generations"
 
-config.attributes[EMBEDDING_DIMENSION] = validate_embedding_dimension(
-    config.attributes.get(EMBEDDING_DIMENSION)
-    or context.get_x_argument(as_dictionary=True).get(EMBEDDING_DIMENSION)
-    or DEFAULT_DIMENSION
-)
+# The settings' variable (entrypoints/settings.py); empty counts as unset there too.
+EMBEDDING_DIMENSION_ENV = "EMBEDDING_DIMENSION"
+
+
+def embedding_dimension() -> int:
+    x_options = context.get_x_argument(as_dictionary=True)
+    given = config.attributes.get(EMBEDDING_DIMENSION) or x_options.get(EMBEDDING_DIMENSION)
+    if given:
+        return validate_embedding_dimension(given)
+    from_environment = os.environ.get(EMBEDDING_DIMENSION_ENV, "").strip()
+    if not from_environment:
+        return validate_embedding_dimension(DEFAULT_DIMENSION)
+    try:
+        return validate_embedding_dimension(from_environment)
+    except InvalidInput as error:
+        # Name the variable the user set, not the attribute it would have become.
+        raise InvalidInput(EMBEDDING_DIMENSION_ENV, f"{error.problem} (from the environment)") from None
+
+
+config.attributes[EMBEDDING_DIMENSION] = embedding_dimension()
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
