@@ -80,7 +80,7 @@ class Page(Generic[T]):
 def paginate(
     items: Iterable[T], request: PageRequest, key: Callable[[T], tuple[datetime, uuid.UUID]]
 ) -> Page[T]:
-    """The reference implementation of keyset paging, used by the memory backend."""
+    """Keyset paging over items in hand: what the SQL backends' keyset statements return."""
     ordered = sorted(items, key=key)
     if request.after is not None:
         bound = (request.after.created_at, request.after.id)

@@ -15,6 +15,7 @@ from tenantrag.domain.model.api_key import ApiKey, generate_key
 from tenantrag.domain.model.chat import Message
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, sha256_hex
+from tenantrag.domain.model.embedding_model import MAX_DIMENSION, EmbeddingModel
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
 from tenantrag.domain.model.tenant import Tenant, slugify
@@ -57,6 +58,7 @@ def valid() -> dict[str, Any]:
         ),
         "query_log": QueryLog(id=ID, tenant_id=ID, query="q", created_at=T0),
         "message": Message(id=ID, tenant_id=ID, session_id=ID, role="user", content="hi", created_at=T0),
+        "embedding_model": EmbeddingModel(name="hashing", dimension=MAX_DIMENSION, created_at=T0),
     }
 
 
@@ -94,6 +96,9 @@ BAD = [
     ("query_log", "latency_ms", -3),
     ("message", "role", "robot"),
     ("message", "content", ""),
+    ("embedding_model", "dimension", 0),
+    ("embedding_model", "dimension", MAX_DIMENSION + 1),
+    ("embedding_model", "name", "x" * 256),
 ]
 
 
