@@ -149,6 +149,12 @@ def non_negative(field: str, value: object) -> int:
     return value
 
 
+def positive(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(field, f"must be a positive integer, got {value!r:.60}")
+    return value
+
+
 def in_range(field: str, value: object, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise InvalidInput(field, f"must be a number from {low} to {high}, got {value!r}")
@@ -199,6 +205,10 @@ def is_count(*, optional: bool = False) -> Validator:
         non_negative(attribute.name, value)
 
     return check
+
+
+def is_positive(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    positive(attribute.name, value)
 
 
 def is_json_object(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

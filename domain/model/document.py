@@ -94,7 +94,7 @@ class Document:
     )
     content_sha256: str | None = attrs.field(default=None, validator=v.is_sha256(optional=True))
     # The active version: the one whose chunks are searched (see DocumentVersion).
-    version: int = attrs.field(default=1)
+    version: int = attrs.field(default=1, validator=v.is_positive)
     metadata: dict[str, Any] = attrs.field(
         factory=dict, converter=v.copy_json, validator=v.is_json_object, hash=False
     )
@@ -103,11 +103,6 @@ class Document:
     processed_at: datetime | None = attrs.field(default=None, validator=v.is_timestamp(optional=True))
     created_at: datetime = attrs.field(validator=v.is_timestamp())
     updated_at: datetime = attrs.field(validator=v.is_timestamp())
-
-    @version.validator
-    def _check_version(self, _attribute: object, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInput("version", f"must be a positive integer, got {value!r}")
 
     def __attrs_post_init__(self) -> None:
         if self.status is DocumentStatus.FAILED and not self.error_message:

@@ -50,17 +50,12 @@ def parse_version_status(value: VersionStatus | str) -> VersionStatus:
     return parse_status(VersionStatus, value)
 
 
-def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(attribute.name, f"must be a positive integer, got {value!r}")
-
-
 @attrs.frozen(kw_only=True)
 class DocumentVersion:
     id: uuid.UUID = attrs.field(validator=v.is_id())
     tenant_id: uuid.UUID = attrs.field(validator=v.is_id())
     document_id: uuid.UUID = attrs.field(validator=v.is_id())
-    version: int = attrs.field(validator=_positive)
+    version: int = attrs.field(validator=v.is_positive)
     status: VersionStatus = attrs.field(default=VersionStatus.PENDING, converter=parse_version_status)
     content_sha256: str = attrs.field(validator=v.is_sha256())
     size_bytes: int = attrs.field(default=0, validator=v.is_count())

@@ -249,7 +249,6 @@ def blob_key(document_id: uuid.UUID, version: int, filename: str) -> str:
     delete_prefix. The name is :func:`safe_filename` of ``filename``.
     """
     prefix = document_prefix(document_id)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise InvalidInput("version", f"must be a positive integer, got {version!r:.60}")
+    v.positive("version", version)
     name = safe_filename(v.text("filename", filename))
     return validate_key(f"{prefix}/v{version}/{name}")
