@@ -17,6 +17,7 @@ from tenantrag.domain.model.api_key import ApiKey, hash_secret
 from tenantrag.domain.model.chat import ChatSession, Message, MessageRole
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, DocumentStatus, sha256_hex
+from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog
@@ -84,6 +85,7 @@ def make_document(
     tenant_id: uuid.UUID,
     *,
     storage_key: str | None = None,
+    source_key: str | None = None,
     status: DocumentStatus = DocumentStatus.PENDING,
     tags: Sequence[str] = (),
     metadata: dict[str, Any] | None = None,
@@ -94,11 +96,25 @@ def make_document(
         tenant_id=tenant_id,
         filename="notes.txt",
         storage_key=storage_key or f"docs/{token()}",
+        source_key=source_key,
         status=status,
         error_message="it broke" if status is DocumentStatus.FAILED else None,
         processed_at=NOW if status is DocumentStatus.COMPLETED else None,
         tags=tuple(tags),
         metadata=metadata or {},
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+def make_version(document: Document, version: int, *, created_at: datetime = NOW) -> DocumentVersion:
+    return DocumentVersion(
+        id=uuid.uuid4(),
+        tenant_id=document.tenant_id,
+        document_id=document.id,
+        version=version,
+        content_sha256=sha256_hex(f"{document.id} v{version}"),
+        storage_key=f"{document.storage_key}/v{version}",
         created_at=created_at,
         updated_at=created_at,
     )

@@ -61,6 +61,7 @@ async def test_a_prefix_is_unique_across_all_tenants(
         with pytest.raises(Conflict, match="abcdefabcdef") as caught:
             await uow.api_keys.add(make_api_key(tenant_b.tenant.id, tenant_b.owner.id, prefix="abcdefabcdef"))
         assert caught.value.details["rule"] == "api_keys.prefix"
+        assert caught.value.message == "an API key with prefix 'abcdefabcdef' already exists"
     async with backend.tenant(tenant_a.tenant.id) as uow:
         other = make_api_key(tenant_a.tenant.id, tenant_a.owner.id)
         await uow.api_keys.add(other)

@@ -1,4 +1,4 @@
-"""Documents: CRUD, filters, paging, the storage-key rule, and detached copies."""
+"""Documents and their versions: CRUD, filters, paging, the key rules, and detached copies."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.contract.factories import (
     at,
     ids_by_creation,
     make_document,
+    make_version,
 )
 
 
@@ -73,10 +74,61 @@ async def test_storage_keys_are_unique_within_a_tenant(
         assert caught.value.details["rule"] == "documents.storage_key"
         with pytest.raises(Conflict):
             await uow.documents.update(attrs.evolve(second, storage_key="k/1"))
-        with pytest.raises(Conflict):
+        with pytest.raises(Conflict) as caught:
             await uow.documents.add(attrs.evolve(first, storage_key="k/3"))  # same id
+        assert caught.value.details == {"rule": "documents.id"}
+        assert caught.value.message == f"a document with id {first.id} already exists"
     # Another tenant may use the same key.
     await _add(backend, make_document(tenant_b.tenant.id, storage_key="k/1"))
+
+
+async def test_source_keys_are_unique_within_a_tenant_and_optional(
+    backend: UnitOfWorkFactory, tenant_a: Seeded, tenant_b: Seeded
+) -> None:
+    tenant_id = tenant_a.tenant.id
+    keyed = make_document(tenant_id, source_key="s/1")
+    await _add(backend, keyed, make_document(tenant_id), make_document(tenant_id))  # NULLs never clash
+    async with backend.tenant(tenant_id) as uow:
+        assert await uow.documents.get_by_source_key("s/1") == keyed
+        assert await uow.documents.get_by_source_key("s/2") is None
+        with pytest.raises(Conflict) as caught:
+            await uow.documents.add(make_document(tenant_id, source_key="s/1"))
+    assert caught.value.details == {"rule": "documents.source_key"}
+    assert caught.value.message == "a document with source key 's/1' already exists in this tenant"
+    await _add(backend, make_document(tenant_b.tenant.id, source_key="s/1"))
+
+
+async def test_versions_round_trip_and_are_numbered_once_per_document(
+    backend: UnitOfWorkFactory, tenant_a: Seeded
+) -> None:
+    tenant_id = tenant_a.tenant.id
+    document, other = make_document(tenant_id), make_document(tenant_id)
+    await _add(backend, document, other)
+    first, second = make_version(document, 1), make_version(document, 2)
+    async with backend.tenant(tenant_id) as uow:
+        for version in (second, first, make_version(other, 1)):
+            await uow.versions.add(version)
+        await uow.commit()
+    counted = attrs.evolve(first, chunk_count=3, updated_at=at(1))
+    async with backend.tenant(tenant_id) as uow:
+        assert await uow.versions.get(document.id, 1) == first
+        assert await uow.versions.get(document.id, 3) is None
+        assert list(await uow.versions.list_for_document(document.id)) == [first, second]
+        await uow.versions.update(counted)
+        with pytest.raises(Conflict) as caught:
+            await uow.versions.add(make_version(document, 2))
+        assert caught.value.details == {"rule": "document_versions.document_version"}
+        assert caught.value.message == f"document {document.id} already has a version 2"
+        with pytest.raises(NotFound, match="document"):
+            await uow.versions.add(make_version(make_document(tenant_id), 1))
+        await uow.commit()
+    async with backend.tenant(tenant_id) as uow:
+        assert await uow.versions.get(document.id, 1) == counted
+        await uow.documents.delete(document.id)
+        await uow.commit()
+    async with backend.tenant(tenant_id) as uow:
+        assert list(await uow.versions.list_for_document(document.id)) == []
+        assert len(await uow.versions.list_for_document(other.id)) == 1
 
 
 async def test_a_freed_storage_key_can_be_reused_in_the_same_unit_of_work(

@@ -63,6 +63,9 @@ async def test_one_membership_per_tenant_and_user(backend: UnitOfWorkFactory, te
         with pytest.raises(Conflict) as caught:
             await uow.memberships.add(again)
         assert caught.value.details["rule"] == "memberships.tenant_user"
+        assert caught.value.message == (
+            f"user {tenant_a.owner.id} is already a member of tenant {tenant_a.tenant.id}"
+        )
     async with backend.tenant(tenant_a.tenant.id) as tenant_uow:
         with pytest.raises(Conflict):
             await tenant_uow.memberships.add(again)

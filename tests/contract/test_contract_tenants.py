@@ -128,6 +128,7 @@ async def test_a_taken_email_is_a_conflict_on_add_and_on_update(backend: UnitOfW
         with pytest.raises(Conflict, match=r"ada@example\.com") as caught:
             await uow.users.add(make_user(email="ada@example.com"))
         assert caught.value.details["rule"] == "users.email"
+        assert caught.value.message == "a user with email 'ada@example.com' already exists"
         with pytest.raises(Conflict):
             await uow.users.update(attrs.evolve(bob, email="ada@example.com"))
 
