@@ -18,7 +18,7 @@ from tenantrag.entrypoints.container import container_for, running
 from tenantrag.entrypoints.embedders import make_embedder
 from tenantrag.entrypoints.settings import Settings, SettingsError, variables
 from tests.entrypoints.conftest import MakeSettings
-from tests.unit.test_openai_embedder import FakeEmbeddingsServer, clear_proxies
+from tests.unit.fake_embeddings_server import FakeEmbeddingsServer, clear_proxies
 
 SECRET = "s" * 64
 KEY = "sk-proj-settings-test-KEY-42"
