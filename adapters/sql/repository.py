@@ -16,10 +16,11 @@ take other arguments than an id or a page.
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar, Generic
+from typing import Any, Generic
 
 from sqlalchemy import ColumnElement
 
+from tenantrag.adapters.sql import rows
 from tenantrag.adapters.sql.rows import E, Mapper
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.tables import Rows
@@ -28,9 +29,14 @@ from tenantrag.domain.pagination import Page, PageRequest
 
 
 class TableRepository(Generic[E]):
-    mapper: ClassVar[Mapper[Any]]
+    # Set by each subclass; the generic repository_for gives it per instance.
+    mapper: Mapper[Any]
 
-    def __init__(self, session: SqlSession, tenant_id: uuid.UUID | None = None) -> None:
+    def __init__(
+        self, session: SqlSession, tenant_id: uuid.UUID | None = None, *, mapper: Mapper[E] | None = None
+    ) -> None:
+        if mapper is not None:
+            self.mapper = mapper
         # The cross-tenant paths (system_repositories' directories) use Rows, deliberately.
         if tenant_id is None and "tenant_id" in self.mapper.table.c:
             raise TypeError(f"{type(self).__name__} reads tenant rows: give it the unit of work's tenant")
@@ -60,3 +66,12 @@ class SqlRepository(TableRepository[E]):
 
     async def list(self, page: PageRequest) -> Page[E]:
         return await self.rows.page(page)
+
+
+def repository_for(entity: type[E], session: SqlSession, tenant_id: uuid.UUID | None) -> SqlRepository[E]:
+    """The generic repository of ``entity``'s table (rows.MAPPERS), for a unit of work's
+    ``repository(Entity)``: a table with no queries of its own needs no class of its own."""
+    mapper: Mapper[E] | None = rows.MAPPERS.get(entity)
+    if mapper is None:
+        raise LookupError(f"{entity.__name__} has no mapping in adapters/sql/rows.py")
+    return SqlRepository(session, tenant_id, mapper=mapper)

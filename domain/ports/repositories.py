@@ -7,13 +7,16 @@ creating a tenant) live on the system repositories, which are deliberately narro
 
 Adds raise Conflict on a uniqueness clash; updates and deletes of a missing row
 raise NotFound. Lists page by (created_at, id).
+
+``Repository[E]`` is what every backend offers for any stored entity without a
+query of its own; a port of its own is for the aggregates that have such queries.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
@@ -28,6 +31,19 @@ from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.model.user import User
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.search import SearchHit, SearchQuery
+
+E = TypeVar("E")
+
+
+class Repository(Protocol[E]):
+    """One table's rows by id: a tenant unit of work's reach only that tenant's."""
+
+    async def add(self, entity: E) -> None: ...
+    async def get(self, entity_id: uuid.UUID) -> E | None: ...
+    async def update(self, entity: E) -> None: ...
+    async def delete(self, entity_id: uuid.UUID) -> None: ...
+    async def list(self, page: PageRequest) -> Page[E]: ...
+
 
 # --- system-level (cross-tenant) repositories -------------------------------------
 

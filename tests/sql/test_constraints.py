@@ -12,7 +12,14 @@ from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, PrimaryK
 from sqlalchemy import UniqueConstraint as Unique
 
 from tenantrag.adapters.sql import constraints, rows, schema
+from tenantrag.adapters.sql.repository import repository_for
+from tenantrag.domain.errors import NotFound
 from tenantrag.domain.model.chat import ChatSession
+from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.model.query_log import QueryLog
+from tenantrag.domain.pagination import PageRequest
+from tenantrag.domain.ports.repositories import Repository
+from tests.contract.factories import NOW, make_tenant
 
 # The rule names clients see in details["rule"]: released, so they stay.
 RELEASED = {
@@ -140,3 +147,31 @@ def test_a_mapping_refuses_an_entity_that_differs_from_its_table() -> None:
 
     with pytest.raises(TypeError, match=r"fields only \['colour'\], columns only \['tenant_id', 'title'"):
         rows.Mapper(Thread, schema.chat_sessions)
+
+
+async def test_the_generic_repository_serves_any_mapped_entity_through_the_generic_port() -> None:
+    from tenantrag.adapters.sqlite.memory import open_memory_sqlite_async
+
+    factory = await open_memory_sqlite_async(8)
+    try:
+        tenant = make_tenant()
+        async with factory.system() as system:
+            await system.tenants.add(tenant)
+            await system.commit()
+        log = QueryLog(id=uuid.uuid4(), tenant_id=tenant.id, query="q", created_at=NOW)
+        async with factory.tenant(tenant.id) as uow:
+            session = uow._session  # the wiring of uow.repository(Entity) is the unit of work's
+            logs: Repository[QueryLog] = repository_for(QueryLog, session, tenant.id)
+            await logs.add(log)
+            await logs.update(attrs.evolve(log, response="a"))
+            assert await logs.get(log.id) == attrs.evolve(log, response="a")
+            assert [q.id for q in (await logs.list(PageRequest())).items] == [log.id]
+            await logs.delete(log.id)
+            with pytest.raises(NotFound, match="query log"):
+                await logs.delete(log.id)
+            with pytest.raises(TypeError, match="tenant"):
+                repository_for(QueryLog, session, None)
+            with pytest.raises(LookupError):
+                repository_for(Chunk, session, tenant.id)  # per dialect: not in rows.MAPPERS
+    finally:
+        await factory.dispose()
