@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from tenantrag.domain.errors import InvalidInput
-
-MAX_DIMENSION = 16_000  # pgvector's limit for a `vector` column
+from tenantrag.domain.model.embedding_model import MAX_DIMENSION
 
 _TOKEN = re.compile(r"\w+")
 # Hashed when a text has no words, so that every output is still a unit vector.

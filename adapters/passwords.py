@@ -19,8 +19,8 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.model.user import MAX_PASSWORD_LENGTH
 
-MAX_PASSWORD_LENGTH = 1024  # the same bound the login use case applies
 _BCRYPT_MAX_BYTES = 72
 
 # What a stored hash can be that does not make it a wrong password but an unusable

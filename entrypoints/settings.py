@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from tenantrag.adapters.embedders import openai_compatible, sentence_transformers
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
+from tenantrag.domain.model.embedding_model import MAX_DIMENSION as MAX_EMBEDDING_DIMENSION
 from tenantrag.entrypoints import database_urls, jwt_secret
 from tenantrag.entrypoints.database_urls import MEMORY_URL, SslMode
 from tenantrag.entrypoints.settings_errors import (
@@ -149,7 +150,7 @@ class Settings(BaseSettings):
     embedder: EmbedderName = "hashing"
     # None: the embedder's default (sentence-transformers), required (openai), none (hashing).
     embedding_model: str | None = Field(default=None, validate_default=True)
-    embedding_dimension: int = Field(default=384, ge=1, le=16_000)
+    embedding_dimension: int = Field(default=384, ge=1, le=MAX_EMBEDDING_DIMENSION)
     # OpenAI-compatible endpoint; may hold credentials, so it is never quoted or shown.
     embedding_base_url: str = Field(default=openai_compatible.DEFAULT_BASE_URL, repr=False)
     embedding_api_key: SecretStr | None = Field(default=None, repr=False, validate_default=True)

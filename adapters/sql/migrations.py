@@ -50,6 +50,7 @@ from tenantrag.adapters.sql.migration_engine import (
 )
 from tenantrag.adapters.sql.urls import normalize_database_url, redact
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.model.embedding_model import MAX_DIMENSION as MAX_EMBEDDING_DIMENSION
 
 __all__ = [
     "EMBEDDING_DIMENSION",
@@ -86,9 +87,6 @@ EMBEDDING_DIMENSION = "embedding_dimension"
 # create them.
 INDEX_ATTRIBUTES = ("vector_distance", "hnsw_m", "hnsw_ef_construction", "text_search_config")
 
-
-# pgvector's limit for vector(n) columns.
-MAX_EMBEDDING_DIMENSION = 16_000
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import File, Form, Query, Response, UploadFile, status
 
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.model.document import DocumentStatus
+from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, DocumentStatus
 from tenantrag.domain.model.job import JobStatus
 from tenantrag.domain.usecases.ingestion import Submission, SubmitOutcome
 from tenantrag.domain.validation import MAX_NAME_LENGTH, MAX_TAG_LENGTH
@@ -75,7 +75,7 @@ async def upload_document(
     title: Annotated[str, Form(max_length=MAX_NAME_LENGTH)] = "",
     tags: Annotated[list[Annotated[str, Form(max_length=MAX_TAG_LENGTH)]] | None, Form()] = None,
     metadata: Annotated[str | None, Form(description="A JSON object, as text.")] = None,
-    source_key: Annotated[str | None, Form(min_length=1, max_length=1024)] = None,
+    source_key: Annotated[str | None, Form(min_length=1, max_length=MAX_SOURCE_KEY_LENGTH)] = None,
     wait: Wait = False,
 ) -> SubmissionOut:
     """Upload a file as a multipart form (or a new version of the one `source_key` names); queue it."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from tenantrag.adapters.passwords import MAX_PASSWORD_LENGTH, PwdlibPasswordHasher
+from tenantrag.adapters.passwords import PwdlibPasswordHasher
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.model.user import MAX_PASSWORD_LENGTH
 
 PASSWORD = "correct horse battery staple"
 # Cheap parameters: these tests check behaviour, not hash strength.
