@@ -10,6 +10,7 @@ import asyncio
 import sys
 from typing import TextIO
 
+from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.bootstrap import bootstrap
 
@@ -20,7 +21,11 @@ DOCUMENTS = {
 
 
 async def main(out: TextIO = sys.stdout) -> None:
-    rag = bootstrap()
+    async with bootstrap() as rag:
+        await _tour(rag, out)
+
+
+async def _tour(rag: TenantRag, out: TextIO) -> None:
     alice = await rag.users.register(email="alice@example.com", password="a long passphrase")  # noqa: S106 - a demo user in memory
     me = Principal.user(alice.id)
     tenant = await rag.tenants.create(me, name="Demo Workspace")

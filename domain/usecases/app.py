@@ -6,6 +6,8 @@ This is what an embedding service holds. Build it with the entrypoints' bootstra
 
 from __future__ import annotations
 
+from typing import Self
+
 import attrs
 
 from tenantrag.domain.errors import InvalidInput
@@ -83,3 +85,16 @@ class TenantRag:
         """Record this store's embedder on first use, and refuse another one afterwards
         (see embedding_record.py); deployments call it at start."""
         return await check_embedder(self.uow, self.embedder, self._clock)
+
+    async def aclose(self) -> None:
+        """Release the backend's connections (``dispose``), for stores that hold any.
+        ``async with bootstrap() as rag:`` calls it on the way out."""
+        dispose = getattr(self.uow, "dispose", None)
+        if dispose is not None:
+            await dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
