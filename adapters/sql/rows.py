@@ -138,14 +138,10 @@ CHAT_SESSIONS = Mapper(ChatSession, schema.chat_sessions)
 MESSAGES = Mapper(Message, schema.messages)
 
 
-# The mappings a generic repository can be had for by entity (repository.repository_for).
+# Every mapping declared above, by entity, for the generic repository (repository_for).
 MAPPERS: dict[type[Any], Mapper[Any]] = {
-    m.entity: m
-    for m in (
-        EMBEDDING_MODELS, TENANTS, USERS, MEMBERSHIPS, DOCUMENTS, DOCUMENT_VERSIONS, API_KEYS, JOBS,
-        QUERY_LOGS, CHAT_SESSIONS, MESSAGES,
-    )
-}  # fmt: skip
+    m.entity: m for m in list(globals().values()) if isinstance(m, Mapper)
+}
 
 
 def chunk_mapper(codec: EmbeddingCodec) -> Mapper[Chunk]:
