@@ -9,11 +9,9 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint, event
+from sqlalchemy import event
 
-from tenantrag.adapters.sql import rows, schema
 from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory
-from tenantrag.adapters.sqlite.embeddings import Float32Blobs
 from tenantrag.domain.pagination import PageRequest
 from tenantrag.domain.search import SearchFilter, VectorQuery
 from tests.contract.factories import (
@@ -28,7 +26,6 @@ from tests.contract.factories import (
     make_user,
     seed_tenant,
 )
-from tests.sqlite.conftest import DIMENSION
 
 pytestmark = pytest.mark.sqlite
 
@@ -120,36 +117,3 @@ def _values(parameters: Any) -> list[Any]:
     if parameters and isinstance(parameters[0], (list, tuple, dict)):
         return [v for p in parameters for v in _values(p)]
     return list(parameters or ())
-
-
-def test_every_unique_constraint_of_the_schema_has_a_rule_name() -> None:
-    mappers = {
-        m.table.name: m
-        for m in (
-            rows.EMBEDDING_MODELS,
-            rows.TENANTS,
-            rows.USERS,
-            rows.MEMBERSHIPS,
-            rows.DOCUMENTS,
-            rows.DOCUMENT_VERSIONS,
-            rows.chunk_mapper(Float32Blobs(DIMENSION)),
-            rows.API_KEYS,
-            rows.JOBS,
-            rows.QUERY_LOGS,
-            rows.CHAT_SESSIONS,
-            rows.MESSAGES,
-        )
-    }
-    assert set(mappers) == set(schema.metadata.tables)
-    for table in schema.metadata.tables.values():
-        columns_of_uniques = [
-            [column.name for column in constraint.columns]
-            for constraint in table.constraints
-            if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
-        ]
-        columns_of_uniques += [[c.name] for c in table.columns if c.unique]
-        columns_of_uniques += [[c.name for c in index.columns] for index in table.indexes if index.unique]
-        for columns in columns_of_uniques:
-            unique = mappers[table.name].unique(columns)
-            assert unique is not None, (table.name, columns)
-            assert unique.rule.startswith(f"{table.name}.")
