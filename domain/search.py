@@ -30,7 +30,7 @@ import attrs
 from tenantrag.domain import fulltext
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.filtering import Filter, parse_filter
+from tenantrag.domain.filtering import And, Filter, never_matches, parse_filter, pinned_documents
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.text_analysis import terms
@@ -49,47 +49,25 @@ def _k(value: object) -> int:
     return value
 
 
-def _document_ids(values: Iterable[uuid.UUID | str] | None) -> frozenset[uuid.UUID] | None:
-    field = "filter.document_ids"
-    if values is None:
-        return None
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise InvalidInput(field, "must be a list of UUIDs")
-    return frozenset(v.identifier(field, x) for x in values)
-
-
-def _tags_any(values: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if values is None else v.tags("filter.tags_any", values)
-
-
-def _tags_all(values: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if values is None else v.tags("filter.tags_all", values)
-
-
-def _metadata_equals(values: Mapping[str, Any] | None) -> dict[str, Any]:
-    return v.json_object("filter.metadata", values)
-
-
 def _query_embedding(values: Iterable[float]) -> tuple[float, ...]:
     return v.embedding("embedding", values)
 
 
+def _where(value: Filter | None) -> Filter | None:
+    # ``{}`` parses to an empty And: no condition, the same as none at all.
+    return None if isinstance(value, And) and not value.filters else value
+
+
 @attrs.frozen(kw_only=True)
 class SearchFilter:
-    """Which chunks may be returned. Every given condition must hold (AND).
+    """Which chunks may be returned: a filter of the filter language
+    (``tenantrag.domain.filtering``), or none. ``from_json`` builds one from its JSON form;
+    the earlier JSON form is translated by ``filtering.from_legacy`` at the edges."""
 
-    ``metadata`` matches chunk metadata by equality of top-level keys; ingestion
-    stamps the document's metadata onto its chunks, so document-level keys match too.
-    ``where`` is a filter of the filter language (``tenantrag.domain.filtering``), ANDed
-    with the rest; ``from_json`` builds one from the language's JSON form.
-    """
-
-    document_ids: frozenset[uuid.UUID] | None = attrs.field(default=None, converter=_document_ids)
-    tags_any: tuple[str, ...] | None = attrs.field(default=None, converter=_tags_any)
-    tags_all: tuple[str, ...] | None = attrs.field(default=None, converter=_tags_all)
-    metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata_equals, hash=False)
     where: Filter | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Filter))
+        default=None,
+        converter=_where,
+        validator=attrs.validators.optional(attrs.validators.instance_of(Filter)),
     )
 
     @classmethod
@@ -98,47 +76,26 @@ class SearchFilter:
         return cls(where=parse_filter(obj))
 
     def to_json(self) -> dict[str, Any]:
-        """What the filter says, as JSON (for query logs): only the conditions given."""
-        found: dict[str, Any] = {}
-        if self.document_ids is not None:
-            found["document_ids"] = sorted(str(x) for x in self.document_ids)
-        if self.tags_any is not None:
-            found["tags_any"] = list(self.tags_any)
-        if self.tags_all is not None:
-            found["tags_all"] = list(self.tags_all)
-        if self.metadata:
-            found["metadata"] = dict(self.metadata)
-        if self.where is not None:
-            found["where"] = self.where.to_json()
-        return found
+        """What the filter says, as JSON (for query logs): ``{}`` or ``{"where": ...}``."""
+        return {} if self.where is None else {"where": self.where.to_json()}
 
     @property
     def is_empty(self) -> bool:
         """No condition at all: every chunk of the tenant may be returned."""
-        return (
-            self.document_ids is None
-            and self.tags_any is None
-            and self.tags_all is None
-            and not self.metadata
-            and self.where is None
-        )
+        return self.where is None
 
     @property
     def matches_nothing(self) -> bool:
-        """A condition no chunk can meet (no document ids, or any of no tags): the backends
-        answer it without a query."""
-        return (self.document_ids is not None and not self.document_ids) or self.tags_any == ()
+        """A condition no chunk can meet (an empty ``$in`` of document ids, ``$any`` of no
+        tags...): the backends answer it without a query."""
+        return self.where is not None and never_matches(self.where)
+
+    @property
+    def document_ids(self) -> frozenset[uuid.UUID] | None:
+        """The documents the filter confines hits to, when it names them (None: any)."""
+        return None if self.where is None else pinned_documents(self.where)
 
     def matches(self, chunk: Chunk, document: Document) -> bool:
-        if self.document_ids is not None and chunk.document_id not in self.document_ids:
-            return False
-        if self.tags_any is not None and not set(self.tags_any) & set(document.tags):
-            return False
-        if self.tags_all is not None and not set(self.tags_all) <= set(document.tags):
-            return False
-        meta = chunk.metadata
-        if not all(key in meta and meta[key] == want for key, want in self.metadata.items()):
-            return False
         return self.where is None or self.where.matches(chunk, document)
 
 

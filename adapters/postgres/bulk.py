@@ -13,6 +13,7 @@ repository replays it with plain INSERTs, whose errors name the offending row.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tenantrag.adapters.postgres.embeddings import BinaryVector, PgVectors
+from tenantrag.adapters.postgres.plan import TenantSizes
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.model.chunk import Chunk
 
@@ -43,6 +45,21 @@ _MOVE = text(
     f"WITH moved AS (DELETE FROM {STAGING} RETURNING *)"  # noqa: S608 - constants only
     f" INSERT INTO chunks ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM moved"
 )
+
+
+class PostgresChunkWriter:
+    """The backend's ``ChunkWriter``: COPY for a batch of ``MIN_ROWS`` or more. A tenant
+    that grew is forgotten by the search's ``sizes``, so its next plan counts it again."""
+
+    def __init__(self, codec: PgVectors, sizes: TenantSizes) -> None:
+        self._codec = codec
+        self._sizes = sizes
+
+    async def add_many(self, session: SqlSession, tenant_id: uuid.UUID, chunks: Sequence[Chunk]) -> bool:
+        added = await add_chunks(session, chunks, self._codec)
+        if added:
+            self._sizes.forget(tenant_id)
+        return added
 
 
 async def add_chunks(session: SqlSession, chunks: Sequence[Chunk], codec: PgVectors) -> bool:

@@ -14,11 +14,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.postgres import vector_index
+from tenantrag.adapters.postgres.bulk import PostgresChunkWriter
 from tenantrag.adapters.postgres.dialect import PostgresDialect
+from tenantrag.adapters.postgres.embeddings import PgVectors
 from tenantrag.adapters.postgres.engine import create_postgres_engine, postgres_url
 from tenantrag.adapters.postgres.health import HealthReport, probe
 from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.provision import ProvisioningError, check_role, provision_role
+from tenantrag.adapters.postgres.search import PostgresChunkSearch
 from tenantrag.adapters.postgres.vector_index import VectorIndexState
 from tenantrag.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from tenantrag.adapters.sql.urls import redact
@@ -43,8 +46,13 @@ class PostgresUnitOfWorkFactory(SqlUnitOfWorkFactory):
         replica: AsyncEngine | None = None,
     ) -> None:
         self.options = options or PostgresOptions()
-        self.dialect = PostgresDialect(dimension, self.options)
-        super().__init__(engine, dimension, self.dialect, replica=replica)
+        codec = PgVectors(dimension)
+        self.dialect = PostgresDialect(codec, self.options)
+        self.chunk_search = PostgresChunkSearch(codec, self.options)
+        writer = PostgresChunkWriter(codec, self.chunk_search.sizes)
+        super().__init__(
+            engine, dimension, self.dialect, search=self.chunk_search, writer=writer, replica=replica
+        )
 
     async def health(self) -> HealthReport:
         return await probe(self.engine)

@@ -1,29 +1,24 @@
-"""What a SQL dialect adds to the shared SQL code.
+"""What a SQL dialect adds to the shared SQL code: a small immutable value.
 
 The repositories of this package are plain SQLAlchemy Core and run unchanged on
-SQLite and PostgreSQL. The few things that differ between the two (how a write
-transaction begins, how constraint errors read, how JSON arrays are searched, how
-embeddings are stored, how vector, full-text and hybrid search run) go through this
-Protocol, so a dialect package (``adapters/sqlite``, ``adapters/postgres``) is small.
+SQLite and PostgreSQL. The few things that differ between the two (how a transaction
+begins and binds its tenant, how constraint errors read, how a JSON array is searched,
+how embeddings are stored) go through this Protocol. Search and bulk chunk writes are not
+here: they are strategies the backend's factory gives the chunk repository
+(``chunk_repository.ChunkSearch``, ``ChunkWriter``), and filters compile in filters.py.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import attrs
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
-
-from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.search import SearchHit, SearchQuery
-
-if TYPE_CHECKING:
-    from tenantrag.adapters.sql.session import SqlSession
 
 ProblemKind = Literal["unique", "foreign_key", "check", "not_null", "locked", "timeout"]
 
@@ -49,6 +44,10 @@ class EmbeddingCodec(Protocol):
 
 class SqlDialect(Protocol):
     @property
+    def name(self) -> str:
+        """SQLAlchemy's name of the dialect ("sqlite", "postgresql"): filters.py compiles by it."""
+
+    @property
     def embeddings(self) -> EmbeddingCodec: ...
 
     async def begin(
@@ -68,21 +67,8 @@ class SqlDialect(Protocol):
     async def prepare_write(self, connection: AsyncConnection) -> None:
         """Called before every write, so the dialect can take its write lock lazily."""
 
-    async def saw_concurrent_commit(self, connection: AsyncConnection) -> bool:
-        """Whether another transaction committed after this unit of work started and
-        before it could write: a constraint its write then breaks may be that commit's."""
-
     def classify(self, error: DBAPIError) -> Problem | None:
         """Read a driver error; None when it is none of the known problems."""
 
     def array_contains(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
         """``value`` is an element of the JSON array in ``column``."""
-
-    async def search(
-        self, session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery
-    ) -> Sequence[SearchHit]:
-        """The tenant's top-k for a vector, text or hybrid query, with its filter applied in
-        SQL (bound parameters only); what each mode means is in domain/search.py."""
-
-    async def add_chunks(self, session: SqlSession, tenant_id: uuid.UUID, chunks: Sequence[Chunk]) -> bool:
-        """Insert many chunks the dialect's fastest way; False to leave it to a plain INSERT."""

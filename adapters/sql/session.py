@@ -5,13 +5,13 @@ Every statement of a unit of work goes through here, which is where:
 - the unit of work's lifetime is enforced (UnitOfWorkNotActive before ``async
   with`` and after commit or rollback);
 - each write runs in a SAVEPOINT, so a write that breaks a constraint undoes only
-  itself and the unit of work stays usable, as the memory backend's does;
+  itself and the unit of work stays usable;
+- a broken constraint becomes a ``ConstraintViolation`` for the repository to name
+  (``Conflict``, ``NotFound``); the SAVEPOINT has undone the write, so the unit of
+  work goes on;
 - lock timeouts become ``Conflict`` and command timeouts ``Unavailable`` (never a
   raw driver exception), and end the unit of work, since its transaction can no
-  longer be trusted to be whole;
-- a constraint broken after another transaction committed concurrently ends the
-  unit of work too: that is the SQL form of the memory backend's failed commit,
-  and the caller's earlier reads may be stale, so it must start over.
+  longer be trusted to be whole.
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 class ConstraintViolation(Exception):
     """A write broke a constraint; the repository that wrote knows what to call it."""
 
-    def __init__(self, problem: Problem, *, concurrent: bool) -> None:
+    def __init__(self, problem: Problem, *, concurrent: bool = False) -> None:
         super().__init__(problem.message)
         self.problem = problem
+        # Always False from this session: kept only while tables.py still reads it.
         self.concurrent = concurrent
 
 
@@ -177,11 +178,7 @@ class SqlSession:
         problem = self.dialect.classify(error)
         if problem is None or problem.kind in ("locked", "timeout"):
             return None
-        return ConstraintViolation(problem, concurrent=await self.saw_concurrent_commit())
-
-    async def saw_concurrent_commit(self) -> bool:
-        connection = self._connection
-        return connection is not None and await self.dialect.saw_concurrent_commit(connection)
+        return ConstraintViolation(problem)
 
     async def fail(self, error: DBAPIError) -> Exception:
         violation = await self.violation(error)

@@ -3,7 +3,7 @@
 A unit of work is ONE transaction on one connection of its own: it is entered
 once, and ``commit()`` or ``rollback()`` ends it and returns the connection to the
 pool. Using it afterwards (or before ``async with``) raises UnitOfWorkNotActive,
-exactly as the memory backend does; rolling back an ended one does nothing.
+as the port says; rolling back an ended one does nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantrag.adapters.sql.chunk_repository import SqlChunkRepository
+from tenantrag.adapters.sql.chunk_repository import ChunkSearch, ChunkWriter, SqlChunkRepository
 from tenantrag.adapters.sql.dialect import SqlDialect
 from tenantrag.adapters.sql.job_queue import SqlJobQueue
 from tenantrag.adapters.sql.rows import Mapper, chunk_mapper
@@ -96,6 +96,8 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         dimension: int,
         chunks: Mapper[Chunk],
         *,
+        search: ChunkSearch,
+        writer: ChunkWriter | None = None,
         read_only: bool = False,
     ) -> None:
         super().__init__(engine, dialect, tenant_id, read_only=read_only)
@@ -106,7 +108,9 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         self.memberships: MembershipRepository = SqlMembershipRepository(session, tenant_id)
         self.documents: DocumentRepository = SqlDocumentRepository(session, tenant_id)
         self.versions: DocumentVersionRepository = SqlDocumentVersionRepository(session, tenant_id)
-        self.chunks: ChunkRepository = SqlChunkRepository(session, tenant_id, chunks, dimension)
+        self.chunks: ChunkRepository = SqlChunkRepository(
+            session, tenant_id, chunks, dimension, search=search, writer=writer
+        )
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(session, tenant_id)
         self.jobs: JobRepository = SqlJobRepository(session, tenant_id)
         self.query_logs: QueryLogRepository = SqlQueryLogRepository(session, tenant_id)
@@ -126,7 +130,8 @@ class SqlSystemUnitOfWork(_SqlUnitOfWork):
 
 
 class SqlUnitOfWorkFactory:
-    """A SQL backend: units of work on one engine, in one dialect.
+    """A SQL backend: units of work on one engine, in one dialect, with the backend's chunk
+    ``search`` and (optional) bulk chunk ``writer`` given to every tenant unit of work.
 
     With a ``replica`` engine, read-only tenant units of work run there; everything
     else, system work included (logins must see a password change at once), runs on
@@ -139,6 +144,8 @@ class SqlUnitOfWorkFactory:
         dimension: int,
         dialect: SqlDialect,
         *,
+        search: ChunkSearch,
+        writer: ChunkWriter | None = None,
         replica: AsyncEngine | None = None,
     ) -> None:
         if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
@@ -147,6 +154,8 @@ class SqlUnitOfWorkFactory:
         self._replica = replica
         self._dimension = dimension
         self._dialect = dialect
+        self._search = search
+        self._writer = writer
         self._chunks = chunk_mapper(dialect.embeddings)
 
     @property
@@ -169,6 +178,8 @@ class SqlUnitOfWorkFactory:
             identifier("tenant_id", tenant_id),
             self._dimension,
             self._chunks,
+            search=self._search,
+            writer=self._writer,
             read_only=read_only,
         )
 

@@ -6,46 +6,30 @@ yet) and begins again with BEGIN IMMEDIATE, which waits for the write lock up to
 the busy timeout. Upgrading in place cannot wait: SQLite refuses at once with
 SQLITE_BUSY when another connection writes, or SQLITE_BUSY_SNAPSHOT when one has
 committed since the read began. Reads therefore see committed data as of their
-transaction, and writes are checked against the latest committed data, which is
-the memory backend's READ COMMITTED behaviour.
-
-``PRAGMA data_version`` tells whether another connection committed between the
-unit of work's first statement and its write lock (see engine.py); a constraint
-broken then may be that concurrent commit's, and ends the unit of work.
+transaction, and writes are checked against the latest committed data (READ
+COMMITTED, as on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement
+import attrs
+from sqlalchemy import ColumnElement, exists, func, literal, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tenantrag.adapters.sql.dialect import Problem
-from tenantrag.adapters.sql.session import SqlSession
-from tenantrag.adapters.sqlite import errors, search
+from tenantrag.adapters.sqlite import errors
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
 from tenantrag.adapters.sqlite.engine import track_transaction, transaction_state, untrack_transaction
-from tenantrag.adapters.sqlite.vector_cache import VectorCache
-from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.search import SearchHit, SearchQuery
 
 
+@attrs.frozen
 class SqliteDialect:
-    def __init__(self, dimension: int, vector_cache: VectorCache | None = None) -> None:
-        self._embeddings = Float32Blobs(dimension)
-        self._vector_cache = VectorCache() if vector_cache is None else vector_cache
-
-    @property
-    def embeddings(self) -> Float32Blobs:
-        return self._embeddings
-
-    @property
-    def vector_cache(self) -> VectorCache:
-        return self._vector_cache
+    embeddings: Float32Blobs
+    name: str = attrs.field(default="sqlite", init=False)
 
     async def begin(
         self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
@@ -68,20 +52,9 @@ class SqliteDialect:
             await connection.rollback()  # only reads so far: drop them, then BEGIN IMMEDIATE
         state.immediate = True
 
-    async def saw_concurrent_commit(self, connection: AsyncConnection) -> bool:
-        state = transaction_state(connection.info)
-        return state is not None and state.concurrent_commit
-
     def classify(self, error: DBAPIError) -> Problem | None:
         return errors.classify(error)
 
     def array_contains(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
-        return search.json_array_contains(column, value)
-
-    async def search(
-        self, session: SqlSession, tenant_id: uuid.UUID, query: SearchQuery
-    ) -> Sequence[SearchHit]:
-        return await search.search(session, tenant_id, query, self._embeddings, self._vector_cache)
-
-    async def add_chunks(self, session: SqlSession, tenant_id: uuid.UUID, chunks: Sequence[Chunk]) -> bool:
-        return False  # executemany of one INSERT is SQLite's fastest way already
+        element = func.json_each(column).table_valued("value")
+        return exists(select(literal(1)).select_from(element).where(element.c.value == value))

@@ -6,7 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from tenantrag.adapters.sqlite.dialect import SqliteDialect
+from tenantrag.adapters.sqlite.embeddings import Float32Blobs
 from tenantrag.adapters.sqlite.engine import DEFAULT_BUSY_TIMEOUT, create_sqlite_engine, sqlite_url
+from tenantrag.adapters.sqlite.search import SqliteChunkSearch
 from tenantrag.adapters.sqlite.vector_cache import DEFAULT_VECTOR_CACHE_MB, VectorCache
 
 
@@ -21,9 +23,11 @@ class SqliteUnitOfWorkFactory(SqlUnitOfWorkFactory):
     def __init__(
         self, engine: AsyncEngine, dimension: int, *, vector_cache_mb: float = DEFAULT_VECTOR_CACHE_MB
     ) -> None:
-        dialect = SqliteDialect(dimension, VectorCache.of_megabytes(vector_cache_mb))
-        super().__init__(engine, dimension, dialect)
-        self._vector_cache = dialect.vector_cache
+        codec = Float32Blobs(dimension)
+        self._vector_cache = VectorCache.of_megabytes(vector_cache_mb)
+        search = SqliteChunkSearch(codec, self._vector_cache)
+        # No writer: executemany of one INSERT is SQLite's fastest way already.
+        super().__init__(engine, dimension, SqliteDialect(codec), search=search)
 
     @property
     def vector_cache(self) -> VectorCache:

@@ -8,7 +8,7 @@ rowid, in step through triggers. A search:
    string, every word inside double quotes, so nothing a user types is FTS5 syntax; the
    string is one bound parameter;
 2. joins the matches to their chunks and documents, where the tenant and the filter
-   (``adapters/sql/filters.py``) are conditions like any other;
+   (candidates.py, compiled by ``adapters/sql/filters.py``) are conditions like any other;
 3. orders by ``bm25()`` (FTS5's Okapi BM25; lower is better), then chunk id, and takes k.
 
 The hit's score is ``-bm25()``, so higher is better as in every mode. FTS5 computes the
@@ -26,7 +26,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, Select, bindparam, literal_column, select, table
 
 from tenantrag.adapters.sql import schema
+from tenantrag.adapters.sql.hits import hit_from_row
+from tenantrag.adapters.sql.session import SqlSession
+from tenantrag.adapters.sqlite import candidates
 from tenantrag.domain.fulltext import Expression, Term
+from tenantrag.domain.search import SearchHit, TextQuery, hit_order
 
 Condition = ColumnElement[bool]
 _FTS: ColumnElement[Any] = literal_column(schema.FULL_TEXT_TABLE)
@@ -55,8 +59,19 @@ def _string(term: Term) -> str:
     return '"' + " ".join(term.words).replace('"', '""') + '"'
 
 
+async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuery) -> list[SearchHit]:
+    """FTS5 matches the filter admits, best ``bm25()`` first, then chunk id."""
+    if query.filter.matches_nothing:
+        return []
+    conditions = candidates.conditions(tenant_id, query.filter)
+    found = statement(tenant_id, query.expression.searchable(), conditions, limit=query.k)
+    hits = [hit_from_row(row) for row in (await session.read(found)).mappings()]
+    hits.sort(key=hit_order)
+    return hits
+
+
 def statement(
-    tenant_id: uuid.UUID, expression: Expression, conditions: Sequence[Condition], *, limit: int | None
+    tenant_id: uuid.UUID, expression: Expression, conditions: Sequence[Condition], *, limit: int
 ) -> Select[Any]:
     """The tenant's chunks matching ``expression`` and ``conditions``, best first."""
     c, d = schema.chunks.c, schema.documents.c
@@ -82,4 +97,4 @@ def statement(
         )
         .order_by(rank, c.id)
     )
-    return joined if limit is None else joined.limit(limit)
+    return joined.limit(limit)

@@ -1,24 +1,20 @@
-"""Each tenant's embeddings as one in-memory float32 matrix, for exact vector search on SQLite.
+"""Each tenant's embeddings as one in-memory float32 matrix, for vector search on SQLite.
 
 Without it, every vector search reads all the tenant's embedding BLOBs out of SQLite
 (165 ms for 24 000 chunks of 384 dimensions). With it, a search is one float32
 matrix-vector product and ``argpartition`` over a matrix kept between searches, and
-SQLite is asked only for the few candidates (see search.py).
+SQLite is asked only for the k winners' content (see cached_search.py).
 
 **What is kept.** Per tenant: its rows divided by their norms (float32, zero rows stay
-zero), the chunk ids as SQLite stores them (32 hex digits, in id order) and the rows'
-exact norms once searches have needed them: ``4 * dimension + 40`` bytes a chunk. The raw
-embeddings are not kept: the candidates' are read back with their content, in the same
-transaction, and scored exactly there.
+zero) and the chunk ids as SQLite stores them (32 hex digits, in id order):
+``4 * dimension + 32`` bytes a chunk.
 
-**Why the products are enough to find the candidates.** For unit vectors rounded to
-float32 (relative error ``u = 2**-24`` per element) and a float32 dot product summed in
-any order, the computed cosine is within ``delta = (dimension + 3) * u`` of the true one
-(the usual ``gamma_n`` bound with sum |x_i q_i| <= 1). If the k-th best computed score is
-``t``, the true k-th best is at least ``t - delta``, and every chunk whose true score
-reaches it has a computed score of at least ``t - 2 * delta``: those are the candidates
-(``margin()`` doubles delta again for safety). They are re-scored exactly, so the hits are
-``brute_force_top_k``'s, ties and all.
+**Scores within tolerance.** A unit row rounded to float32 is within ``u = 2**-24`` of
+the true one element by element, so its float64 product with the unit query is within
+``u`` of the true cosine (``sum |x_i q_i| <= 1``): far inside the 1e-6 the backends agree
+within. The float32 product over the whole matrix is off by up to ``delta = (dimension +
+3) * u``, so it only picks the candidates (every row within ``margin()`` of the k-th best,
+which holds the true top k), and the candidates are scored again in float64.
 
 **Invalidation.** Other connections and other processes (the worker, the CLI) write the
 same file. Revision ``e4a7c2d9f610`` adds ``chunk_generations (tenant_id, token,
@@ -95,7 +91,7 @@ def cache_bytes(megabytes: object, *, field: str = "vector_cache_mb") -> int:
 
 def margin(dimension: int) -> float:
     """How far below the k-th best float32 score a chunk may be and still belong in the top k
-    (twice the bound of the module docstring's argument, doubled again for safety)."""
+    (twice ``delta`` of the module docstring, doubled again for safety)."""
     return 4.0 * (dimension + 3) * _FLOAT32_EPSILON
 
 
@@ -109,28 +105,15 @@ def unit_rows(rows: npt.NDArray[Any]) -> Matrix:
 
 @attrs.frozen(eq=False)
 class TenantVectors:
-    """One tenant's embeddings as of ``token``: ``unit[i]`` is chunk ``ids[i]``, ids ascending.
-
-    ``norms[i]`` is the domain's exact ``norm`` of row i once a search has needed it (NaN
-    until then): winners are scored with it, and the same chunks win again and again.
-    """
+    """One tenant's embeddings as of ``token``: ``unit[i]`` is chunk ``ids[i]``, ids ascending."""
 
     token: bytes
     ids: npt.NDArray[np.bytes_]
     unit: Matrix
-    norms: npt.NDArray[np.float64]
 
     @property
     def nbytes(self) -> int:
-        return int(self.ids.nbytes + self.unit.nbytes + self.norms.nbytes) + _ENTRY_OVERHEAD
-
-    def exact_norm(self, position: int, row: npt.NDArray[np.float64]) -> float:
-        """The exact norm of row ``position``, whose raw embedding is ``row`` (float64)."""
-        known = float(self.norms[position])
-        if math.isnan(known):
-            known = math.sqrt(math.fsum((row * row).tolist()))
-            self.norms[position] = known
-        return known
+        return int(self.ids.nbytes + self.unit.nbytes) + _ENTRY_OVERHEAD
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -148,7 +131,7 @@ class TenantVectors:
     def candidates(
         self, query: npt.NDArray[np.float64], k: int, allowed: npt.NDArray[np.intp] | None = None
     ) -> npt.NDArray[np.intp]:
-        """The rows (of ``allowed``, or all) that may be in the query's exact top k."""
+        """The rows (of ``allowed``, or all) that may be in the query's top k."""
         if allowed is not None:
             if len(allowed) <= k:
                 return allowed
@@ -165,6 +148,17 @@ class TenantVectors:
         chosen = np.flatnonzero(scores >= kth - margin(self.unit.shape[1]))
         return chosen if allowed is None else allowed[chosen]
 
+    def best(
+        self, query: npt.NDArray[np.float64], k: int, allowed: npt.NDArray[np.intp] | None = None
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """The top k rows and their cosines (float64 on the unit rows), best first, ties by
+        chunk id (rows are in id order, so by position)."""
+        chosen = self.candidates(query, k, allowed)
+        direction = query / math.sqrt(float(query @ query))
+        scores = np.einsum("ij,j->i", self.unit[chosen].astype(np.float64), direction)
+        order = np.lexsort((chosen, -scores))[:k]
+        return chosen[order], scores[order]
+
     @classmethod
     def build(cls, token: bytes, stored_ids: list[str], unit: Matrix) -> TenantVectors:
         """An entry from ids as stored and their ``unit_rows``, in any order."""
@@ -172,8 +166,7 @@ class TenantVectors:
         if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
             order = np.argsort(ids, kind="stable")
             ids, unit = ids[order], unit[order]
-        norms = np.full(len(ids), np.nan, dtype=np.float64)
-        return cls(token=token, ids=ids, unit=np.ascontiguousarray(unit, dtype=np.float32), norms=norms)
+        return cls(token=token, ids=ids, unit=np.ascontiguousarray(unit, dtype=np.float32))
 
 
 class VectorCache:
@@ -210,7 +203,7 @@ class VectorCache:
 
     def fits(self, rows: int, dimension: int) -> bool:
         """Whether a tenant of ``rows`` chunks can be cached at all."""
-        per_row = 4 * dimension + ID_DTYPE.itemsize + 8
+        per_row = 4 * dimension + ID_DTYPE.itemsize
         return self.enabled and rows * per_row + _ENTRY_OVERHEAD <= self.max_bytes
 
     def peek(self, tenant_id: uuid.UUID) -> TenantVectors | None:

@@ -3,7 +3,8 @@
 :meth:`Filter.matches` is the meaning; the SQL backends translate the same tree
 (``adapters/sql/filters.py``) and the tests hold every backend to it. The modules:
 ``values`` (operators, limits, checks of operands), ``tree`` (the nodes, ``matches``,
-``to_json``) and ``parsing`` (``parse_filter``).
+``to_json``), ``parsing`` (``parse_filter``), ``facts`` (what a filter says before any row
+is read) and ``legacy`` (the earlier filter form, translated at the edges).
 
 A filter is a JSON object whose keys are ANDed (``{}`` matches everything). Its keys:
 
@@ -44,6 +45,8 @@ without NUL (PostgreSQL stores neither). ``InvalidInput.field`` is the path of t
 offending part, e.g. ``filter.$and[2].metadata.year.$gt``.
 """
 
+from tenantrag.domain.filtering.facts import never_matches, pinned_documents
+from tenantrag.domain.filtering.legacy import LEGACY_KEYS, from_legacy, is_legacy
 from tenantrag.domain.filtering.parsing import parse_filter
 from tenantrag.domain.filtering.tree import And, DocumentCondition, Filter, MetadataCondition, Not, Or
 from tenantrag.domain.filtering.values import (
@@ -64,6 +67,7 @@ from tenantrag.domain.filtering.values import (
 
 __all__ = [
     "FIELD_OPS",
+    "LEGACY_KEYS",
     "LISTS",
     "MAX_CONDITIONS",
     "MAX_DEPTH",
@@ -81,6 +85,10 @@ __all__ = [
     "Op",
     "Or",
     "Scalar",
+    "from_legacy",
+    "is_legacy",
     "kind",
+    "never_matches",
     "parse_filter",
+    "pinned_documents",
 ]

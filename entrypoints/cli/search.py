@@ -11,10 +11,10 @@ import json as jsonlib
 import uuid
 from typing import Annotated, Any
 
-import attrs
 import typer
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.filtering import And, Filter, from_legacy
 from tenantrag.domain.search import Fusion, SearchFilter, SearchHit, SearchMode
 from tenantrag.domain.usecases.search import SearchOutcome
 from tenantrag.entrypoints.cli.output import print_json
@@ -109,13 +109,18 @@ def search(
 
 def _filter(filter_json: str | None, tags: list[str] | None) -> SearchFilter | None:
     """The filter language from ``--filter``, ANDed with ``--tag`` (any of them)."""
-    if filter_json is None:
-        return SearchFilter(tags_any=tags) if tags else None
-    try:
-        parsed: Any = jsonlib.loads(filter_json)
-    except ValueError as error:
-        raise InvalidInput("filter", f"is not valid JSON: {error}") from None
-    if not isinstance(parsed, dict):
-        raise InvalidInput("filter", f"must be a JSON object, got {type(parsed).__name__}")
-    found = SearchFilter.from_json(parsed)
-    return attrs.evolve(found, tags_any=tags) if tags else found
+    parts: list[Filter] = []
+    if filter_json is not None:
+        try:
+            parsed: Any = jsonlib.loads(filter_json)
+        except ValueError as error:
+            raise InvalidInput("filter", f"is not valid JSON: {error}") from None
+        if not isinstance(parsed, dict):
+            raise InvalidInput("filter", f"must be a JSON object, got {type(parsed).__name__}")
+        found = SearchFilter.from_json(parsed).where
+        parts += [] if found is None else [found]
+    tagged = from_legacy({"tags_any": tags}) if tags else None
+    parts += [] if tagged is None else [tagged]
+    if filter_json is None and not parts:
+        return None
+    return SearchFilter(where=And(tuple(parts)) if len(parts) != 1 else parts[0])

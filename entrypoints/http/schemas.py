@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from tenantrag.domain import validation as v
+from tenantrag.domain.filtering import Filter, from_legacy
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message, MessageRole
 from tenantrag.domain.model.chunk import Chunk
@@ -307,15 +308,18 @@ class ChunkList(Resource):
 
 
 class SearchFilterIn(RequestBody):
-    """The earlier filter form, still accepted as ``filter`` (it is told apart by its keys)."""
+    """The earlier filter form, still accepted as ``filter`` (it is told apart by its keys,
+    checked here, and translated into the filter language by ``filtering.from_legacy``)."""
 
     document_ids: list[uuid.UUID] | None = None
     tags_any: Tags | None = Field(default=None, description="Documents with at least one of these tags.")
     tags_all: Tags | None = Field(default=None, description="Documents with every one of these tags.")
     metadata: JsonObject = Field(default_factory=dict, description="Top-level keys that must be equal.")
 
+    def to_filter(self) -> Filter | None:
+        """The same conditions in the filter language (None: no condition)."""
+        return from_legacy(self.model_dump(exclude_unset=True))
 
-LEGACY_FILTER_KEYS = frozenset(SearchFilterIn.model_fields)
 
 FILTER_DESCRIPTION = """Which chunks may be returned, in every mode: a JSON object of the filter
 language, whose keys are ANDed (`{}` matches everything).

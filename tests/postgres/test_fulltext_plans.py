@@ -163,7 +163,7 @@ async def test_without_leakproof_the_index_is_unusable(corpus: Corpus) -> None:
 async def test_hybrid_search_is_one_statement_with_both_rankings(corpus: Corpus) -> None:
     hybrid = HybridQuery(embedding=basis(1), text="zeppelin", k=5)
     for query in (hybrid, VectorQuery(embedding=basis(1), k=5), TextQuery(text="zeppelin", k=5)):
-        corpus.factory.dialect.sizes.forget(corpus.big)
+        corpus.factory.chunk_search.sizes.forget(corpus.big)
         for count_known in (False, True):
             async with corpus.factory.tenant(corpus.big, read_only=True) as uow:
                 with recorded(corpus.factory.engine) as sent:

@@ -26,8 +26,9 @@ from tenantrag.adapters.postgres.search import _statement
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
-from tenantrag.domain.search import SearchFilter, VectorQuery, brute_force_top_k
+from tenantrag.domain.search import SearchFilter, VectorQuery
 from tests.contract.factories import make_chunk, make_document, seed_tenant
+from tests.contract.test_contract_chunks_search import exact_top_k
 from tests.postgres.test_fulltext_plans import recorded
 
 pytestmark = pytest.mark.postgres
@@ -112,7 +113,7 @@ async def test_recall_at_10_holds_for_every_tenant_size(corpus: Corpus, rng: ran
         found = expected = 0
         for _ in range(15):
             query = VectorQuery(embedding=tuple(rng.gauss(0, 1) for _ in range(DIMENSION)), k=10)
-            truth = {hit.chunk_id for hit in brute_force_top_k(query, rows)}
+            truth = {hit.chunk_id for hit in exact_top_k(query, rows)}
             async with corpus.factory.tenant(tenant.id) as uow:
                 hits = await uow.chunks.search(query)
             assert len(hits) == 10, name
@@ -152,7 +153,7 @@ async def test_without_a_valid_vector_index_every_tenant_is_searched_exactly(cor
     factory, largest = corpus.factory, corpus.tenants["largest"]
     query = VectorQuery(embedding=CENTRES[0], k=10)
     rows = [(chunk, largest.document) for chunk in largest.chunks]
-    truth = {hit.chunk_id for hit in brute_force_top_k(query, rows)}
+    truth = {hit.chunk_id for hit in exact_top_k(query, rows)}
     assert await factory.vector_index_state() is VectorIndexState.READY
     _, statement = await search_as_sent(corpus, "largest", query)
     assert EXACT_ORDER not in statement  # the index path

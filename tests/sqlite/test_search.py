@@ -13,12 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory
-from tenantrag.adapters.sqlite.search import MAX_BOUND_IDS
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
-from tenantrag.domain.search import SearchFilter, VectorQuery, brute_force_top_k
+from tenantrag.domain.search import VectorQuery
 from tests.contract.factories import make_chunk, make_document, seed_tenant
-from tests.contract.test_contract_chunks_search import assert_same_hits
+from tests.contract.test_contract_chunks_search import assert_same_hits, exact_top_k, legacy
 from tests.sqlite.conftest import DIMENSION
 
 pytestmark = pytest.mark.sqlite
@@ -42,14 +41,11 @@ FILTERS = [
     {"n": True},
     {"n": 1.0},
     {"n": "1"},
-    {"n": [1]},
     {"n": None},
+    {"n": False},
     {'odd "key"': "x"},
-    {"nested": {"a": 1}},
-    {"nested": {"a": 1.0}},
     {"lang": "ü"},
-    {"n": 2**60},
-]
+]  # arrays, objects and numbers past 2**53 are refused by the translation (tests/unit)
 # Small integer coordinates give many exact ties and near-ties between scaled copies.
 vectors = st.lists(
     st.sampled_from([-3.0, -1.0, 0.0, 0.0, 1.0, 2.0, 3.0]), min_size=DIMENSION, max_size=DIMENSION
@@ -90,7 +86,7 @@ async def _store(
     ),
     k=st.integers(1, 15),
 )
-async def test_search_equals_brute_force_on_awkward_data(
+async def test_search_equals_an_exact_cosine_on_awkward_data(
     factory: SqliteUnitOfWorkFactory,
     spec: list[tuple[list[str], list[Any]]],
     query_vector: list[float],
@@ -104,15 +100,11 @@ async def test_search_equals_brute_force_on_awkward_data(
     query = VectorQuery(
         embedding=query_vector,
         k=k,
-        filter=SearchFilter(
-            document_ids=document_ids, tags_any=tags_any, tags_all=tags_all, metadata=metadata
-        ),
+        filter=legacy(document_ids=document_ids, tags_any=tags_any, tags_all=tags_all, metadata=metadata),
     )
     async with factory.tenant(seeded.tenant.id) as uow:
         hits = await uow.chunks.search(query)
-    expected = brute_force_top_k(query, rows)
-    assert_same_hits(hits, expected)
-    assert [h.score for h in hits] == [h.score for h in expected]  # the very same floats
+    assert_same_hits(hits, exact_top_k(query, rows))
 
 
 async def test_many_document_ids_are_filtered_too(factory: SqliteUnitOfWorkFactory) -> None:
@@ -120,17 +112,17 @@ async def test_many_document_ids_are_filtered_too(factory: SqliteUnitOfWorkFacto
     rows = await _store(
         factory, seeded.tenant.id, [([], [([1.0] + [0.0] * (DIMENSION - 1), {})]) for _ in range(3)]
     )
-    wanted = [rows[0][1].id, rows[2][1].id, *(uuid.uuid4() for _ in range(MAX_BOUND_IDS))]
-    query = VectorQuery(embedding=[1.0] * DIMENSION, filter=SearchFilter(document_ids=wanted))
+    wanted = [rows[0][1].id, rows[2][1].id, *(uuid.uuid4() for _ in range(1500))]
+    query = VectorQuery(embedding=[1.0] * DIMENSION, filter=legacy(document_ids=wanted))
     async with factory.tenant(seeded.tenant.id) as uow:
         hits = await uow.chunks.search(query)
-    assert_same_hits(hits, brute_force_top_k(query, rows))
+    assert_same_hits(hits, exact_top_k(query, rows))
     assert {h.document_id for h in hits} == {rows[0][1].id, rows[2][1].id}
 
 
 async def test_search_keeps_the_best_across_batches(factory: SqliteUnitOfWorkFactory) -> None:
     """More chunks than one streamed batch, the best of them in the last batch."""
-    from tenantrag.adapters.sqlite import search
+    from tenantrag.adapters.sqlite import vector_search as search
 
     seeded = await seed_tenant(factory)
     count = search.BATCH + 50
@@ -140,5 +132,5 @@ async def test_search_keeps_the_best_across_batches(factory: SqliteUnitOfWorkFac
     query = VectorQuery(embedding=[1.0] + [0.0] * (DIMENSION - 1), k=5)
     async with factory.tenant(seeded.tenant.id) as uow:
         hits = await uow.chunks.search(query)
-    assert_same_hits(hits, brute_force_top_k(query, rows))
+    assert_same_hits(hits, exact_top_k(query, rows))
     assert hits[0].chunk_id == rows[-1][0].id

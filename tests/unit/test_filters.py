@@ -30,7 +30,6 @@ from tenantrag.domain.filtering import (
 )
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, DocumentStatus
-from tenantrag.domain.search import SearchFilter
 from tests.contract.factories import make_chunk, make_document
 from tests.filter_strategies import chunk_metadata, document_specs, filters
 
@@ -100,22 +99,6 @@ def test_values_are_normalised() -> None:
             {"created_at": {"$gt": "2025-01-01T12:00:00+00:00"}},
         ]
     }
-
-
-def test_search_filter_takes_a_parsed_filter_and_ands_it_with_its_other_fields() -> None:
-    chunk, document = row({"lang": "en", "year": 2020}, tags=("red",))
-    assert SearchFilter.from_json({"metadata.year": {"$gt": 2000}}).matches(chunk, document)
-    assert not SearchFilter.from_json({"metadata.year": {"$gt": 2020}}).matches(chunk, document)
-    where = parse_filter({"metadata.year": 2020})
-    assert SearchFilter(tags_any=["red"], metadata={"lang": "en"}, where=where).matches(chunk, document)
-    assert not SearchFilter(tags_any=["blue"], where=where).matches(chunk, document)
-    assert not SearchFilter(metadata={"lang": "fr"}, where=where).matches(chunk, document)
-    assert SearchFilter().where is None
-    with pytest.raises(InvalidInput) as caught:
-        SearchFilter.from_json({"metadata.year": {"$gt": [1]}})
-    assert caught.value.field == "filter.metadata.year.$gt"
-    with pytest.raises(TypeError):
-        SearchFilter(where={"metadata.year": 1})  # type: ignore[arg-type]
 
 
 # --- errors name the offending part -----------------------------------------------------------
@@ -402,13 +385,3 @@ def test_times_between_microseconds_are_kept() -> None:
     later = (created + timedelta(microseconds=1)).isoformat()
     assert matches({"created_at": {"$lt": later}}, created_at=created)
     assert not matches({"created_at": {"$gte": later}}, created_at=created)
-
-
-def test_a_filter_says_whether_it_is_empty_or_can_match_nothing() -> None:
-    assert SearchFilter().is_empty
-    assert SearchFilter(tags_all=[]).is_empty is False  # a condition given, though it holds always
-    assert not SearchFilter(metadata={"lang": "en"}).is_empty
-    assert SearchFilter(document_ids=[]).matches_nothing
-    assert SearchFilter(tags_any=[]).matches_nothing
-    assert not SearchFilter(tags_all=[]).matches_nothing
-    assert not SearchFilter().matches_nothing

@@ -15,12 +15,12 @@ from fastapi import status
 from pydantic import ValidationError
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.filtering import is_legacy
 from tenantrag.domain.search import Fusion, SearchFilter, SearchMode
 from tenantrag.entrypoints.http.dependencies import App, Config, CurrentPrincipal, TenantId
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
 from tenantrag.entrypoints.http.schemas import (
-    LEGACY_FILTER_KEYS,
     HybridIn,
     SearchFilterIn,
     SearchHitOut,
@@ -63,21 +63,18 @@ async def search(
 
 
 def search_filter(given: Mapping[str, Any] | None) -> SearchFilter | None:
-    """The filter language, or the earlier form when every key is one of its four."""
+    """The filter language, or the earlier form (told apart by its keys) translated into it."""
     if given is None:
         return None
-    if given and set(given) <= LEGACY_FILTER_KEYS:
-        try:
-            legacy = SearchFilterIn.model_validate(given)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in ("filter", *first["loc"]))
-            raise InvalidInput(where, first["msg"]) from None
-        return SearchFilter(
-            document_ids=legacy.document_ids, tags_any=legacy.tags_any, tags_all=legacy.tags_all,
-            metadata=legacy.metadata,
-        )  # fmt: skip
-    return SearchFilter.from_json(given)
+    if not is_legacy(given):
+        return SearchFilter.from_json(given)
+    try:
+        legacy = SearchFilterIn.model_validate(given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in ("filter", *first["loc"]))
+        raise InvalidInput(where, first["msg"]) from None
+    return SearchFilter(where=legacy.to_filter())
 
 
 def _fusion(given: HybridIn | None, default: Fusion) -> Fusion | None:
