@@ -1,9 +1,9 @@
 """Unit-of-work semantics: visibility, rollback, atomic commit, and the end of a unit of work.
 
-Two units of work writing the same key at once behave differently per backend: a SQL
-backend makes the second writer wait for the first (and then fail at once), the
-memory backend lets both write and fails the second at commit. The tests here run
-the second writer as a task so that both ways pass, and assert only the outcome.
+Two units of work writing the same key at once: the second writer waits for the first
+(PostgreSQL on the row's lock, SQLite on the write lock) and then fails that write with a
+``Conflict``, like any other broken rule; its unit of work stays usable. The tests run the
+second writer as a task and assert only the outcome.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ async def test_a_delete_cascades_to_rows_committed_concurrently(
         await deleter.documents.delete(document.id)
 
         async def add_chunk(_checkpoint: Callable[[], Awaitable[None]]) -> None:
-            # The memory backend commits this first; a SQL backend holds it until the delete commits.
+            # Held until the delete commits (the document's row lock, or SQLite's write lock).
             await adder.chunks.add_many([make_chunk(document, 0)])
             await adder.commit()
 
@@ -257,20 +257,22 @@ async def test_a_unit_of_work_ends_with_rollback(backend: UnitOfWorkFactory, ten
             await uow.commit()
 
 
-async def test_a_failed_commit_ends_the_unit_of_work(backend: UnitOfWorkFactory) -> None:
-    taken = make_tenant()
+async def test_a_write_that_meets_a_concurrent_commit_fails_alone(backend: UnitOfWorkFactory) -> None:
+    taken, other = make_tenant(), make_tenant()
     async with backend.system() as first, backend.system() as second:
         await first.tenants.add(taken)
 
         async def second_work(checkpoint: Callable[[], Awaitable[None]]) -> None:
-            await second.tenants.add(make_tenant(slug=taken.slug))
+            with pytest.raises(Conflict):
+                await second.tenants.add(make_tenant(slug=taken.slug))
+            await second.tenants.add(other)  # the unit of work goes on, as after any Conflict
             await checkpoint()
             await second.commit()
 
-        with pytest.raises(Conflict):
-            await interleave(first.commit, second_work)
-        with pytest.raises(RuntimeError):
-            await second.tenants.add(make_tenant())
+        await interleave(first.commit, second_work)
+    async with backend.system() as uow:
+        assert await uow.tenants.get(taken.id) == taken
+        assert await uow.tenants.get(other.id) == other
 
 
 async def test_a_read_only_unit_of_work_reads_but_refuses_every_write(
