@@ -2,9 +2,10 @@
 
 Three modes, one hit type:
 
-- **vector** (:class:`VectorQuery`): top-k by cosine similarity. Every backend must return
-  what :func:`brute_force_top_k` returns for the same rows (PostgreSQL's HNSW plan for
-  large tenants aside); the contract suite holds them to it.
+- **vector** (:class:`VectorQuery`): top-k by cosine similarity. Backends agree within
+  tolerance, not bit for bit: scores within 1e-6 of the exact cosine, rankings the same
+  except between near-ties (PostgreSQL's HNSW plan for large tenants aside); the contract
+  suite holds them to an exact NumPy cosine.
 - **text** (:class:`TextQuery`): the chunks matching a query of the full-text language
   (``tenantrag.domain.fulltext``), ranked by the backend's own relevance: ``ts_rank_cd`` on
   PostgreSQL, FTS5's ``bm25()`` on SQLite, :func:`text_top_k` (BM25 over the tenant's
