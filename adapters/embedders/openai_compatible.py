@@ -30,8 +30,8 @@ import attrs
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from tenantrag.adapters.hashing_embedder import MAX_DIMENSION
 from tenantrag.domain.errors import InvalidInput, Unavailable
+from tenantrag.domain.model.embedding_model import MAX_DIMENSION
 
 __all__ = ["DEFAULT_BASE_URL", "MAX_BATCH_SIZE", "Backoff", "OpenAICompatibleEmbedder", "redacted_url"]
 
