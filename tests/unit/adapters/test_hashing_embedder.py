@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tenantrag.adapters.hashing_embedder import MAX_DIMENSION, HashingEmbedder
+from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.model.embedding_model import MAX_DIMENSION
 from tenantrag.domain.ports.embedder import Embedder
 
 _TEXT = st.one_of(
