@@ -1,4 +1,4 @@
-"""Search queries (vector, full-text, hybrid), filters, hits, and the references backends follow.
+"""Search queries (vector, full-text, hybrid), filters, hits, and reciprocal rank fusion.
 
 Three modes, one hit type:
 
@@ -7,10 +7,10 @@ Three modes, one hit type:
   except between near-ties (PostgreSQL's HNSW plan for large tenants aside); the contract
   suite holds them to an exact NumPy cosine.
 - **text** (:class:`TextQuery`): the chunks matching a query of the full-text language
-  (``tenantrag.domain.fulltext``), ranked by the backend's own relevance: ``ts_rank_cd`` on
-  PostgreSQL, FTS5's ``bm25()`` on SQLite, :func:`text_top_k` (BM25 over the tenant's
-  chunks) in memory. Which chunks match is the same everywhere; scores are not comparable
-  across backends, so only unambiguous orders are.
+  (PostgreSQL's ``websearch_to_tsquery`` syntax: the backends parse it, see
+  ``adapters/sql/fulltext_query.py``), ranked by the backend's own relevance: ``ts_rank_cd``
+  on PostgreSQL, FTS5's ``bm25()`` on SQLite. Which chunks match is the same on both for
+  plain words; scores are not comparable across backends, so only unambiguous orders are.
 - **hybrid** (:class:`HybridQuery`): both rankings fused by reciprocal rank fusion
   (:func:`fuse`): each list's top ``Fusion.depth(k)`` candidates, a chunk scoring
   ``w_vector / (rrf_k + rank) + w_text / (rrf_k + rank)`` over the lists it is in.
@@ -28,15 +28,14 @@ from typing import Any
 
 import attrs
 
-from tenantrag.domain import fulltext
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.filtering import And, Filter, never_matches, parse_filter, pinned_documents
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
-from tenantrag.domain.text_analysis import terms
 
 MAX_K = 1000
+MAX_QUERY_TEXT_LENGTH = 1000
 DEFAULT_RRF_K = 60
 # Candidates each list contributes to a hybrid ranking, unless Fusion says otherwise.
 MIN_CANDIDATES, CANDIDATES_PER_HIT = 50, 4
@@ -124,24 +123,32 @@ class SearchMode(enum.StrEnum):
             raise InvalidInput(field, f"must be vector, text or hybrid, got {value!r:.40}") from None
 
 
-def _expression(text: str) -> fulltext.Expression:
-    return fulltext.parse(text, field="text")
+def _query_text(text: object) -> str:
+    """What no backend could search: the syntax itself is the backends' to read."""
+    field = "text"
+    if not isinstance(text, str):
+        raise InvalidInput(field, f"must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise InvalidInput(field, "must not be empty")
+    if len(text) > MAX_QUERY_TEXT_LENGTH:
+        raise InvalidInput(field, f"must be at most {MAX_QUERY_TEXT_LENGTH} characters (got {len(text)})")
+    if "\x00" in text:
+        raise InvalidInput(field, "must not contain NUL characters")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput(field, "must be valid Unicode (it holds a lone surrogate)") from None
+    return text
 
 
 @attrs.frozen(kw_only=True)
 class TextQuery:
-    """The k chunks that best match ``text`` (the full-text language, see ``fulltext``)."""
+    """The k chunks that best match ``text``, a query of the full-text language. A text left
+    with nothing to look for once stop words are dropped matches nothing."""
 
-    text: str
+    text: str = attrs.field(converter=_query_text)
     k: int = attrs.field(default=10, converter=_k)
     filter: SearchFilter = attrs.field(factory=SearchFilter)
-    expression: fulltext.Expression = attrs.field(init=False, eq=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        expression = _expression(self.text)
-        if expression.searchable().is_empty:
-            raise InvalidInput("text", "has only stop words (such as 'the', 'and'): nothing to look for")
-        object.__setattr__(self, "expression", expression)
 
 
 def _count(field: str, low: int, high: int) -> Any:
@@ -203,16 +210,14 @@ class HybridQuery:
     """
 
     embedding: tuple[float, ...] = attrs.field(converter=_query_embedding)
-    text: str
+    text: str = attrs.field(converter=_query_text)
     k: int = attrs.field(default=10, converter=_k)
     filter: SearchFilter = attrs.field(factory=SearchFilter)
     fusion: Fusion = attrs.field(factory=Fusion)
-    expression: fulltext.Expression = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if norm(self.embedding) == 0.0:
             raise InvalidInput("embedding", "must not be the zero vector (cosine is undefined)")
-        object.__setattr__(self, "expression", _expression(self.text))
 
     @property
     def depth(self) -> int:
@@ -221,10 +226,7 @@ class HybridQuery:
     def vector_part(self) -> VectorQuery:
         return VectorQuery(embedding=self.embedding, k=self.depth, filter=self.filter)
 
-    def text_part(self) -> TextQuery | None:
-        """The text list's query; None when the text has only stop words."""
-        if self.expression.searchable().is_empty:
-            return None
+    def text_part(self) -> TextQuery:
         return TextQuery(text=self.text, k=self.depth, filter=self.filter)
 
 
@@ -258,53 +260,9 @@ def norm(vector: Sequence[float]) -> float:
     return math.sqrt(math.fsum(x * x for x in vector))
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    na, nb = norm(a), norm(b)
-    if na == 0.0 or nb == 0.0:
-        return 0.0
-    return math.fsum(x * y for x, y in zip(a, b, strict=True)) / (na * nb)
-
-
 def hit_order(hit: SearchHit) -> tuple[float, str]:
     """Best score first; ties broken by chunk id so every backend agrees on order."""
     return (-hit.score, str(hit.chunk_id))
-
-
-def to_hit(chunk: Chunk, document: Document, score: float) -> SearchHit:
-    return SearchHit(
-        chunk_id=chunk.id,
-        document_id=chunk.document_id,
-        document_version=document.version,
-        ordinal=chunk.ordinal,
-        content=chunk.content,
-        metadata=chunk.metadata,
-        score=score,
-    )
-
-
-def brute_force_top_k(query: VectorQuery, rows: Iterable[tuple[Chunk, Document]]) -> list[SearchHit]:
-    hits = [
-        to_hit(chunk, document, cosine(query.embedding, chunk.embedding))
-        for chunk, document in rows
-        if query.filter.matches(chunk, document)
-    ]
-    hits.sort(key=hit_order)
-    return hits[: query.k]
-
-
-def text_top_k(query: TextQuery, rows: Sequence[tuple[Chunk, Document]]) -> list[SearchHit]:
-    """The text-mode reference (the memory backend's ranking): BM25 over ``rows``, which
-    are all of the tenant's chunks, so a filter narrows what is returned, not the scores."""
-    expression = query.expression.searchable()
-    analyzed = [terms(chunk.content) for chunk, _ in rows]
-    scorer = fulltext.Bm25(expression, analyzed)
-    hits = [
-        to_hit(chunk, document, scorer.score(chunk_terms))
-        for (chunk, document), chunk_terms in zip(rows, analyzed, strict=True)
-        if query.filter.matches(chunk, document) and expression.matches(chunk_terms)
-    ]
-    hits.sort(key=hit_order)
-    return hits[: query.k]
 
 
 def fuse(
@@ -328,14 +286,3 @@ def fuse(
     ]
     fused.sort(key=hit_order)
     return fused[:k]
-
-
-def hybrid_top_k(query: HybridQuery, rows: Sequence[tuple[Chunk, Document]]) -> list[SearchHit]:
-    """The hybrid reference: exact cosine and :func:`text_top_k`, fused."""
-    text = query.text_part()
-    return fuse(
-        brute_force_top_k(query.vector_part(), rows),
-        text_top_k(text, rows) if text is not None else [],
-        query.fusion,
-        query.k,
-    )

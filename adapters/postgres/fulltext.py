@@ -11,7 +11,7 @@ statistics, so no other tenant's rows move a score), best first, then chunk id.
   configuration than its documents would quietly miss. ``TEXT_SEARCH_CONFIG`` only
   chooses it when the column is created.
 - The user's text and the configuration are bound parameters; PostgreSQL parses the text
-  with the same rules ``domain/fulltext.py`` validated it with.
+  with the rules ``adapters/sql/fulltext_query.py`` validated it by.
 - Row-level security: ``@@`` (``ts_match_vq``) is not LEAKPROOF in a stock PostgreSQL, and
   the planner may not evaluate a non-leakproof operator on rows before the policy has
   admitted them, so it cannot use the GIN index: a tenant's query scans the tenant's rows

@@ -49,6 +49,7 @@ from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.plan import Planner, TenantSizes
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.filters import compile_filter
+from tenantrag.adapters.sql.fulltext_query import parse
 from tenantrag.adapters.sql.hits import cosines, hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.search import (
@@ -110,6 +111,8 @@ class PostgresChunkSearch:
     async def text_search(
         self, session: SqlSession, tenant_id: uuid.UUID, query: TextQuery
     ) -> list[SearchHit]:
+        if parse(query.text).searchable().is_empty:
+            return []  # websearch_to_tsquery would match nothing, and say so in a NOTICE
         await self.planner.plan(session, tenant_id, query.k, None)
         conditions = _conditions(tenant_id, query.filter)
         found = fulltext.candidates(
@@ -130,11 +133,10 @@ class PostgresChunkSearch:
         q = bindparam("query", self.codec.encode(query.embedding), type_=self.codec.column_type)
         conditions = _conditions(tenant_id, query.filter)
         vector = _candidates(tenant_id, conditions, q, self.options.distance, exact=exact, limit=depth)
-        text = query.text_part()
         texts = None
-        if text is not None:
+        if not parse(query.text).searchable().is_empty:
             texts = fulltext.candidates(
-                tenant_id, conditions, self.planner.text_config, text.text, limit=depth
+                tenant_id, conditions, self.planner.text_config, query.text, limit=depth
             )
         fused = hybrid.fused(vector, texts, query.fusion, query.k)
         rows = (await session.read(_with_chunks(fused, tenant_id, fused.c.score))).mappings().all()

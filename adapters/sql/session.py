@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from tenantrag.adapters.sql.dialect import Problem, SqlDialect
-from tenantrag.domain.errors import Conflict, TenantRagError, Unavailable
+from tenantrag.domain.errors import Conflict, Unavailable
 from tenantrag.domain.ports.unit_of_work import ReadOnlyUnitOfWork, UnitOfWorkNotActive
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
@@ -36,11 +36,9 @@ Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 class ConstraintViolation(Exception):
     """A write broke a constraint; the repository that wrote knows what to call it."""
 
-    def __init__(self, problem: Problem, *, concurrent: bool = False) -> None:
+    def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
         self.problem = problem
-        # Always False from this session: kept only while tables.py still reads it.
-        self.concurrent = concurrent
 
 
 class SqlSession:
@@ -88,11 +86,6 @@ class SqlSession:
         """End the unit of work, discarding its writes; harmless once it has ended."""
         if self._connection is not None:
             await self._close()
-
-    async def abort(self, error: TenantRagError) -> TenantRagError:
-        """End the unit of work because of ``error``, and return it for raising."""
-        await self.rollback()
-        return error
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None

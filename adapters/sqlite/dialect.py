@@ -36,7 +36,7 @@ class SqliteDialect:
     ) -> None:
         # Isolation on SQLite is the repositories' tenant predicate alone, and read-only
         # units of work are held to it by the session (no per-transaction switch here).
-        track_transaction(connection.info, read_only=read_only)
+        track_transaction(connection.info)
 
     async def act_for(self, connection: AsyncConnection, **values: str) -> None:
         return None

@@ -42,12 +42,6 @@ class TransactionState:
 
     # The next BEGIN takes the write lock (BEGIN IMMEDIATE).
     immediate: bool = False
-    # PRAGMA data_version when the unit of work first touched the database.
-    data_version: int | None = None
-    # Another connection committed between that first touch and taking the write lock.
-    concurrent_commit: bool = False
-    # A read-only unit of work never writes, so it needs no data_version (one round trip less).
-    read_only: bool = False
 
 
 # ``info`` is the connection's own dict (SQLAlchemy's Connection.info, shared by its
@@ -60,9 +54,9 @@ def transaction_state(info: Info) -> TransactionState | None:
     return state if isinstance(state, TransactionState) else None
 
 
-def track_transaction(info: Info, *, read_only: bool = False) -> TransactionState:
+def track_transaction(info: Info) -> TransactionState:
     """Start tracking a new unit of work on this connection (forgetting any earlier one)."""
-    state = TransactionState(read_only=read_only)
+    state = TransactionState()
     info[_STATE] = state
     return state
 
@@ -160,15 +154,8 @@ def _on_begin(connection: Connection) -> None:
         return
     if not state.immediate:
         _begin_deferred(connection)
-        if state.data_version is None and not state.read_only:
-            state.data_version = _data_version(connection)
         return
-    # Outside a transaction, data_version is current; inside, it is the snapshot's.
-    before = state.data_version if state.data_version is not None else _data_version(connection)
     connection.exec_driver_sql("BEGIN IMMEDIATE")
-    after = _data_version(connection)
-    state.data_version = before
-    state.concurrent_commit = state.concurrent_commit or after != before
 
 
 def _begin_deferred(connection: Connection) -> None:
@@ -187,8 +174,3 @@ def _in_transaction(dbapi_connection: Any) -> bool:
     aiosqlite reads the flag without a round trip to its thread."""
     driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
     return bool(getattr(driver, "in_transaction", True))
-
-
-def _data_version(connection: Connection) -> int:
-    value = connection.exec_driver_sql("PRAGMA data_version").scalar_one()
-    return int(value)

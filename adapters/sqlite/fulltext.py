@@ -4,7 +4,7 @@ The migrations keep an FTS5 index (``chunks_fts``, tokenizer ``porter unicode61
 remove_diacritics 2``) over ``chunks.content`` as external content keyed by the chunks'
 rowid, in step through triggers. A search:
 
-1. turns the parsed query (``domain/fulltext.py``, stop words dropped) into an FTS5 query
+1. turns the parsed query (``adapters/sql/fulltext_query.py``, stop words dropped) into an FTS5 query
    string, every word inside double quotes, so nothing a user types is FTS5 syntax; the
    string is one bound parameter;
 2. joins the matches to their chunks and documents, where the tenant and the filter
@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, Select, bindparam, literal_column, select, table
 
 from tenantrag.adapters.sql import schema
+from tenantrag.adapters.sql.fulltext_query import Expression, Term, parse
 from tenantrag.adapters.sql.hits import hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sqlite import candidates
-from tenantrag.domain.fulltext import Expression, Term
 from tenantrag.domain.search import SearchHit, TextQuery, hit_order
 
 Condition = ColumnElement[bool]
@@ -63,8 +63,11 @@ async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuer
     """FTS5 matches the filter admits, best ``bm25()`` first, then chunk id."""
     if query.filter.matches_nothing:
         return []
+    expression = parse(query.text).searchable()
+    if expression.is_empty:  # only stop words: nothing to look for, as on PostgreSQL
+        return []
     conditions = candidates.conditions(tenant_id, query.filter)
-    found = statement(tenant_id, query.expression.searchable(), conditions, limit=query.k)
+    found = statement(tenant_id, expression, conditions, limit=query.k)
     hits = [hit_from_row(row) for row in (await session.read(found)).mappings()]
     hits.sort(key=hit_order)
     return hits

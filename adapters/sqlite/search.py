@@ -32,10 +32,9 @@ class SqliteChunkSearch:
         if isinstance(query, TextQuery):
             return await text_search(session, tenant_id, query)
         if isinstance(query, HybridQuery):
-            text = query.text_part()
             return fuse(
                 await self.vector_search(session, tenant_id, query.vector_part()),
-                [] if text is None else await text_search(session, tenant_id, text),
+                await text_search(session, tenant_id, query.text_part()),
                 query.fusion,
                 query.k,
             )

@@ -11,17 +11,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
-from tenantrag.domain.filtering import from_legacy
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
-from tenantrag.domain.search import SearchFilter, SearchHit, VectorQuery, hit_order
+from tenantrag.domain.search import SearchFilter, VectorQuery
 from tests.contract.factories import (
     DIMENSION,
     Seeded,
@@ -30,6 +28,7 @@ from tests.contract.factories import (
     make_document,
     seed_tenant,
 )
+from tests.search_reference import assert_same_hits, exact_top_k, legacy
 
 
 async def _add_document(backend: UnitOfWorkFactory, document: Document, chunks: Sequence[Chunk] = ()) -> None:
@@ -37,67 +36,6 @@ async def _add_document(backend: UnitOfWorkFactory, document: Document, chunks: 
         await uow.documents.add(document)
         await uow.chunks.add_many(chunks)
         await uow.commit()
-
-
-TOLERANCE = 1e-6
-
-
-def exact_top_k(query: VectorQuery, rows: Sequence[tuple[Chunk, Document]]) -> list[SearchHit]:
-    """The reference: cosine in float64 of the stored embeddings (0 for a zero vector), the
-    filter's own ``matches``, best first, ties by chunk id."""
-    vector = np.asarray(query.embedding, dtype=np.float64)
-    hits = []
-    for chunk, document in rows:
-        if query.filter.matches(chunk, document):
-            row = np.asarray(chunk.embedding, dtype=np.float64)
-            norms = float(np.linalg.norm(row) * np.linalg.norm(vector))
-            score = float(row @ vector) / norms if norms else 0.0
-            hits.append(
-                SearchHit(
-                    chunk_id=chunk.id,
-                    document_id=chunk.document_id,
-                    document_version=document.version,
-                    ordinal=chunk.ordinal,
-                    content=chunk.content,
-                    metadata=chunk.metadata,
-                    score=score,
-                )
-            )
-    hits.sort(key=hit_order)
-    return hits[: query.k]
-
-
-def assert_same_hits(
-    actual: Sequence[SearchHit], expected: Sequence[SearchHit], *, metadata: bool = True
-) -> None:
-    """Equal within tolerance: scores place by place within 1e-6, and the same chunks in the
-    same order except among near-ties (a run of expected scores each within 1e-6 of the
-    next); the last run may hold other chunks than expected, tied at the k-th place."""
-    assert len(actual) == len(expected)
-    assert [h.score for h in actual] == pytest.approx([h.score for h in expected], abs=TOLERANCE)
-    wanted = {h.chunk_id: h for h in expected}
-    start = 0
-    for end in range(1, len(expected) + 1):
-        if end < len(expected) and expected[end - 1].score - expected[end].score <= TOLERANCE:
-            continue
-        run = {h.chunk_id for h in actual[start:end]}
-        if end < len(expected):
-            assert run == {h.chunk_id for h in expected[start:end]}
-        else:
-            assert not run & {h.chunk_id for h in expected[:start]}
-        start = end
-    for hit in actual:
-        if hit.chunk_id in wanted:
-            want = wanted[hit.chunk_id]
-            assert (hit.document_id, hit.document_version, hit.ordinal, hit.content) == (
-                want.document_id, want.document_version, want.ordinal, want.content,
-            )  # fmt: skip
-            assert not metadata or dict(hit.metadata) == dict(want.metadata)
-
-
-def legacy(**given: Any) -> SearchFilter:
-    """The earlier filter form, as the HTTP API and CLI translate it."""
-    return SearchFilter(where=from_legacy(given))
 
 
 async def test_chunks_are_listed_by_ordinal_and_counted(backend: UnitOfWorkFactory, tenant_a: Seeded) -> None:

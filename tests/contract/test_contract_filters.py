@@ -25,8 +25,8 @@ from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.domain.search import HybridQuery, SearchFilter, TextQuery, VectorQuery
 from tests.contract.factories import basis, make_chunk, make_document, seed_tenant
-from tests.contract.test_contract_chunks_search import assert_same_hits, exact_top_k
 from tests.filter_strategies import CORPUS, CORPUS_IDS, filters
+from tests.search_reference import assert_same_hits, exact_top_k
 
 K = 100  # more than the corpus holds: every admitted chunk comes back
 

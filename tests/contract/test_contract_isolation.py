@@ -154,7 +154,7 @@ async def test_search_never_returns_another_tenants_chunks(
         # B's chunk matches the query exactly, A's too; only A's may come back.
         hits = await uow.chunks.search(VectorQuery(embedding=basis(0), k=1000))
         assert [h.chunk_id for h in hits] == [a.chunk.id]
-        only_b = SearchFilter(document_ids=[b.document.id])
+        only_b = SearchFilter.from_json({"document_id": {"$in": [str(b.document.id)]}})
         assert list(await uow.chunks.search(VectorQuery(embedding=basis(0), filter=only_b))) == []
 
 

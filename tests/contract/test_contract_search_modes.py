@@ -23,7 +23,7 @@ from tenantrag.domain.model.document import Document, sha256_hex
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.domain.search import Fusion, HybridQuery, SearchFilter, SearchHit, TextQuery, fuse
 from tests.contract.factories import DIMENSION, Seeded, basis, make_chunk, make_document
-from tests.contract.test_contract_chunks_search import exact_top_k, legacy
+from tests.search_reference import exact_top_k, legacy
 
 TEXTS = (
     "cats purr softly",  # 0

@@ -111,11 +111,12 @@ async def test_a_failing_hook_or_database_degrades_the_report_without_leaking_de
         def system(self) -> SystemUnitOfWork:
             raise ConnectionError("host=db password=hunter2")
 
-    down = await probe(bootstrap(uow=_Down(8)), backend="memory", database_url=None)
+    broken = _Down(8)
+    down = await probe(bootstrap(uow=broken), backend="memory", database_url=None)
     assert (down.status, down.database.reachable, down.errors) == (
         "degraded",
         False,
         ["database: ConnectionError"],
     )
     await failing.dispose()
-    await down.dispose()
+    await broken.dispose()

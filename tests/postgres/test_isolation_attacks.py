@@ -153,8 +153,10 @@ async def test_a_pooled_connection_keeps_no_tenant_and_no_role_after_a_transacti
 async def test_vector_and_filtered_search_never_return_another_tenants_chunks(
     factory: PostgresUnitOfWorkFactory, world: World
 ) -> None:
-    filters = [SearchFilter(), SearchFilter(tags_any=["shared"]), SearchFilter(metadata={"team": "x"})]
-    filters.append(SearchFilter(document_ids=[world.b.document_id, world.a.document_id]))
+    filters = [SearchFilter(), SearchFilter.from_json({"tags": {"$any": ["shared"]}})]
+    filters.append(SearchFilter.from_json({"metadata.team": "x"}))
+    documents = [str(world.b.document_id), str(world.a.document_id)]
+    filters.append(SearchFilter.from_json({"document_id": {"$in": documents}}))
     async with factory.tenant(world.a.seeded.tenant.id) as uow:
         for where in filters:
             hits = await uow.chunks.search(VectorQuery(embedding=basis(0), k=50, filter=where))

@@ -28,8 +28,8 @@ from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.search import SearchFilter, VectorQuery
 from tests.contract.factories import make_chunk, make_document, seed_tenant
-from tests.contract.test_contract_chunks_search import exact_top_k
 from tests.postgres.test_fulltext_plans import recorded
+from tests.search_reference import exact_top_k
 
 pytestmark = pytest.mark.postgres
 

@@ -17,7 +17,7 @@ from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.search import VectorQuery
 from tests.contract.factories import make_chunk, make_document, seed_tenant
-from tests.contract.test_contract_chunks_search import assert_same_hits, exact_top_k, legacy
+from tests.search_reference import assert_same_hits, exact_top_k, legacy
 from tests.sqlite.conftest import DIMENSION
 
 pytestmark = pytest.mark.sqlite

@@ -70,7 +70,9 @@ async def test_every_statement_of_a_tenant_unit_of_work_names_the_tenant(
             await uow.chunks.search(
                 VectorQuery(
                     embedding=basis(0),
-                    filter=SearchFilter(document_ids=[document.id], tags_any=["t"], metadata={"lang": "en"}),
+                    filter=SearchFilter.from_json(
+                        {"document_id": str(document.id), "tags": {"$any": ["t"]}, "metadata.lang": "en"}
+                    ),
                 )
             )
             await uow.api_keys.add(key)

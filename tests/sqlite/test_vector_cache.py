@@ -34,7 +34,7 @@ from tenantrag.domain.search import (
 )
 from tenantrag.entrypoints.settings import Settings, SettingsError
 from tests.contract.factories import make_chunk, make_document, seed_tenant
-from tests.contract.test_contract_chunks_search import assert_same_hits, exact_top_k, legacy
+from tests.search_reference import assert_same_hits, exact_top_k, legacy
 from tests.sqlite.conftest import DIMENSION
 
 pytestmark = pytest.mark.sqlite

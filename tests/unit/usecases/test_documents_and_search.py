@@ -13,8 +13,9 @@ from tenantrag.domain.model.document import DocumentStatus
 from tenantrag.domain.model.job import JobStatus
 from tenantrag.domain.pagination import PageRequest
 from tenantrag.domain.policy import Role
-from tenantrag.domain.search import SearchFilter, VectorQuery, brute_force_top_k
+from tenantrag.domain.search import SearchFilter, VectorQuery
 from tenantrag.domain.usecases.app import TenantRag
+from tests.search_reference import assert_same_hits, exact_top_k
 from tests.unit.usecases.workspace import DIMENSION, Workspace
 
 CATS = "Cats are small domesticated carnivores. Cats purr when content and sleep most of the day."
@@ -58,7 +59,10 @@ async def test_search_finds_the_relevant_document_first(app: TenantRag, workspac
     assert hits[0].document_version == cats.version
     assert hits[0].score >= hits[1].score
     only_space = await app.search.search(
-        member, workspace.tenant.id, text="cats purr", filter=SearchFilter(tags_any=["space"])
+        member,
+        workspace.tenant.id,
+        text="cats purr",
+        filter=SearchFilter.from_json({"tags": {"$any": ["space"]}}),
     )
     assert {h.document_id for h in only_space} != {cats.id}
     assert all(h.document_id != cats.id for h in only_space)
@@ -73,14 +77,12 @@ async def test_search_equals_brute_force_over_the_tenant(app: TenantRag, workspa
         )  # fmt: skip
     await app.ingestion.add_text(workspace.stranger, workspace.other_tenant.id, filename="x.txt", text=CATS)
     query_vector = await HashingEmbedder(DIMENSION).embed_query("cats rockets number")
-    flt = SearchFilter(metadata={"n": 1}, tags_any=["t0", "t1"])
+    flt = SearchFilter.from_json({"metadata.n": 1, "tags": {"$any": ["t0", "t1"]}})
     hits = await app.search.search(member, workspace.tenant.id, embedding=query_vector, k=4, filter=flt)
     async with app.uow.tenant(workspace.tenant.id) as uow:
         docs = (await uow.documents.list(PageRequest(limit=100))).items
         rows = [(c, d) for d in docs for c in await uow.chunks.list_for_document(d.id)]
-    expected = brute_force_top_k(VectorQuery(embedding=query_vector, k=4, filter=flt), rows)
-    assert [h.chunk_id for h in hits] == [h.chunk_id for h in expected]
-    assert [h.score for h in hits] == pytest.approx([h.score for h in expected])
+    assert_same_hits(hits, exact_top_k(VectorQuery(embedding=query_vector, k=4, filter=flt), rows))
 
 
 async def test_search_rejects_bad_queries(app: TenantRag, workspace: Workspace) -> None:
