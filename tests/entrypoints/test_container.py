@@ -13,9 +13,12 @@ from dependency_injector import providers
 from sqlalchemy import event
 
 from tenantrag.adapters.clock import ManualClock
-from tenantrag.adapters.sqlite import MemorySqliteUnitOfWorkFactory, open_memory_sqlite
 from tenantrag.adapters.sql import migrations
-from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory
+from tenantrag.adapters.sqlite import (
+    MemorySqliteUnitOfWorkFactory,
+    SqliteUnitOfWorkFactory,
+    open_memory_sqlite,
+)
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.backends import DatabaseUnavailable, postgres_options
 from tenantrag.entrypoints.container import Container, container_for, provide, running
