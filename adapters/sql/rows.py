@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 from sqlalchemy import Table
@@ -38,18 +37,9 @@ from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog, SourceRef
 from tenantrag.domain.model.tenant import Tenant
 from tenantrag.domain.model.user import User
+from tenantrag.domain.ports.repositories import StoredEntity
 
-
-class Entity(Protocol):
-    """What every stored entity has: lists page by (created_at, id)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def created_at(self) -> datetime: ...
-
-
-E = TypeVar("E", bound=Entity)
+E = TypeVar("E", bound=StoredEntity)
 Row = RowMapping
 
 

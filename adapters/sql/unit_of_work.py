@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenantrag.adapters.sql.chunk_repository import ChunkSearch, ChunkWriter, SqlChunkRepository
 from tenantrag.adapters.sql.dialect import SqlDialect
 from tenantrag.adapters.sql.job_queue import SqlJobQueue
+from tenantrag.adapters.sql.repository import repository_for
 from tenantrag.adapters.sql.rows import Mapper, chunk_mapper
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.system_repositories import (
@@ -48,12 +49,14 @@ from tenantrag.domain.ports.repositories import (
     CurrentTenantRepository,
     DocumentRepository,
     DocumentVersionRepository,
+    E,
     EmbeddingModelRecord,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
     MessageRepository,
     QueryLogRepository,
+    Repository,
     TenantRepository,
     UserRepository,
 )
@@ -116,6 +119,9 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         self.query_logs: QueryLogRepository = SqlQueryLogRepository(session, tenant_id)
         self.chat_sessions: ChatSessionRepository = SqlChatSessionRepository(session, tenant_id)
         self.messages: MessageRepository = SqlMessageRepository(session, tenant_id)
+
+    def repository(self, entity: type[E]) -> Repository[E]:
+        return repository_for(entity, self._session, self.tenant_id)
 
 
 class SqlSystemUnitOfWork(_SqlUnitOfWork):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from tenantrag.domain.model.api_key import ApiKey
@@ -32,7 +33,17 @@ from tenantrag.domain.model.user import User
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.search import SearchHit, SearchQuery
 
-E = TypeVar("E")
+
+class StoredEntity(Protocol):
+    """What every stored entity has: an id, and the creation time lists page by."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+E = TypeVar("E", bound=StoredEntity)
 
 
 class Repository(Protocol[E]):

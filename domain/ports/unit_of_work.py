@@ -24,12 +24,14 @@ from tenantrag.domain.ports.repositories import (
     CurrentTenantRepository,
     DocumentRepository,
     DocumentVersionRepository,
+    E,
     EmbeddingModelRecord,
     JobRepository,
     MembershipDirectory,
     MembershipRepository,
     MessageRepository,
     QueryLogRepository,
+    Repository,
     TenantRepository,
     UserRepository,
 )
@@ -79,6 +81,11 @@ class TenantUnitOfWork(UnitOfWork, Protocol):
     def chat_sessions(self) -> ChatSessionRepository: ...
     @property
     def messages(self) -> MessageRepository: ...
+
+    def repository(self, entity: type[E]) -> Repository[E]:
+        """The tenant's rows of any stored entity by id (add, get, update, delete, list): what a
+        use case needs of a table with no queries of its own, with no port of its own."""
+        ...
 
 
 class SystemUnitOfWork(UnitOfWork, Protocol):

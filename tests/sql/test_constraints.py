@@ -160,8 +160,8 @@ async def test_the_generic_repository_serves_any_mapped_entity_through_the_gener
             await system.commit()
         log = QueryLog(id=uuid.uuid4(), tenant_id=tenant.id, query="q", created_at=NOW)
         async with factory.tenant(tenant.id) as uow:
-            session = uow._session  # the wiring of uow.repository(Entity) is the unit of work's
-            logs: Repository[QueryLog] = repository_for(QueryLog, session, tenant.id)
+            session = uow._session
+            logs: Repository[QueryLog] = uow.repository(QueryLog)
             await logs.add(log)
             await logs.update(attrs.evolve(log, response="a"))
             assert await logs.get(log.id) == attrs.evolve(log, response="a")
