@@ -8,10 +8,9 @@ message kept is the primary one only: its DETAIL line quotes the key's values.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import DBAPIError
 
-from tenantrag.adapters.sql import schema
+from tenantrag.adapters.sql.constraints import constraint_named
 from tenantrag.adapters.sql.dialect import Problem, ProblemKind
 
 # SQLSTATEs: class 23 (integrity) and the lock / serialization failures of class 40 and 55.
@@ -25,28 +24,6 @@ _KINDS: dict[str, ProblemKind] = {
     "55P03": "locked",  # lock_not_available (lock_timeout)
     "57014": "timeout",  # query_canceled: statement_timeout, the unit of work's command timeout
 }
-
-
-def _constraint_columns() -> dict[str, tuple[str, tuple[str, ...]]]:
-    found: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for table in schema.metadata.tables.values():
-        for constraint in table.constraints:
-            if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint | ForeignKeyConstraint):
-                columns = tuple(column.name for column in constraint.columns)
-            elif isinstance(constraint, CheckConstraint):
-                columns = ()
-            else:  # pragma: no cover - no other kind exists in the schema
-                continue
-            if isinstance(constraint.name, str):
-                found[constraint.name] = (table.name, columns)
-        # A unique index is reported by its own name, like a constraint.
-        for index in table.indexes:
-            if index.unique and isinstance(index.name, str):
-                found[index.name] = (table.name, tuple(column.name for column in index.columns))
-    return found
-
-
-_CONSTRAINTS = _constraint_columns()
 
 
 def sqlstate(error: DBAPIError) -> str | None:
@@ -63,8 +40,9 @@ def classify(error: DBAPIError) -> Problem | None:
     name = getattr(diag, "constraint_name", None)
     table = getattr(diag, "table_name", None)
     columns: tuple[str, ...] = ()
-    if name in _CONSTRAINTS:
-        table, columns = _CONSTRAINTS[name]
+    named = constraint_named(name) if isinstance(name, str) else None
+    if named is not None:
+        table, columns = named
     elif kind == "not_null":
         column = getattr(diag, "column_name", None)
         columns = (column,) if column else ()
