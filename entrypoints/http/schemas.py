@@ -22,24 +22,20 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
     StrictFloat,
     StrictInt,
 )
 
 from tenantrag.domain import validation as v
-from tenantrag.domain.filtering import Filter, from_legacy
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message, MessageRole
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.model.job import Job, JobStatus
 from tenantrag.domain.model.membership import Membership
-from tenantrag.domain.model.query_log import Feedback, QueryLog
 from tenantrag.domain.model.tenant import MAX_SLUG_LENGTH, SLUG_PATTERN, Tenant
 from tenantrag.domain.model.user import MAX_EMAIL_LENGTH, User
 from tenantrag.domain.policy import Role
-from tenantrag.domain.search import MAX_CANDIDATES, MAX_WEIGHT, SearchHit
 from tenantrag.domain.usecases.tenants import TenantWithRole
 
 T = TypeVar("T")
@@ -302,174 +298,6 @@ class ChunkOut(Resource):
 
 class ChunkList(Resource):
     items: list[ChunkOut]
-
-
-# --- search and query logs ----------------------------------------------------------------
-
-
-class SearchFilterIn(RequestBody):
-    """The earlier filter form, still accepted as ``filter`` (it is told apart by its keys,
-    checked here, and translated into the filter language by ``filtering.from_legacy``)."""
-
-    document_ids: list[uuid.UUID] | None = None
-    tags_any: Tags | None = Field(default=None, description="Documents with at least one of these tags.")
-    tags_all: Tags | None = Field(default=None, description="Documents with every one of these tags.")
-    metadata: JsonObject = Field(default_factory=dict, description="Top-level keys that must be equal.")
-
-    def to_filter(self) -> Filter | None:
-        """The same conditions in the filter language (None: no condition)."""
-        return from_legacy(self.model_dump(exclude_unset=True))
-
-
-FILTER_DESCRIPTION = """Which chunks may be returned, in every mode: a JSON object of the filter
-language, whose keys are ANDed (`{}` matches everything).
-
-- `"$and": [...]`, `"$or": [...]`, `"$not": {...}`;
-- `"metadata.<path>"` (dot-separated keys into the chunk's metadata, which holds its
-  document's): `$eq`, `$ne`, `$in`, `$nin`, `$lt`, `$lte`, `$gt`, `$gte`, `$exists`; a bare
-  value means `$eq`;
-- `"document_id"`: `$eq`, `$ne`, `$in`, `$nin`; `"status"`: the same, of document statuses;
-- `"tags"`: `$any`, `$all` (a bare tag means `$all` of it); `"created_at"`: the ranges, of
-  ISO-8601 times with an offset.
-
-Equality is JSON equality (`true` is not `1`); ranges compare numbers with numbers and
-strings with strings (by code point). A malformed filter is a 422 whose `field` is the
-offending part, e.g. `filter.$and[0].metadata.year.$gt`. The earlier form, an object of
-`document_ids`, `tags_any`, `tags_all` and `metadata` (top-level equality) only, is still
-accepted."""
-
-FILTER_EXAMPLE = {
-    "$and": [{"tags": {"$any": ["pets", "vets"]}}, {"metadata.year": {"$gte": 2020}}],
-    "status": "completed",
-}
-
-
-class HybridIn(RequestBody):
-    """How a hybrid search fuses its two rankings (reciprocal rank fusion)."""
-
-    rrf_k: StrictInt | None = Field(
-        default=None, ge=1, le=100_000, description="RRF's k; the default is a setting (HYBRID_RRF_K, 60)."
-    )
-    vector_weight: StrictFloat = Field(
-        default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the vector rank."
-    )
-    text_weight: StrictFloat = Field(default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the text rank.")
-    candidates: StrictInt | None = Field(
-        default=None,
-        ge=1,
-        le=MAX_CANDIDATES,
-        description="Candidates each ranking contributes; by default max(4k, 50).",
-    )
-
-
-class SearchRequest(RequestBody):
-    text: str | None = Field(
-        default=None,
-        description="The query. Full-text syntax (text and hybrid modes): words are ANDed, "
-        '`"quoted words"` is a phrase, `-word` excludes, `or` separates alternatives.',
-    )
-    embedding: list[StrictFloat] | None = Field(
-        default=None, description="A query vector: instead of `text` (vector mode), or with it (hybrid)."
-    )
-    mode: Literal["vector", "text", "hybrid"] | None = Field(
-        default=None,
-        description="`vector` (cosine), `text` (full-text relevance) or `hybrid` (both, fused by "
-        "reciprocal rank). Default: `hybrid` when `text` is given alone, `vector` when `embedding` is.",
-    )
-    k: StrictInt = Field(default=10, ge=1, description="How many hits; the maximum is a setting (MAX_K).")
-    filter: JsonObject | None = Field(default=None, description=FILTER_DESCRIPTION, examples=[FILTER_EXAMPLE])
-    hybrid: HybridIn | None = Field(default=None, description="Fusion parameters (mode `hybrid` only).")
-    record: StrictBool = Field(
-        default=True,
-        deprecated=True,
-        description="Ignored: every search is recorded as a query log, whose id is returned.",
-    )
-
-
-class SearchHitOut(Resource):
-    chunk_id: uuid.UUID
-    document_id: uuid.UUID
-    document_version: int
-    ordinal: int
-    content: str
-    metadata: dict[str, Any]
-    score: float = Field(
-        description="vector: cosine similarity (-1 to 1); text: the backend's relevance (higher is "
-        "better, not comparable across backends); hybrid: the fused reciprocal-rank score."
-    )
-    vector_rank: int | None = Field(
-        default=None, description="hybrid: the hit's place in the vector ranking."
-    )
-    text_rank: int | None = Field(default=None, description="hybrid: the hit's place in the text ranking.")
-
-    @classmethod
-    def of(cls, hit: SearchHit) -> Self:
-        return cls(
-            chunk_id=hit.chunk_id, document_id=hit.document_id, document_version=hit.document_version,
-            ordinal=hit.ordinal, content=hit.content, metadata=dict(hit.metadata), score=hit.score,
-            vector_rank=hit.vector_rank, text_rank=hit.text_rank,
-        )  # fmt: skip
-
-
-class SearchResponse(Resource):
-    hits: list[SearchHitOut]
-    mode: Literal["vector", "text", "hybrid"] = Field(description="The mode the search ran in.")
-    query_log_id: uuid.UUID | None = Field(
-        description="The query log this search was recorded as (every search is): give feedback on it."
-    )
-
-
-class SourceIn(RequestBody):
-    chunk_id: uuid.UUID
-    score: StrictFloat
-
-
-class QueryLogCreate(RequestBody):
-    query: Annotated[str, Field(max_length=20_000)]
-    response: Annotated[str, Field(max_length=200_000)] | None = None
-    sources: list[SourceIn] = Field(default_factory=list, max_length=1000)
-    latency_ms: Annotated[StrictFloat, Field(ge=0)] | None = None
-    token_count: Count | None = None
-    quality_score: Fraction | None = None
-    metadata: JsonObject = Field(default_factory=dict)
-
-
-class FeedbackIn(RequestBody):
-    feedback: Feedback
-    quality_score: Fraction | None = None
-
-
-class SourceOut(Resource):
-    chunk_id: uuid.UUID
-    score: float
-
-
-class QueryLogOut(Resource):
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    user_id: uuid.UUID | None
-    query: str
-    response: str | None
-    sources: list[SourceOut]
-    latency_ms: float | None
-    token_count: int | None
-    quality_score: float | None
-    feedback: Feedback | None
-    metadata: dict[str, Any]
-    created_at: datetime
-
-    @classmethod
-    def of(cls, log: QueryLog) -> Self:
-        return cls(
-            id=log.id, tenant_id=log.tenant_id, user_id=log.user_id, query=log.query, response=log.response,
-            sources=[SourceOut(chunk_id=s.chunk_id, score=s.score) for s in log.sources],
-            latency_ms=log.latency_ms, token_count=log.token_count, quality_score=log.quality_score,
-            feedback=log.feedback, metadata=log.metadata, created_at=log.created_at,
-        )  # fmt: skip
-
-
-class QueryLogPage(Page[QueryLogOut]):
-    pass
 
 
 # --- jobs and chat ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from fastapi import status
 from tenantrag.entrypoints.http.dependencies import App, CurrentPrincipal, Paging, TenantId
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
-from tenantrag.entrypoints.http.schemas import FeedbackIn, QueryLogCreate, QueryLogOut, QueryLogPage
+from tenantrag.entrypoints.http.search_schemas import FeedbackIn, QueryLogCreate, QueryLogOut, QueryLogPage
 
 router = api_router(prefix="/tenants/{tenant}/query-logs", tag="query logs")
 

@@ -20,7 +20,7 @@ from tenantrag.domain.search import Fusion, SearchFilter, SearchMode
 from tenantrag.entrypoints.http.dependencies import App, Config, CurrentPrincipal, TenantId
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
-from tenantrag.entrypoints.http.schemas import (
+from tenantrag.entrypoints.http.search_schemas import (
     HybridIn,
     SearchFilterIn,
     SearchHitOut,
