@@ -53,3 +53,22 @@ def dump(path: Path) -> list[str]:
         return list(connection.iterdump())
     finally:
         connection.close()
+
+
+@pytest.fixture
+async def other(url: str) -> AsyncIterator[SqliteUnitOfWorkFactory]:
+    """A second factory on the same file: its own engine, pool and cache (another process's view)."""
+    opened = await open_sqlite(url, DIMENSION, migrate=False)
+    try:
+        yield opened
+    finally:
+        await opened.dispose()
+
+
+@pytest.fixture
+async def uncached(url: str) -> AsyncIterator[SqliteUnitOfWorkFactory]:
+    opened = await open_sqlite(url, DIMENSION, migrate=False, vector_cache_mb=0)
+    try:
+        yield opened
+    finally:
+        await opened.dispose()
