@@ -124,21 +124,8 @@ class SearchMode(enum.StrEnum):
 
 
 def _query_text(text: object) -> str:
-    """What no backend could search: the syntax itself is the backends' to read."""
-    field = "text"
-    if not isinstance(text, str):
-        raise InvalidInput(field, f"must be a string, got {type(text).__name__}")
-    if not text.strip():
-        raise InvalidInput(field, "must not be empty")
-    if len(text) > MAX_QUERY_TEXT_LENGTH:
-        raise InvalidInput(field, f"must be at most {MAX_QUERY_TEXT_LENGTH} characters (got {len(text)})")
-    if "\x00" in text:
-        raise InvalidInput(field, "must not contain NUL characters")
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        raise InvalidInput(field, "must be valid Unicode (it holds a lone surrogate)") from None
-    return text
+    # What no backend could search; the syntax itself is the backends' to read.
+    return v.text("text", text, max_length=MAX_QUERY_TEXT_LENGTH)
 
 
 @attrs.frozen(kw_only=True)

@@ -39,6 +39,10 @@ def text(field: str, value: object, *, max_length: int = MAX_NAME_LENGTH, allow_
         raise InvalidInput(field, f"must be at most {max_length} characters (got {len(value)})")
     if "\x00" in value:
         raise InvalidInput(field, "must not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # no database stores one, so refuse it here, naming the field
+        raise InvalidInput(field, "must be valid Unicode (it holds a lone surrogate)") from None
     return value
 
 

@@ -115,15 +115,7 @@ def _scalar(at: str, op: Op, raw: object) -> Scalar:
 
 
 def _string(at: str, raw: str, limit: int) -> str:
-    if len(raw) > limit:
-        raise InvalidInput(at, f"must be at most {limit} characters (got {len(raw)})")
-    if "\x00" in raw:
-        raise InvalidInput(at, "must not contain NUL characters")
-    try:
-        raw.encode()
-    except UnicodeEncodeError:
-        raise InvalidInput(at, "must be valid Unicode (it holds a lone surrogate)") from None
-    return raw
+    return v.text(at, raw, max_length=limit, allow_empty=True)
 
 
 def check_path(at: str, path: str) -> str:
