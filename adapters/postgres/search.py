@@ -49,7 +49,7 @@ from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.plan import Planner, TenantSizes
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.filters import compile_filter
-from tenantrag.adapters.sql.fulltext_query import parse
+from tenantrag.adapters.sql.fulltext_query import parse, text_mode_expression
 from tenantrag.adapters.sql.hits import cosines, hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.search import (
@@ -111,8 +111,7 @@ class PostgresChunkSearch:
     async def text_search(
         self, session: SqlSession, tenant_id: uuid.UUID, query: TextQuery
     ) -> list[SearchHit]:
-        if parse(query.text).searchable().is_empty:
-            return []  # websearch_to_tsquery would match nothing, and say so in a NOTICE
+        text_mode_expression(query.text)  # refused alike on both backends, before any SQL
         await self.planner.plan(session, tenant_id, query.k, None)
         conditions = _conditions(tenant_id, query.filter)
         found = fulltext.candidates(

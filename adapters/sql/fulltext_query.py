@@ -127,6 +127,15 @@ def parse(text: str, *, field: str = "text") -> Expression:
     return expression
 
 
+def text_mode_expression(text: str, *, field: str = "text") -> Expression:
+    """What a text-mode search looks for; a text of stop words only is refused (in hybrid
+    mode it only leaves the text list empty)."""
+    expression = parse(text, field=field).searchable()
+    if expression.is_empty:
+        raise InvalidInput(field, "has only stop words (such as 'the', 'and'): nothing to look for")
+    return expression
+
+
 @attrs.frozen
 class _Run:
     words: tuple[str, ...]

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, Select, bindparam, literal_column, select, table
 
 from tenantrag.adapters.sql import schema
-from tenantrag.adapters.sql.fulltext_query import Expression, Term, parse
+from tenantrag.adapters.sql.fulltext_query import Expression, Term, text_mode_expression
 from tenantrag.adapters.sql.hits import hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sqlite import candidates
@@ -63,9 +63,7 @@ async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuer
     """FTS5 matches the filter admits, best ``bm25()`` first, then chunk id."""
     if query.filter.matches_nothing:
         return []
-    expression = parse(query.text).searchable()
-    if expression.is_empty:  # only stop words: nothing to look for, as on PostgreSQL
-        return []
+    expression = text_mode_expression(query.text)
     conditions = candidates.conditions(tenant_id, query.filter)
     found = statement(tenant_id, expression, conditions, limit=query.k)
     hits = [hit_from_row(row) for row in (await session.read(found)).mappings()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 
+from tenantrag.adapters.sql.fulltext_query import parse
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sqlite.cached_search import cached_search
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
@@ -32,9 +33,11 @@ class SqliteChunkSearch:
         if isinstance(query, TextQuery):
             return await text_search(session, tenant_id, query)
         if isinstance(query, HybridQuery):
+            # Stop words only: no text list (the vector list alone ranks), as on PostgreSQL.
+            wordless = parse(query.text).searchable().is_empty
             return fuse(
                 await self.vector_search(session, tenant_id, query.vector_part()),
-                await text_search(session, tenant_id, query.text_part()),
+                [] if wordless else await text_search(session, tenant_id, query.text_part()),
                 query.fusion,
                 query.k,
             )

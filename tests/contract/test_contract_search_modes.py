@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import pytest
 
+from tenantrag.adapters.sql.fulltext_query import parse
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, sha256_hex
@@ -234,7 +235,8 @@ async def test_hybrid_search_is_the_domains_fusion_where_rankings_are_unambiguou
     text_query = query.text_part()
     async with backend.tenant(stored.tenant_id) as uow:
         hits = list(await uow.chunks.search(query))
-        texts = [] if text_query is None else list(await uow.chunks.search(text_query))
+        wordless = parse(text).searchable().is_empty  # stop words only: no text list
+        texts = [] if wordless else list(await uow.chunks.search(text_query))
     expected = fuse(exact_top_k(query.vector_part(), stored.rows), texts, query.fusion, query.k)
     assert [(h.chunk_id, h.vector_rank, h.text_rank) for h in hits] == [
         (h.chunk_id, h.vector_rank, h.text_rank) for h in expected
@@ -247,9 +249,6 @@ async def test_hybrid_search_is_the_domains_fusion_where_rankings_are_unambiguou
     [
         (lambda: TextQuery(text=""), "text"),
         (lambda: TextQuery(text="  "), "text"),
-        (lambda: TextQuery(text="-cat"), "text"),
-        (lambda: TextQuery(text="the"), "text"),
-        (lambda: TextQuery(text='"'), "text"),
         (lambda: TextQuery(text="cat", k=0), "k"),
         (lambda: HybridQuery(embedding=basis(0), text=""), "text"),
         (lambda: HybridQuery(embedding=[0.0] * DIMENSION, text="cat"), "embedding"),
@@ -261,3 +260,18 @@ def test_empty_and_malformed_queries_are_refused_naming_the_field(make: Any, fie
     with pytest.raises(InvalidInput) as raised:
         make()
     assert raised.value.field == (field or "filter.metadata.x.$gt")
+
+
+@pytest.mark.parametrize("text", ["-cat", "the", '"', "cat or -dog"])
+async def test_queries_that_say_nothing_searchable_are_refused_alike(
+    backend: UnitOfWorkFactory, tenant_a: Seeded, text: str
+) -> None:
+    async with backend.tenant(tenant_a.tenant.id) as uow:
+        with pytest.raises(InvalidInput) as raised:
+            await uow.chunks.search(TextQuery(text=text))
+        assert raised.value.field == "text"
+        if text != "the":  # malformed in hybrid mode too; stop words only leave the text list empty
+            with pytest.raises(InvalidInput):
+                await uow.chunks.search(HybridQuery(embedding=basis(0), text=text))
+        else:
+            assert await uow.chunks.search(HybridQuery(embedding=basis(0), text=text)) == []
