@@ -174,7 +174,8 @@ async def test_store_failures_are_5xx_problems_that_reveal_nothing() -> None:
         (MigrationError("alembic failed on db.internal:5432"), 500, "migration_failed"),
     ):
         container = make_container(make_settings(MEMORY_URL))
-        container.uow_factory.override(providers.Object(_FlakyStore(DIMENSION, error)))
+        flaky = _FlakyStore(DIMENSION, error)
+        container.uow_factory.override(providers.Object(flaky))
         app = create_app(container)
         async with app.router.lifespan_context(app):
             context = app.state.tenantrag
@@ -183,6 +184,7 @@ async def test_store_failures_are_5xx_problems_that_reveal_nothing() -> None:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
                 response = await client.get(f"/v1/tenants/{uuid.uuid4()}/documents", headers=headers)
+        await flaky.dispose()  # an overriding provider is the test's to close
         assert_problem(response, status, code)
         assert "db.internal" not in response.text
         assert response.headers.get("retry-after") == ("1" if status == 503 else None)
