@@ -37,7 +37,7 @@ def _as_text(diagnosis: Diagnosis) -> dict[str, object]:
     else:
         reachable = f"yes ({diagnosis.latency_ms:.1f} ms)"
     if diagnosis.backend == "memory":
-        migration = "none (memory:// has no schema)"
+        migration = f"at {diagnosis.head} (memory://: a new SQLite database in memory per process)"
     elif diagnosis.revision is None:
         migration = f"no schema: run `tenantrag init` (the newest revision is {diagnosis.head})"
     elif diagnosis.up_to_date:
