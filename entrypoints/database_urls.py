@@ -37,7 +37,7 @@ SSL_MODES: tuple[str, ...] = get_args(SslMode)
 
 
 def primary_url(value: object) -> object:
-    """``DATABASE_URL``: empty means the default SQLite file; ``memory://`` the memory backend."""
+    """``DATABASE_URL``: empty means the default SQLite file; ``memory://`` SQLite in memory."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_DATABASE_URL
     if isinstance(value, str) and value.strip().lower() in (MEMORY_URL, "memory:"):

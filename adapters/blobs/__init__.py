@@ -5,7 +5,7 @@ the same contract suite (tests/contract/test_contract_blob_store.py):
 
 * :class:`LocalBlobStore`: files under ``<root>/<tenant_id>/<key>``, written atomically,
   with a SHA-256 checked on every read. For the SQLite and PostgreSQL backends on one host.
-* :class:`MemoryBlobStore`: a dict, for the in-memory backend and tests.
+* :class:`MemoryBlobStore`: a dict, for ``memory://``, ``bootstrap()`` and tests.
 
     store = LocalBlobStore(Path("/var/lib/tenantrag/blobs"))
     key = blob_key(document.id, document.version, document.filename)

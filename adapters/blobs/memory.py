@@ -1,4 +1,4 @@
-"""Blobs in a dict: the blob store of the in-memory backend, and of tests.
+"""Blobs in a dict: the blob store of ``memory://`` and ``bootstrap()``, and of tests.
 
 It keeps every promise of the port (tests/contract/test_contract_blob_store.py runs
 the same suite against it and the local store), including the ones that only a file

@@ -150,7 +150,7 @@ class ChunkRepository(Protocol):
     async def search(self, query: SearchQuery) -> Sequence[SearchHit]:
         """Top-k of the tenant's chunks that pass ``query.filter``, best first, ties by chunk id.
 
-        ``VectorQuery``: by cosine, equal to ``brute_force_top_k`` where exact. ``TextQuery``:
+        ``VectorQuery``: by cosine, within 1e-6 of the exact cosine where exact. ``TextQuery``:
         the chunks the full-text expression matches (the same set on every backend), by the
         backend's relevance. ``HybridQuery``: both, fused by reciprocal rank (``fuse``).
         See ``domain/search.py``."""

@@ -1,4 +1,4 @@
-"""The demo seed and the idempotent document sync, on the memory backend through the container."""
+"""The demo seed and the idempotent document sync, on memory:// through the container."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Settings' secrets: outside development a JWT secret is required, as long as its hash and no
-placeholder; in development one is generated beside the database and kept (the memory backend and
+placeholder; in development one is generated beside the database and kept (memory:// and
 an unwritable folder get one per process), a stored one too short is refused, and secrets and
 database passwords never show in the settings or their errors."""
 

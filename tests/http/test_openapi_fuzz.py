@@ -89,7 +89,7 @@ def _seeding(app: FastAPI, seeded: Seeded) -> None:
 
 # Built at import, as schemathesis parametrizes at collection (its fixture-based loader,
 # schemathesis.pytest.from_fixture, sets Node._nodeid, which pytest 9 no longer has). Nothing
-# runs until a request starts the lifespan; the memory backend leaves nothing to clean up.
+# runs until a request starts the lifespan; memory:// leaves nothing to clean up.
 SEEDED = Seeded()
 APP = create_app(make_container(make_settings(MEMORY_URL, max_upload_bytes=64 * 1024)))
 _seeding(APP, SEEDED)

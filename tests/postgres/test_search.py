@@ -1,7 +1,7 @@
 """PostgreSQL's search plans: exact for small tenants, the HNSW index for large ones.
 
-The contract suite already holds every search on small tenants to the brute-force
-reference. Here: which plan each tenant gets (EXPLAIN), that the index plan keeps
+The contract suite already holds every search on small tenants to an exact cosine
+(tests/search_reference.py). Here: which plan each tenant gets (EXPLAIN), that the index plan keeps
 its recall for tenants of very different sizes, and that prepared statements do
 not freeze a plan chosen for another tenant.
 """
