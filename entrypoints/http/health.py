@@ -58,7 +58,9 @@ class HealthDetail(BaseModel):
     status: Literal["ok", "degraded"]
     backend: str = Field(description="`memory`, `sqlite` or `postgresql`.")
     database: DatabaseHealth
-    migrations: MigrationHealth | None = Field(description="Null for memory:// (a new in-memory database per process).")
+    migrations: MigrationHealth | None = Field(
+        description="Null for memory:// (a new in-memory database per process)."
+    )
     pool: dict[str, float] | None = Field(
         description="Connection pool statistics, when the backend has a pool."
     )
