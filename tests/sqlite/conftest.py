@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
@@ -37,13 +38,21 @@ def url(database: Path) -> str:
     return f"sqlite:///{database}"
 
 
+@contextlib.asynccontextmanager
+async def opened(url: str, *, vector_cache_mb: float | None = None) -> AsyncIterator[SqliteUnitOfWorkFactory]:
+    """A factory on the test's file (its own engine, pool and cache), disposed afterwards."""
+    options = {} if vector_cache_mb is None else {"vector_cache_mb": vector_cache_mb}
+    factory = await open_sqlite(url, DIMENSION, migrate=False, **options)
+    try:
+        yield factory
+    finally:
+        await factory.dispose()
+
+
 @pytest.fixture
 async def factory(url: str) -> AsyncIterator[SqliteUnitOfWorkFactory]:
-    opened = await open_sqlite(url, DIMENSION, migrate=False)
-    try:
-        yield opened
-    finally:
-        await opened.dispose()
+    async with opened(url) as found:
+        yield found
 
 
 def dump(path: Path) -> list[str]:
@@ -58,17 +67,11 @@ def dump(path: Path) -> list[str]:
 @pytest.fixture
 async def other(url: str) -> AsyncIterator[SqliteUnitOfWorkFactory]:
     """A second factory on the same file: its own engine, pool and cache (another process's view)."""
-    opened = await open_sqlite(url, DIMENSION, migrate=False)
-    try:
-        yield opened
-    finally:
-        await opened.dispose()
+    async with opened(url) as found:
+        yield found
 
 
 @pytest.fixture
 async def uncached(url: str) -> AsyncIterator[SqliteUnitOfWorkFactory]:
-    opened = await open_sqlite(url, DIMENSION, migrate=False, vector_cache_mb=0)
-    try:
-        yield opened
-    finally:
-        await opened.dispose()
+    async with opened(url, vector_cache_mb=0) as found:
+        yield found
