@@ -85,13 +85,17 @@ def open_memory_sqlite(
 ) -> MemorySqliteUnitOfWorkFactory:
     """A new, empty, migrated store in memory (``memory://``). Synchronous: it needs no I/O
     but the first migration of the process, which runs in a thread of its own."""
-    VectorCache.of_megabytes(vector_cache_mb)  # a bad value is refused before anything is built
-    template = _template(dimension)
+    from tenantrag.adapters.sql.migrations import validate_embedding_dimension
+
+    # Bad values are refused before anything is built.
+    dimension = validate_embedding_dimension(dimension)
+    VectorCache.of_megabytes(vector_cache_mb)
     name = f"tenantrag-{uuid.uuid4().hex}"
+    engine = create_sqlite_engine(f"sqlite+aiosqlite:///{_uri(name)}&uri=true", busy_timeout=busy_timeout)
+    template = _template(dimension)
     keeper = sqlite3.connect(_uri(name), uri=True, check_same_thread=False)
     with _templates_lock:  # one backup from a template at a time
         template.backup(keeper)
-    engine = create_sqlite_engine(f"sqlite+aiosqlite:///{_uri(name)}&uri=true", busy_timeout=busy_timeout)
     return MemorySqliteUnitOfWorkFactory(engine, keeper, dimension, vector_cache_mb=vector_cache_mb)
 
 
