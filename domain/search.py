@@ -110,6 +110,28 @@ class VectorQuery:
             raise InvalidInput("embedding", "must not be the zero vector (cosine is undefined)")
 
 
+class TextMatch(enum.StrEnum):
+    """How a text (or hybrid) search reads its text.
+
+    - ``any`` (the default): natural language. A chunk matches when it holds any of the
+      text's words (stop words dropped, words stemmed), and ranks by BM25, so a question
+      finds the chunks that answer it. Quotes, ``-`` and ``or`` are plain punctuation.
+    - ``websearch``: the precise syntax (PostgreSQL's ``websearch_to_tsquery``): every word
+      is needed, ``"a phrase"`` needs its words in order, ``-word`` excludes, ``or``
+      separates alternatives. The matches rank by BM25 too.
+    """
+
+    ANY = "any"
+    WEBSEARCH = "websearch"
+
+    @classmethod
+    def parse(cls, value: object, *, field: str = "match") -> TextMatch:
+        try:
+            return cls(value)  # type: ignore[arg-type]
+        except ValueError:
+            raise InvalidInput(field, f"must be any or websearch, got {value!r:.40}") from None
+
+
 class SearchMode(enum.StrEnum):
     VECTOR = "vector"
     TEXT = "text"
@@ -136,6 +158,7 @@ class TextQuery:
     text: str = attrs.field(converter=_query_text)
     k: int = attrs.field(default=10, converter=_k)
     filter: SearchFilter = attrs.field(factory=SearchFilter)
+    match: TextMatch = attrs.field(default=TextMatch.ANY, converter=TextMatch.parse)
 
 
 def _count(field: str, low: int, high: int) -> Any:
@@ -201,6 +224,7 @@ class HybridQuery:
     k: int = attrs.field(default=10, converter=_k)
     filter: SearchFilter = attrs.field(factory=SearchFilter)
     fusion: Fusion = attrs.field(factory=Fusion)
+    match: TextMatch = attrs.field(default=TextMatch.ANY, converter=TextMatch.parse)
 
     def __attrs_post_init__(self) -> None:
         if norm(self.embedding) == 0.0:
@@ -214,7 +238,7 @@ class HybridQuery:
         return VectorQuery(embedding=self.embedding, k=self.depth, filter=self.filter)
 
     def text_part(self) -> TextQuery:
-        return TextQuery(text=self.text, k=self.depth, filter=self.filter)
+        return TextQuery(text=self.text, k=self.depth, filter=self.filter, match=self.match)
 
 
 SearchQuery = VectorQuery | TextQuery | HybridQuery
