@@ -43,10 +43,21 @@ MAX_CANDIDATES = CANDIDATES_PER_HIT * MAX_K
 MAX_WEIGHT = 1000.0
 
 
-def _k(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_K:
-        raise InvalidInput("k", f"must be an integer from 1 to {MAX_K}, got {value!r}")
+def check_k(value: object, *, limit: int = MAX_K) -> int:
+    """``k`` as a caller gives it: an integer from 1 to ``limit`` (MAX_K), or InvalidInput."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise InvalidInput("k", f"must be an integer from 1 to {limit}, got {value!r}")
     return value
+
+
+def _k(value: object) -> int:
+    return check_k(value)
+
+
+def _list_k(value: object) -> int:
+    # One ranked list may be a hybrid's or a grouped search's candidates: up to MAX_CANDIDATES.
+    # Callers are held to MAX_K by the use case (``check_k``) before a query is built.
+    return check_k(value, limit=MAX_CANDIDATES)
 
 
 def _query_embedding(values: Iterable[float]) -> tuple[float, ...]:
@@ -102,7 +113,7 @@ class SearchFilter:
 @attrs.frozen(kw_only=True)
 class VectorQuery:
     embedding: tuple[float, ...] = attrs.field(converter=_query_embedding)
-    k: int = attrs.field(default=10, converter=_k)
+    k: int = attrs.field(default=10, converter=_list_k)
     filter: SearchFilter = attrs.field(factory=SearchFilter)
 
     def __attrs_post_init__(self) -> None:
@@ -145,6 +156,10 @@ class SearchMode(enum.StrEnum):
             raise InvalidInput(field, f"must be vector, text or hybrid, got {value!r:.40}") from None
 
 
+def _match(value: object) -> TextMatch:
+    return TextMatch.parse(value)
+
+
 def _query_text(text: object) -> str:
     # What no backend could search; the syntax itself is the backends' to read.
     return v.text("text", text, max_length=MAX_QUERY_TEXT_LENGTH)
@@ -156,9 +171,9 @@ class TextQuery:
     with nothing to look for once stop words are dropped matches nothing."""
 
     text: str = attrs.field(converter=_query_text)
-    k: int = attrs.field(default=10, converter=_k)
+    k: int = attrs.field(default=10, converter=_list_k)
     filter: SearchFilter = attrs.field(factory=SearchFilter)
-    match: TextMatch = attrs.field(default=TextMatch.ANY, converter=TextMatch.parse)
+    match: TextMatch = attrs.field(default=TextMatch.ANY, converter=_match)
 
 
 def _count(field: str, low: int, high: int) -> Any:
@@ -224,7 +239,7 @@ class HybridQuery:
     k: int = attrs.field(default=10, converter=_k)
     filter: SearchFilter = attrs.field(factory=SearchFilter)
     fusion: Fusion = attrs.field(factory=Fusion)
-    match: TextMatch = attrs.field(default=TextMatch.ANY, converter=TextMatch.parse)
+    match: TextMatch = attrs.field(default=TextMatch.ANY, converter=_match)
 
     def __attrs_post_init__(self) -> None:
         if norm(self.embedding) == 0.0:
@@ -297,3 +312,35 @@ def fuse(
     ]
     fused.sort(key=hit_order)
     return fused[:k]
+
+
+class EmptyCode(enum.StrEnum):
+    """Why a search (or a hybrid search's text list) found nothing."""
+
+    NO_CHUNKS = "no_chunks"  # the tenant has no searchable chunks
+    FILTER_EXCLUDES_ALL = "filter_excludes_all"  # the filter admits none of its chunks
+    NO_MATCHING_WORDS = "no_matching_words"  # no admitted chunk matches the text
+    ONLY_STOP_WORDS = "only_stop_words"  # the text has nothing to look for
+
+
+_EMPTY_MESSAGES = {
+    EmptyCode.NO_CHUNKS: "the tenant has no searchable chunks (no document has been ingested yet)",
+    EmptyCode.FILTER_EXCLUDES_ALL: "the filter admits none of the tenant's chunks",
+    EmptyCode.ONLY_STOP_WORDS: "the text has only stop words (such as 'the', 'and'): nothing to look for",
+}
+
+
+@attrs.frozen
+class EmptyReason:
+    """A short machine-readable ``code`` and a message for people."""
+
+    code: EmptyCode
+    message: str
+
+    @classmethod
+    def of(cls, code: EmptyCode, match: TextMatch = TextMatch.ANY) -> EmptyReason:
+        if code is not EmptyCode.NO_MATCHING_WORDS:
+            return cls(code, _EMPTY_MESSAGES[code])
+        if match is TextMatch.WEBSEARCH:
+            return cls(code, "no chunk the filter admits matches the text (websearch: every word is needed)")
+        return cls(code, "no chunk the filter admits holds any of the text's words")

@@ -14,6 +14,12 @@ Modes (``SearchMode``): ``vector`` ranks by cosine to ``embedding``, or to the e
 embedded unless an embedding is given too). Without ``mode``, a given embedding means
 vector search, and so does text alone: the library keeps its meaning from before modes
 existed (the HTTP API and the CLI choose hybrid for text; see their docs).
+
+Matching (``TextMatch``): ``any`` (the default) reads the text as natural language, a chunk
+matching any of its words; ``websearch`` is the precise syntax. Grouping (``ResultUnit``):
+``chunks`` (the library's default: k chunks) or ``documents`` (k documents, each with its best
+chunk and its other matching chunks; hybrid fused per document), run by
+``search_execution.find``. An empty answer says why (``SearchOutcome.empty_reason``).
 """
 
 from __future__ import annotations
@@ -29,24 +35,29 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.grouping import DocumentHit, ResultUnit
 from tenantrag.domain.model.chunk import check_dimension
 from tenantrag.domain.policy import Permission
 from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.search import (
+    EmptyReason,
     Fusion,
     HybridQuery,
     SearchFilter,
     SearchHit,
     SearchMode,
     SearchQuery,
+    TextMatch,
     TextQuery,
     VectorQuery,
+    check_k,
     mode_of,
 )
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.domain.usecases.query_logs import QueryLogService
+from tenantrag.domain.usecases.search_execution import find
 
 EMBEDDING_QUERY = "[embedding]"  # the logged query of a search given only a vector
 MAX_QUERY_TEXT = 20_000  # a query log's limit
@@ -56,10 +67,21 @@ MAX_LOGGED_FILTER_BYTES = 32 * 1024
 
 @attrs.frozen(kw_only=True)
 class SearchOutcome:
+    """A search's answer. ``hits``: the chunks found, best first (grouped by document: each
+    document's best chunk, in the documents' order). ``documents``: the documents found, best
+    first (``group`` documents only; empty otherwise). ``empty_reason``: why nothing was found
+    (None when something was). ``text_empty``: a hybrid search whose text list placed none of
+    its hits says why (no chunk holds the words, only stop words); None otherwise."""
+
     hits: tuple[SearchHit, ...]
     mode: SearchMode
     latency_ms: float
     query_log_id: uuid.UUID | None = None
+    group: ResultUnit = ResultUnit.CHUNKS
+    match: TextMatch | None = None  # text and hybrid searches
+    documents: tuple[DocumentHit, ...] = ()
+    empty_reason: EmptyReason | None = None
+    text_empty: EmptyReason | None = None
 
 
 @attrs.define
@@ -80,11 +102,14 @@ class SearchService(Service):
         mode: SearchMode | str | None = None,
         fusion: Fusion | None = None,
         record: bool = True,
+        match: TextMatch | str | None = None,
+        group: ResultUnit | str = ResultUnit.CHUNKS,
     ) -> Sequence[SearchHit]:
-        """The top-k chunks for ``text`` and/or ``embedding`` in ``mode`` (see the module)."""
+        """The top-k chunks for ``text`` and/or ``embedding`` in ``mode`` (see the module);
+        grouped by document, each document's best chunk (``run`` gives the documents)."""
         outcome = await self.run(
             actor, tenant_id, text=text, embedding=embedding, k=k, filter=filter, mode=mode,
-            fusion=fusion, record=record,
+            fusion=fusion, record=record, match=match, group=group,
         )  # fmt: skip
         return outcome.hits
 
@@ -100,26 +125,38 @@ class SearchService(Service):
         mode: SearchMode | str | None = None,
         fusion: Fusion | None = None,
         record: bool = True,
+        match: TextMatch | str | None = None,
+        group: ResultUnit | str = ResultUnit.CHUNKS,
     ) -> SearchOutcome:
-        """:meth:`search`, with the mode used, the latency and the query log's id."""
+        """:meth:`search`, with the mode used, the latency, the query log's id, the documents
+        (``group="documents"``) and why nothing was found."""
         tenant = as_id("tenant_id", tenant_id)
         started = time.perf_counter()
+        unit = ResultUnit.parse(group)
         query = await self._query(
             text=text, embedding=embedding, k=k, search_filter=filter or SearchFilter(), mode=mode,
-            fusion=fusion,
+            fusion=fusion, match=TextMatch.ANY if match is None else TextMatch.parse(match),
         )  # fmt: skip
         # Read-only: with a replica configured, searches are served there.
         async with self.uow.tenant(tenant, read_only=True) as uow:
             await authorize(uow, actor, Permission.SEARCH)
-            hits = tuple(await uow.chunks.search(query))
+            found = await find(uow, query, unit, self.uow.dimension)
         latency_ms = (time.perf_counter() - started) * 1000
-        outcome = SearchOutcome(hits=hits, mode=mode_of(query), latency_ms=latency_ms)
+        outcome = SearchOutcome(
+            hits=found.hits, mode=mode_of(query), latency_ms=latency_ms, group=unit,
+            match=None if isinstance(query, VectorQuery) else query.match, documents=found.documents,
+            empty_reason=found.empty_reason, text_empty=found.text_empty,
+        )  # fmt: skip
         if not record:
             return outcome
+        # Grouped: the documents' best chunks, at the documents' scores.
+        sources = [(d.best.chunk_id, d.score) for d in found.documents] or [
+            (h.chunk_id, h.score) for h in found.hits
+        ]
+        described = _described(query, given_embedding=embedding is not None) | {"group": unit.value}
         log = await QueryLogService(self.uow, self.clock).record(
-            actor, tenant, query=EMBEDDING_QUERY if text is None else text,
-            sources=[(hit.chunk_id, hit.score) for hit in hits], latency_ms=latency_ms,
-            metadata={"search": _described(query, given_embedding=embedding is not None)},
+            actor, tenant, query=EMBEDDING_QUERY if text is None else text, sources=sources,
+            latency_ms=latency_ms, metadata={"search": described},
         )  # fmt: skip
         return attrs.evolve(outcome, query_log_id=log.id)
 
@@ -132,23 +169,28 @@ class SearchService(Service):
         search_filter: SearchFilter,
         mode: SearchMode | str | None,
         fusion: Fusion | None,
+        match: TextMatch,
     ) -> SearchQuery:
-        """The query, validated before anything is embedded (a bad request costs no embedding)."""
+        """The query, validated before anything is embedded (a bad request costs no embedding).
+        ``match`` applies to text and hybrid modes (a vector search has no words to match)."""
         if text is not None:
             _check_text(text)
+        check_k(k)  # callers get MAX_K; a single list may hold more candidates internally
         chosen = _mode(mode, text=text, embedding=embedding)
         if fusion is not None and chosen is not SearchMode.HYBRID:
             raise InvalidInput("hybrid", "fusion parameters apply to mode hybrid only")
         if chosen is SearchMode.TEXT:
             assert text is not None
-            return TextQuery(text=text, k=k, filter=search_filter)
+            return TextQuery(text=text, k=k, filter=search_filter, match=match)
         if chosen is SearchMode.HYBRID:
             assert text is not None
             fusion = fusion or self.fusion
             # A stand-in vector validates the rest first: only valid queries are embedded.
-            HybridQuery(embedding=(1.0,), text=text, k=k, filter=search_filter, fusion=fusion)
+            HybridQuery(embedding=(1.0,), text=text, k=k, filter=search_filter, fusion=fusion, match=match)
             vector = await self._vector(text, embedding)
-            return HybridQuery(embedding=vector, text=text, k=k, filter=search_filter, fusion=fusion)
+            return HybridQuery(
+                embedding=vector, text=text, k=k, filter=search_filter, fusion=fusion, match=match
+            )
         VectorQuery(embedding=(1.0,), k=k, filter=search_filter)
         return VectorQuery(embedding=await self._vector(text, embedding), k=k, filter=search_filter)
 
@@ -197,6 +239,8 @@ def _described(query: SearchQuery, *, given_embedding: bool) -> dict[str, Any]:
         "filter": _logged_filter(query.filter),
         "embedding": "given" if given_embedding else ("none" if isinstance(query, TextQuery) else "embedded"),
     }
+    if not isinstance(query, VectorQuery):
+        described["match"] = query.match.value
     if isinstance(query, HybridQuery):
         described["fusion"] = {
             "rrf_k": query.fusion.rrf_k,
