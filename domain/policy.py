@@ -62,6 +62,8 @@ class Permission(enum.StrEnum):
     QUERY_LOG_WRITE = "query_log:write"
     JOB_READ = "job:read"
     CHAT = "chat"
+    EVALUATION_RUN = "evaluation:run"
+    EVALUATION_READ = "evaluation:read"
 
 
 _VIEWER = frozenset(
@@ -85,6 +87,8 @@ _ADMIN = _MEMBER | {
     Permission.TENANT_UPDATE,
     Permission.MEMBER_MANAGE,
     Permission.QUERY_LOG_READ,
+    Permission.EVALUATION_RUN,
+    Permission.EVALUATION_READ,
 }
 _OWNER = _ADMIN | {Permission.TENANT_DELETE, Permission.OWNER_MANAGE}
 

@@ -32,6 +32,7 @@ from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.embedding_model import EmbeddingModel
+from tenantrag.domain.model.evaluation_run import EvaluationRun
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog, SourceRef
@@ -126,6 +127,7 @@ JOBS = Mapper(Job, schema.jobs)
 QUERY_LOGS = Mapper(QueryLog, schema.query_logs, sources=Convert(_sources_to_json, _sources_from_json))
 CHAT_SESSIONS = Mapper(ChatSession, schema.chat_sessions)
 MESSAGES = Mapper(Message, schema.messages)
+EVALUATION_RUNS = Mapper(EvaluationRun, schema.evaluation_runs)
 
 
 # Every mapping declared above, by entity, for the generic repository (repository_for).

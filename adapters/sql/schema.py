@@ -321,6 +321,21 @@ messages = Table(
     _in("role", ("user", "assistant", "system"), "role"),
 )
 
+# Retrieval-quality measurements (domain/model/evaluation_run.py), paged by (created_at, id).
+evaluation_runs = Table(
+    "evaluation_runs",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    Column("parameters", JSONDocument, nullable=False),
+    Column("metrics", JSONDocument, nullable=False),
+    Column("per_query", JSONDocument, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    Index(None, "tenant_id", "created_at", "id"),
+)
+
 # Built by the migrations on PostgreSQL only, with a deployment's distance and build
 # options, so it is not part of this MetaData (env.py leaves it out of comparisons).
 VECTOR_INDEX = "ix_chunks_embedding_hnsw"

@@ -24,6 +24,7 @@ from tenantrag.domain.usecases.api_keys import ApiKeyService
 from tenantrag.domain.usecases.chat import ChatService
 from tenantrag.domain.usecases.documents import DocumentService
 from tenantrag.domain.usecases.embedding_record import check_embedder
+from tenantrag.domain.usecases.evaluation import EvaluationService
 from tenantrag.domain.usecases.ingestion import IngestionService
 from tenantrag.domain.usecases.jobs import JobService
 from tenantrag.domain.usecases.members import MemberService
@@ -47,6 +48,7 @@ class TenantRag:
     query_logs: QueryLogService
     chat: ChatService
     jobs: JobService
+    evaluations: EvaluationService
     _clock: Clock
 
     def __init__(
@@ -80,6 +82,7 @@ class TenantRag:
         self.query_logs = QueryLogService(uow, clock)
         self.chat = ChatService(uow, clock)
         self.jobs = JobService(uow, clock)
+        self.evaluations = EvaluationService(uow, clock, self.search)
 
     async def check_embedder(self) -> EmbeddingModel:
         """Record this store's embedder on first use, and refuse another one afterwards
