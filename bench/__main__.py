@@ -1,4 +1,6 @@
-"""``python -m bench``: run the benchmark suite and write results.json, results.md, results.png."""
+"""``python -m bench``: run the benchmark suite and write results.json, results.md, results.png.
+
+``python -m bench quality [...]``: the retrieval-quality benchmark instead (bench/quality.py)."""
 
 from __future__ import annotations
 
@@ -33,7 +35,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["quality"]:
+        from bench import quality
+
+        return quality.main(given[1:])
+    args = parser().parse_args(given)
     scale = args.scale or (SMOKE_SCALE if args.smoke else DEFAULT_SCALE)
     if scale < 100:
         parser().error("--scale must be at least 100")

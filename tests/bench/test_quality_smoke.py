@@ -1,0 +1,69 @@
+"""``python -m bench quality`` on a tiny CISI subset (30 documents, 5 queries, SQLite only):
+every system and mode has a row, every metric is in [0, 1], bm25s finds something, and the
+JSON and Markdown are written. Offline: any connection but a Unix socket fails the test."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import quality
+from bench.eval_collections import DEFAULT_CISI
+from tenantrag.domain.evaluation import METRICS
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_CISI / "CISI.ALL").exists(), reason="no CISI collection")
+
+SYSTEMS = {
+    ("bm25s", "text"),
+    ("numpy cosine (hashing-384)", "vector"),
+    ("bm25s + cosine RRF", "hybrid"),
+    ("tenantrag sqlite", "text"),
+    ("tenantrag sqlite", "vector"),
+    ("tenantrag sqlite", "hybrid"),
+}
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    connect = socket.socket.connect
+
+    def local_only(self: socket.socket, address: Any) -> Any:
+        if self.family != socket.AF_UNIX:
+            raise AssertionError(f"the quality bench reached the network: {address!r}")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", local_only)
+
+
+@pytest.mark.usefixtures("offline")
+def test_the_quality_bench_scores_every_system_on_a_subset(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    arguments = ["--documents", "30", "--queries", "5", "--backends", "sqlite", "--out", str(out)]
+    assert quality.main(arguments) == 0
+
+    results = json.loads((out / "quality.json").read_text())
+    assert results["collection"]["documents"] == 30
+    queries = results["collection"]["queries"]
+    assert 1 <= queries <= 5
+    rows = {(r["system"], r["mode"]): r for r in results["rows"]}
+    assert set(rows) == SYSTEMS
+    for where, r in rows.items():
+        assert r["queries"] == queries, where
+        assert all(0.0 <= r[metric] <= 1.0 for metric in METRICS), (where, r)
+        assert 0 <= r["no_hit"] <= queries, where
+        assert r["seconds"] >= 0, where
+    bm25 = rows[("bm25s", "text")]
+    assert bm25["no_hit"] == 0
+    assert bm25["recall@100"] > 0
+    assert results["backends"]["sqlite"]["documents"] == 30
+    assert results["backends"]["sqlite"]["chunks"] >= 30
+    assert {t["status"] for t in results["ratios"]} <= {"PASS", "MISS", "NOT MEASURED"}
+    assert any(t["target"] == "tenantrag sqlite text / bm25s" for t in results["ratios"])
+
+    markdown = (out / "quality.md").read_text()
+    assert "| system | mode | nDCG@10 | Recall@100 | MRR@10 |" in markdown
+    assert all(f"| {system} | {mode} |" in markdown for system, mode in SYSTEMS)
