@@ -30,6 +30,7 @@ from tenantrag.entrypoints.cli import (
     users,
     worker,
 )
+from tenantrag.entrypoints.cli import eval as evaluation
 from tenantrag.entrypoints.cli.exit_codes import TABLE
 
 # One line per paragraph: the help is re-wrapped to the terminal's width.
@@ -69,6 +70,7 @@ app.command()(seed.demo)
 app.command()(seed.seed)
 app.command()(ingest.ingest)
 app.command()(search.search)
+app.command(name="eval")(evaluation.evaluate)
 app.command()(backup.backup)
 app.command()(backup.restore)
 app.command()(schema.reset)
