@@ -1,8 +1,15 @@
-"""``tenantrag search TENANT "QUERY"``: a tenant's best chunks, as the HTTP API finds them.
+"""``tenantrag search TENANT "QUERY"``: a tenant's best documents (or chunks), as the HTTP
+API finds them.
 
 ``--mode`` is hybrid unless told otherwise (as the HTTP API's default for a text),
-``--filter`` takes the filter language as JSON (``--tag`` still narrows by tags, ANDed with
-it), and every search is recorded as a query log, as through the API.
+``--match`` reads the query as natural language (``any``, the default) or the precise syntax
+(``websearch``), ``--filter`` takes the filter language as JSON (``--tag`` still narrows by
+tags, ANDed with it), and every search is recorded as a query log, as through the API.
+
+``--group`` is ``documents`` by default here (the API's is ``chunks``): a person reading a
+top 5 wants five documents, each shown at its best chunk, not one document three times.
+An empty answer says why on stderr (with ``--json``, as a JSON object there; stdout stays
+the list of results).
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ import typer
 
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.filtering import And, Filter, from_legacy
-from tenantrag.domain.search import Fusion, SearchFilter, SearchHit, SearchMode
+from tenantrag.domain.grouping import ResultUnit
+from tenantrag.domain.search import EmptyReason, Fusion, SearchFilter, SearchHit, SearchMode, TextMatch
 from tenantrag.domain.usecases.search import SearchOutcome
 from tenantrag.entrypoints.cli.output import print_json
 from tenantrag.entrypoints.cli.runtime import (
@@ -35,16 +43,34 @@ def search(
     *,
     tenant: TenantArgument,
     query: Annotated[str, typer.Argument(help='What to look for (after "--" when it starts with "-").')],
-    k: Annotated[int, typer.Option("-k", "--k", min=1, help="How many chunks (at most MAX_K).")] = 5,
+    k: Annotated[
+        int, typer.Option("-k", "--k", min=1, help="How many documents, or chunks (at most MAX_K).")
+    ] = 5,
     mode: Annotated[
         SearchMode,
         typer.Option(
             "--mode",
             "-m",
-            help='vector (cosine), text (full-text: words ANDed, "a phrase", -excluded, a or b),'
-            " or hybrid (both, fused by reciprocal rank).",
+            help="vector (cosine), text (full-text relevance), or hybrid (both, fused by reciprocal rank).",
         ),
     ] = SearchMode.HYBRID,
+    match: Annotated[
+        TextMatch,
+        typer.Option(
+            "--match",
+            help="any: natural language (a chunk with any of the words matches);"
+            ' websearch: words ANDed, "a phrase", -excluded, a or b.',
+        ),
+    ] = TextMatch.ANY,
+    group: Annotated[
+        ResultUnit,
+        typer.Option(
+            "--group",
+            "-g",
+            help="documents: k documents, each at its best chunk (hybrid fused per document);"
+            " chunks: k chunks.",
+        ),
+    ] = ResultUnit.DOCUMENTS,
     filter_json: Annotated[
         str | None,
         typer.Option(
@@ -78,33 +104,53 @@ def search(
         async with open_rag(settings) as rag:
             target = await rag.tenants.resolve(SYSTEM, tenant)
             outcome = await rag.search.run(
-                SYSTEM, target.id, text=query, k=k, filter=query_filter, mode=mode, fusion=fusion
-            )
+                SYSTEM, target.id, text=query, k=k, filter=query_filter, mode=mode, fusion=fusion,
+                match=match, group=group,
+            )  # fmt: skip
             names = {}
             for document_id in {hit.document_id for hit in outcome.hits}:
                 names[document_id] = (await rag.documents.get(SYSTEM, target.id, document_id)).filename
         return target.slug, outcome, names
 
     slug, outcome, names = execute(body, json_output=json)
-    hits: list[SearchHit] = list(outcome.hits)
+    # One row per result: a chunk, or a document at its best chunk (with the document's score).
+    rows: list[tuple[float, SearchHit, tuple[SearchHit, ...]]] = (
+        [(document.score, document.best, document.chunks[1:]) for document in outcome.documents]
+        if outcome.group is ResultUnit.DOCUMENTS
+        else [(hit.score, hit, ()) for hit in outcome.hits]
+    )
     if json:
         print_json(
             [
-                {"rank": rank, "score": hit.score, "filename": names[hit.document_id],
+                {"rank": rank, "score": score, "filename": names[hit.document_id],
                  "document_id": hit.document_id, "chunk_id": hit.chunk_id, "ordinal": hit.ordinal,
                  "content": hit.content, "metadata": hit.metadata}
-                for rank, hit in enumerate(hits, start=1)
+                for rank, (score, hit, _) in enumerate(rows, start=1)
             ]
         )  # fmt: skip
+        reasons = {"empty_reason": outcome.empty_reason, "text_empty_reason": outcome.text_empty}
+        if any(reasons.values()):
+            typer.echo(jsonlib.dumps({name: _reason(r) for name, r in reasons.items()}), err=True)
         return
-    if not hits:
+    if not rows:
         typer.echo(f"no matches in {slug}")
-    for rank, hit in enumerate(hits, start=1):
+    if outcome.empty_reason is not None:
+        typer.echo(f"why: {outcome.empty_reason.message} ({outcome.empty_reason.code})", err=True)
+    if outcome.text_empty is not None:
+        message = f"{outcome.text_empty.message} ({outcome.text_empty.code}): ranked by vector alone"
+        typer.echo(f"note: the text matched nothing, {message}", err=True)
+    for rank, (score, hit, others) in enumerate(rows, start=1):
         snippet = " ".join(hit.content.split())
         if len(snippet) > SNIPPET:
             snippet = snippet[: SNIPPET - 1] + "…"
-        typer.echo(f"{rank}. {hit.score:.3f}  {names[hit.document_id]} #{hit.ordinal}\n   {snippet}")
-    typer.echo(f"({outcome.mode} search, {outcome.latency_ms:.0f} ms, query log {outcome.query_log_id})")
+        more = f"  (also #{', #'.join(str(other.ordinal) for other in others)})" if others else ""
+        typer.echo(f"{rank}. {score:.3f}  {names[hit.document_id]} #{hit.ordinal}{more}\n   {snippet}")
+    how = f"{outcome.mode} search, {outcome.group}, {outcome.latency_ms:.0f} ms"
+    typer.echo(f"({how}, query log {outcome.query_log_id})")
+
+
+def _reason(reason: EmptyReason | None) -> dict[str, str] | None:
+    return None if reason is None else {"code": reason.code.value, "message": reason.message}
 
 
 def _filter(filter_json: str | None, tags: list[str] | None) -> SearchFilter | None:

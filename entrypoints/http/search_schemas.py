@@ -9,8 +9,9 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
 from tenantrag.domain.filtering import Filter, from_legacy
+from tenantrag.domain.grouping import DocumentHit
 from tenantrag.domain.model.query_log import Feedback, QueryLog
-from tenantrag.domain.search import MAX_CANDIDATES, MAX_WEIGHT, SearchHit
+from tenantrag.domain.search import MAX_CANDIDATES, MAX_WEIGHT, EmptyReason, SearchHit
 from tenantrag.entrypoints.http.schemas import (
     Count,
     Fraction,
@@ -82,8 +83,9 @@ class HybridIn(RequestBody):
 class SearchRequest(RequestBody):
     text: str | None = Field(
         default=None,
-        description="The query. Full-text syntax (text and hybrid modes): words are ANDed, "
-        '`"quoted words"` is a phrase, `-word` excludes, `or` separates alternatives.',
+        description="The query: natural language (`match` `any`), or the full-text syntax "
+        '(`match` `websearch`: words are ANDed, `"quoted words"` is a phrase, `-word` excludes, '
+        "`or` separates alternatives).",
     )
     embedding: list[StrictFloat] | None = Field(
         default=None, description="A query vector: instead of `text` (vector mode), or with it (hybrid)."
@@ -93,7 +95,21 @@ class SearchRequest(RequestBody):
         description="`vector` (cosine), `text` (full-text relevance) or `hybrid` (both, fused by "
         "reciprocal rank). Default: `hybrid` when `text` is given alone, `vector` when `embedding` is.",
     )
-    k: StrictInt = Field(default=10, ge=1, description="How many hits; the maximum is a setting (MAX_K).")
+    match: Literal["any", "websearch"] = Field(
+        default="any",
+        description="How text and hybrid searches read `text`: `any` (natural language: a chunk "
+        "holding any of its words matches; stop words dropped, words stemmed) or `websearch` "
+        "(the precise syntax: every word needed, phrases, exclusions, `or`).",
+    )
+    group: Literal["chunks", "documents"] = Field(
+        default="chunks",
+        description="`chunks`: the k best chunks (`hits`). `documents`: the k best documents "
+        "(`documents`), each ranked at its best chunk, with its other matching chunks; hybrid "
+        "fuses the two rankings per document. `hits` then holds each document's best chunk.",
+    )
+    k: StrictInt = Field(
+        default=10, ge=1, description="How many hits (or documents); the maximum is a setting (MAX_K)."
+    )
     filter: JsonObject | None = Field(default=None, description=FILTER_DESCRIPTION, examples=[FILTER_EXAMPLE])
     hybrid: HybridIn | None = Field(default=None, description="Fusion parameters (mode `hybrid` only).")
     record: StrictBool = Field(
@@ -128,9 +144,62 @@ class SearchHitOut(Resource):
         )  # fmt: skip
 
 
+class DocumentHitOut(Resource):
+    document_id: uuid.UUID
+    document_version: int
+    score: float = Field(
+        description="Its best chunk's score; hybrid: the fused reciprocal-rank score of its places "
+        "in the two document rankings."
+    )
+    vector_rank: int | None = Field(
+        default=None, description="hybrid: the document's place among documents in the vector ranking."
+    )
+    text_rank: int | None = Field(
+        default=None, description="hybrid: the document's place among documents in the text ranking."
+    )
+    best: SearchHitOut = Field(description="Its best chunk.")
+    chunks: list[SearchHitOut] = Field(description="Its matching chunks, best first (`best` first).")
+
+    @classmethod
+    def of(cls, document: DocumentHit) -> Self:
+        return cls(
+            document_id=document.document_id, document_version=document.document_version,
+            score=document.score, vector_rank=document.vector_rank, text_rank=document.text_rank,
+            best=SearchHitOut.of(document.best), chunks=[SearchHitOut.of(hit) for hit in document.chunks],
+        )  # fmt: skip
+
+
+class EmptyReasonOut(Resource):
+    code: Literal["no_chunks", "filter_excludes_all", "no_matching_words", "only_stop_words"]
+    message: str
+
+    @classmethod
+    def of(cls, reason: EmptyReason | None) -> Self | None:
+        return None if reason is None else cls(code=reason.code.value, message=reason.message)
+
+
 class SearchResponse(Resource):
-    hits: list[SearchHitOut]
+    hits: list[SearchHitOut] = Field(
+        description="The chunks found, best first; grouped by document, each document's best chunk."
+    )
+    documents: list[DocumentHitOut] | None = Field(
+        default=None, description="`group` `documents`: the documents found, best first; null otherwise."
+    )
     mode: Literal["vector", "text", "hybrid"] = Field(description="The mode the search ran in.")
+    group: Literal["chunks", "documents"] = Field(description="What `k` counted.")
+    match: Literal["any", "websearch"] | None = Field(
+        default=None, description="How the text was read (text and hybrid modes); null for vector."
+    )
+    empty_reason: EmptyReasonOut | None = Field(
+        default=None,
+        description="Why nothing was found (null when something was): `no_chunks` (the tenant has "
+        "none), `filter_excludes_all`, `no_matching_words`, `only_stop_words`.",
+    )
+    text_empty_reason: EmptyReasonOut | None = Field(
+        default=None,
+        description="hybrid: why the text ranking placed none of the hits (`no_matching_words`, "
+        "`only_stop_words`), the vector ranking alone having ranked them; null otherwise.",
+    )
     query_log_id: uuid.UUID | None = Field(
         description="The query log this search was recorded as (every search is): give feedback on it."
     )

@@ -1,4 +1,5 @@
-"""``tenantrag search`` with ``--mode``, ``--filter`` and ``--rrf-k``; every search recorded."""
+"""``tenantrag search`` with ``--mode``, ``--match``, ``--group``, ``--filter`` and ``--rrf-k``; why
+nothing was found; every search recorded."""
 
 from __future__ import annotations
 
@@ -71,17 +72,70 @@ def test_bad_filters_and_options_are_invalid_input_naming_the_part(
 
 def test_bad_text_queries_and_modes(cli: Cli, database: Path) -> None:
     # A query starting with "-" follows "--", as any argument that looks like an option.
-    assert cli("search", "--mode", "text", "demo-workspace", "--", "-cats").exit_code == 6
+    websearch = ("--mode", "text", "--match", "websearch")
+    assert cli("search", *websearch, "demo-workspace", "--", "-cats").exit_code == 6
     assert filenames(cli, "revoke", "--mode", "text") == ["api-keys.md"]
-    assert filenames(cli, "revoke -expired", "--mode", "text") == []  # api-keys.md says "expired"
-    assert cli("search", "demo-workspace", "the", "--mode", "text").exit_code == 6
+    assert filenames(cli, "revoke -expired", *websearch) == []  # api-keys.md says "expired"
+    # Natural language (the default): "-" is punctuation, and api-keys.md holds both words.
+    assert "api-keys.md" in filenames(cli, "revoke -expired", "--mode", "text")
     assert cli("search", "demo-workspace", "keys", "--mode", "fuzzy").exit_code == 2
+    assert cli("search", "demo-workspace", "keys", "--match", "exact").exit_code == 2
+    assert cli("search", "demo-workspace", "keys", "--group", "pages").exit_code == 2
     assert cli("search", "demo-workspace", "keys", "--rrf-k", "0").exit_code == 2
+
+
+LONG = "\n\n".join(
+    f"Part {n}. " + "Whiskers twitch when the walrus dives under the arctic ice. " * 5 for n in range(30)
+)
+
+
+@pytest.fixture
+def walrus(cli: Cli, pets: Path) -> None:
+    """A long note of many chunks that all mention whiskers and a walrus."""
+    (pets / "walrus.md").write_text(LONG, encoding="utf-8")
+    ingested = cli("ingest", "demo-workspace", str(pets / "walrus.md"), "--tag", "pets")
+    assert ingested.exit_code == 0, ingested.output
+
+
+def test_documents_by_default_each_once_and_chunks_on_request(cli: Cli, walrus: None) -> None:
+    query = "whiskers twitch when the walrus dives under the arctic ice"
+    by_chunk = filenames(cli, query, "--mode", "vector", "--group", "chunks", "-k", "3")
+    assert by_chunk == ["walrus.md"] * 3  # one document, three times
+    for mode, text in (("vector", query), ("hybrid", query), ("text", "whiskers")):
+        found = filenames(cli, text, "--mode", mode, "-k", "3")
+        assert sorted(found) == ["cats.md", "dogs.md", "walrus.md"], mode
+    rows = output_json(cli("search", "demo-workspace", query, "-g", "documents", "-k", "2", "--json"))
+    assert [row["rank"] for row in rows] == [1, 2]
+    assert rows[0]["score"] >= rows[1]["score"]
+    table = cli("search", "demo-workspace", query, "--mode", "vector", "-k", "2").stdout
+    assert table.startswith("1. ")
+    assert "walrus.md #" in table
+    assert "(also #" in table  # the document's other matching chunks
+    assert "(vector search, documents, " in table
+
+
+def test_an_empty_answer_says_why(cli: Cli, pets: Path) -> None:
+    nothing = cli("search", "demo-workspace", "zebra", "--mode", "text")
+    assert nothing.exit_code == 0
+    assert "no matches in demo-workspace" in nothing.stdout
+    assert "why: " in nothing.stderr
+    assert "(no_matching_words)" in nothing.stderr
+    filtered = cli("search", "demo-workspace", "whiskers", "--filter", '{"tags": "missing"}', "--json")
+    assert output_json(filtered) == []
+    assert json.loads(filtered.stderr)["empty_reason"]["code"] == "filter_excludes_all"
+    hybrid = cli("search", "demo-workspace", "zebra", "--json")
+    assert output_json(hybrid)  # the vector ranking alone
+    reasons = json.loads(hybrid.stderr)
+    assert reasons["empty_reason"] is None
+    assert reasons["text_empty_reason"]["code"] == "no_matching_words"
+    assert "note: the text matched nothing" in cli("search", "demo-workspace", "zebra").stderr
+    assert cli("search", "demo-workspace", "whiskers", "--json").stderr == ""
 
 
 def test_every_search_is_recorded_as_a_query_log(cli: Cli, database: Path) -> None:
     cli("search", "demo-workspace", "revoke a key", "--rrf-k", "5")
-    cli("search", "demo-workspace", "revoke", "--mode", "text", "--filter", '{"status": "completed"}')
+    text_search = ("revoke", "--mode", "text", "--match", "websearch", "--group", "chunks")
+    cli("search", "demo-workspace", *text_search, "--filter", '{"status": "completed"}')
     with sqlite3.connect(database) as connection:
         logged = connection.execute(
             "SELECT query, metadata, sources FROM query_logs ORDER BY created_at"
@@ -89,5 +143,7 @@ def test_every_search_is_recorded_as_a_query_log(cli: Cli, database: Path) -> No
     assert [query for query, _, _ in logged] == ["revoke a key", "revoke"]
     hybrid, text = (json.loads(metadata)["search"] for _, metadata, _ in logged)
     assert (hybrid["mode"], hybrid["fusion"]["rrf_k"], hybrid["k"]) == ("hybrid", 5, 5)
+    assert (hybrid["group"], hybrid["match"]) == ("documents", "any")  # the CLI's defaults
     assert (text["mode"], text["filter"]) == ("text", {"where": {"status": {"$eq": "completed"}}})
+    assert (text["group"], text["match"]) == ("chunks", "websearch")
     assert json.loads(logged[1][2])  # the chunks it returned

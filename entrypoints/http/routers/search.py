@@ -16,11 +16,14 @@ from pydantic import ValidationError
 
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.filtering import is_legacy
+from tenantrag.domain.grouping import ResultUnit
 from tenantrag.domain.search import Fusion, SearchFilter, SearchMode
 from tenantrag.entrypoints.http.dependencies import App, Config, CurrentPrincipal, TenantId
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
 from tenantrag.entrypoints.http.search_schemas import (
+    DocumentHitOut,
+    EmptyReasonOut,
     HybridIn,
     SearchFilterIn,
     SearchHitOut,
@@ -35,16 +38,20 @@ router = api_router(prefix="/tenants/{tenant}/search", tag="search")
 async def search(
     tenant: TenantId, body: SearchRequest, actor: CurrentPrincipal, rag: App, config: Config
 ) -> SearchResponse:
-    """The `k` best chunks for `text` and/or `embedding`, in `mode`, among those `filter` admits.
+    """The `k` best chunks (or, with `group` `documents`, documents) for `text` and/or
+    `embedding`, in `mode`, among those `filter` admits.
 
     - `vector`: by cosine similarity to `embedding`, or to the embedding of `text`;
-    - `text`: full-text matches of `text`, by relevance (PostgreSQL `ts_rank_cd`, SQLite
-      `bm25`); words are ANDed, `"a phrase"`, `-excluded`, `a or b`;
+    - `text`: full-text matches of `text`, by relevance; `match` `any` (the default) reads it
+      as natural language (any of its words), `websearch` as the precise syntax (words ANDed,
+      `"a phrase"`, `-excluded`, `a or b`);
     - `hybrid` (the default for a text): both rankings fused by reciprocal rank,
-      `w_vector / (rrf_k + rank_vector) + w_text / (rrf_k + rank_text)`.
+      `w_vector / (rrf_k + rank_vector) + w_text / (rrf_k + rank_text)`; per document when
+      grouping by document.
 
-    Every search is recorded as a query log (query, mode, filter, latency, the hits' chunk
-    ids and scores); its id is returned, so that feedback can be given on it.
+    An empty answer says why in `empty_reason`. Every search is recorded as a query log
+    (query, mode, match, grouping, filter, latency, the hits' chunk ids and scores); its id is
+    returned, so that feedback can be given on it.
     """
     # Without `k`, the default is the smaller of 10 and MAX_K (which the OpenAPI document shows).
     k = config.limits.k(body.k if "k" in body.model_fields_set else None)
@@ -53,11 +60,17 @@ async def search(
         mode = SearchMode.HYBRID.value
     outcome = await rag.search.run(
         actor, tenant, text=body.text, embedding=body.embedding, k=k, filter=search_filter(body.filter),
-        mode=mode, fusion=_fusion(body.hybrid, rag.search.fusion),
+        mode=mode, fusion=_fusion(body.hybrid, rag.search.fusion), match=body.match, group=body.group,
     )  # fmt: skip
+    grouped = outcome.group is ResultUnit.DOCUMENTS
     return SearchResponse(
         hits=[SearchHitOut.of(hit) for hit in outcome.hits],
+        documents=[DocumentHitOut.of(document) for document in outcome.documents] if grouped else None,
         mode=outcome.mode.value,
+        group=outcome.group.value,
+        match=None if outcome.match is None else outcome.match.value,
+        empty_reason=EmptyReasonOut.of(outcome.empty_reason),
+        text_empty_reason=EmptyReasonOut.of(outcome.text_empty),
         query_log_id=outcome.query_log_id,
     )
 
