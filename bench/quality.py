@@ -25,11 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from bench import quality_report
 from bench.eval_collections import DEFAULT_CISI, Collection, load_cisi
 from bench.quality_peers import Ranking, bm25s_rankings, cosine_rankings, fused_rankings
-from bench.quality_tenantrag import MODES, BackendRun, run_backend, settings_for
-from tenantrag.domain.evaluation import METRICS, mean_scores, score_ranking
+from bench.quality_report import FUSION
+from bench.quality_tenantrag import MODES, BackendRun, ModeRun, run_backend, settings_for
+from tenantrag.domain.evaluation import METRICS, NDCG, mean_scores, score_ranking
+from tenantrag.domain.search import MAX_QUERY_TEXT_LENGTH
 from tenantrag.entrypoints.embedders import close_embedder, make_embedder
 
 DEPTH = 100
@@ -48,88 +52,79 @@ def embedder_settings(value: str, dimension: int | None) -> dict[str, Any]:
     return found
 
 
-def score(rankings: Mapping[str, Ranking], collection: Collection) -> dict[str, Any]:
-    """The means over the collection's queries (a query with no ranking scores 0), and how
-    many found nothing."""
-    scores = [
-        score_ranking(rankings.get(query, []), dict.fromkeys(relevant, 1))
-        for query, relevant in collection.qrels.items()
-    ]
-    means = mean_scores(scores)
-    return {
-        **{metric: float(means[metric]) for metric in METRICS},
-        "queries": int(means["queries"]),
-        "no_hit": sum(1 for query in collection.qrels if not rankings.get(query)),
-    }
+def searchable(text: str) -> str:
+    """The query as search takes it: cut at the last space before its length limit (the rule
+    the evaluation harness applies; the peers see the same text)."""
+    if len(text) <= MAX_QUERY_TEXT_LENGTH:
+        return text
+    head = text[: MAX_QUERY_TEXT_LENGTH + 1].rpartition(" ")[0]
+    return (head or text[:MAX_QUERY_TEXT_LENGTH]).rstrip()
 
 
-def row(
-    system: str, mode: str, rankings: Mapping[str, Ranking], collection: Collection, **extra: Any
+def peer_row(
+    system: str, mode: str, rankings: Mapping[str, Ranking], collection: Collection, seconds: float
 ) -> dict[str, Any]:
-    return {"system": system, "mode": mode, **score(rankings, collection), **extra}
+    """A peer's row: each query's ranking scored by domain/evaluation (none found scores 0)."""
+    per_query = {
+        query: score_ranking(rankings.get(query, []), dict.fromkeys(relevant, 1))
+        for query, relevant in collection.qrels.items()
+    }
+    means = mean_scores(per_query.values())
+    return {
+        "system": system, "mode": mode, **{metric: float(means[metric]) for metric in METRICS},
+        "queries": int(means["queries"]), "no_hit": sum(1 for q in collection.qrels if not rankings.get(q)),
+        "seconds": seconds, "ndcg_per_query": {q: s[NDCG] for q, s in per_query.items() if s is not None},
+    }  # fmt: skip
+
+
+def tenantrag_row(backend: str, mode: str, measured: ModeRun) -> dict[str, Any]:
+    """tenantrag's row: what its evaluation run measured and stored."""
+    m = measured.metrics
+    return {
+        "system": f"tenantrag {backend}", "mode": mode, **{metric: float(m[metric]) for metric in METRICS},
+        "queries": int(m["queries"]), "no_hit": int(m["no_hits"]),
+        "seconds": float(m["mean_latency_ms"]) * int(m["queries"]) / 1000,
+        "ndcg_per_query": {q: s[NDCG] for q, s in measured.per_query.items()},
+    }  # fmt: skip
 
 
 async def measure(
     collection: Collection, *, backends: list[str], embedder: dict[str, Any], database_url: str | None
 ) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = []
     runs: dict[str, BackendRun] = {}
-    errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="tenantrag-quality-") as folder:
         if "sqlite" in backends:
-            runs["sqlite"] = await run_backend(
-                "sqlite", settings_for(f"sqlite:///{folder}/quality.db", embedder), collection, depth=DEPTH
-            )
-        if "postgresql" in backends:
-            runs["postgresql"] = await _postgres(collection, embedder, database_url)
-    first = next(iter(runs.values()))
+            sqlite = settings_for(f"sqlite:///{folder}/quality.db", embedder)
+            runs["sqlite"] = await run_backend("sqlite", sqlite, collection, depth=DEPTH)
+    if "postgresql" in backends:
+        runs["postgresql"] = await _postgres(collection, embedder, database_url)
+    chunks = next(iter(runs.values())).chunks
     started = time.perf_counter()
     lexical = bm25s_rankings(collection.documents, collection.queries, DEPTH)
-    rows.append(row("bm25s", "text", lexical, collection, seconds=time.perf_counter() - started))
-    settings = settings_for("memory://", embedder)
-    peer_embedder = await asyncio.to_thread(make_embedder, settings)
+    rows = [peer_row("bm25s", "text", lexical, collection, time.perf_counter() - started)]
+    peer_embedder = await asyncio.to_thread(make_embedder, settings_for("memory://", embedder))
     try:
         started = time.perf_counter()
-        dense = await cosine_rankings(peer_embedder, first.chunks, collection.queries, DEPTH)
+        dense = await cosine_rankings(peer_embedder, chunks, collection.queries, DEPTH)
         name = f"numpy cosine ({peer_embedder.name})"
-        rows.append(row(name, "vector", dense, collection, seconds=time.perf_counter() - started))
+        rows.append(peer_row(name, "vector", dense, collection, time.perf_counter() - started))
     finally:
         await close_embedder(peer_embedder)
     started = time.perf_counter()
     fused = fused_rankings(lexical, dense, DEPTH)
-    rows.append(row("bm25s + cosine RRF", "hybrid", fused, collection, seconds=time.perf_counter() - started))
-    for backend, run in runs.items():
-        for mode, measured in run.modes.items():
-            name = f"tenantrag {backend}"
-            refused = len(measured.refused)
-            rows.append(
-                row(name, mode, measured.rankings, collection, seconds=measured.seconds, refused=refused)
-            )
+    rows.append(peer_row(FUSION, "hybrid", fused, collection, time.perf_counter() - started))
+    rows += [tenantrag_row(name, mode, m) for name, run in runs.items() for mode, m in run.modes.items()]
     return {
         "rows": rows,
         "backends": {
             name: {
-                "ingest_seconds": run.ingest_seconds,
-                "documents": run.documents,
-                "chunks": len(run.chunks),
+                "ingest_seconds": run.ingest_seconds, "evaluation_seconds": run.evaluation_seconds,
+                "documents": run.documents, "chunks": len(run.chunks), "warnings": run.warnings,
             }
             for name, run in runs.items()
         },
-        "empty_reasons": {
-            f"{name} {mode}": measured.empty
-            for name, run in runs.items()
-            for mode, measured in run.modes.items()
-            if measured.empty
-        },
-        "refusals": {
-            f"{name} {mode}": dict(measured.refused)
-            for name, run in runs.items()
-            for mode, measured in run.modes.items()
-            if measured.refused
-        },
-        "errors": errors,
         "embedder": peer_embedder.name,
-    }
+    }  # fmt: skip
 
 
 async def _postgres(collection: Collection, embedder: dict[str, Any], database_url: str | None) -> BackendRun:
@@ -162,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     backends = [b for b in args.backends.split(",") if b]
     if not backends or set(backends) - set(BACKENDS):
         parser().error(f"--backends: a comma-separated choice of {', '.join(BACKENDS)}")
-    collection = load_cisi(args.collection)
+    loaded = load_cisi(args.collection)
+    queries = {q: searchable(text) for q, text in loaded.queries.items()}
+    cut = sorted(q for q in queries if queries[q] != loaded.queries[q])
+    collection = attrs.evolve(loaded, queries=queries)
     if args.documents or args.queries:
         collection = collection.subset(
             documents=args.documents or len(collection.documents),
@@ -177,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "collection": {
             "name": collection.name, "documents": len(collection.documents),
             "queries": len(collection.queries), "judgements": sum(len(r) for r in collection.qrels.values()),
+            "queries_cut": [q for q in cut if q in collection.queries], "query_limit": MAX_QUERY_TEXT_LENGTH,
         },
         "modes": list(MODES), "depth": DEPTH, "seconds": time.perf_counter() - started,
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "commit": _commit(),

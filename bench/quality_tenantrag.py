@@ -1,25 +1,21 @@
 """tenantrag in the quality benchmark, as a user runs it: a container built from ``Settings``
 (the backend, the embedder and the chunker the way a deployment gets them), one tenant, each
-record added with ``ingestion.add_text`` (its ``source_key`` the collection's id), and every
-query through the search use case in each mode.
-
-Searches ask for documents (``group="documents"``, k counting documents): a document ranks at
-its best chunk, and hybrid fuses per document, as a user of the use case gets them. A search
-that finds nothing says why (``empty_reason``); the bench keeps the reasons.
+record added with ``ingestion.add_text`` (its ``source_key`` the collection's id), then one
+evaluation run (``rag.evaluations.run``, what ``tenantrag eval`` runs): every judged query
+through the real search in each mode, documents (a document at its best chunk, hybrid fused
+per document), k = 100, scored by ``domain/evaluation`` and stored as the tenant's run.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
 from bench.eval_collections import Collection
-from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.evaluation import Qrels, QuerySet
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.container import container_for, running
@@ -31,14 +27,12 @@ SYSTEM = Principal.system()
 
 @attrs.frozen
 class ModeRun:
-    """One mode's rankings (collection document ids, best first), its wall time, the queries
-    the search refused (as a user gets nothing for them, they score as no hit), and why the
-    searches that found nothing did (code: count)."""
+    """One mode's overall metrics as the evaluation run stored them (``ndcg@10``,
+    ``recall@100``, ``mrr@10``, ``queries``, ``no_hits``, ``mean_latency_ms``), and each
+    query's."""
 
-    rankings: dict[str, list[str]]
-    seconds: float
-    refused: dict[str, str]
-    empty: dict[str, int]
+    metrics: dict[str, Any]
+    per_query: dict[str, dict[str, Any]]
 
 
 @attrs.frozen
@@ -48,6 +42,8 @@ class BackendRun:
     documents: int
     chunks: list[tuple[str, str]]  # (collection document id, chunk text), as stored
     modes: dict[str, ModeRun]
+    evaluation_seconds: float
+    warnings: list[str]
 
 
 async def ingest(rag: TenantRag, tenant: uuid.UUID, collection: Collection) -> dict[uuid.UUID, str]:
@@ -75,39 +71,10 @@ async def stored_chunks(
     return found
 
 
-async def search_mode(
-    rag: TenantRag,
-    tenant: uuid.UUID,
-    queries: dict[str, str],
-    *,
-    mode: str,
-    source: dict[uuid.UUID, str],
-    depth: int,
-) -> ModeRun:
-    rankings: dict[str, list[str]] = {}
-    refused: dict[str, str] = {}
-    empty: Counter[str] = Counter()
-    started = time.perf_counter()
-    for query, text in queries.items():
-        try:
-            outcome = await rag.search.run(
-                SYSTEM, tenant, text=text, mode=mode, k=depth, group="documents", record=False
-            )
-        except InvalidInput as error:
-            refused[query] = str(error)
-            rankings[query] = []
-            continue
-        rankings[query] = [source[hit.document_id] for hit in outcome.documents]
-        if outcome.empty_reason is not None:
-            empty[str(outcome.empty_reason.code)] += 1
-    seconds = time.perf_counter() - started
-    return ModeRun(rankings=rankings, seconds=seconds, refused=refused, empty=dict(empty))
-
-
 async def run_backend(
-    backend: str, settings: Settings, collection: Collection, *, depth: int, modes: Sequence[str] = MODES
+    backend: str, settings: Settings, collection: Collection, *, depth: int, modes: tuple[str, ...] = MODES
 ) -> BackendRun:
-    """Open a container on ``settings``, load the collection into a new tenant, search it."""
+    """Open a container on ``settings``, load the collection into a new tenant, evaluate it."""
     async with running(container_for(settings)) as rag:
         owner = await rag.users.register(email="quality-bench@example.com")
         tenant = await rag.tenants.create(
@@ -117,13 +84,21 @@ async def run_backend(
         source = await ingest(rag, tenant.id, collection)
         ingest_seconds = time.perf_counter() - started
         chunks = await stored_chunks(rag, tenant.id, source)
-        runs = {
-            mode: await search_mode(rag, tenant.id, collection.queries, mode=mode, source=source, depth=depth)
-            for mode in modes
-        }
+        started = time.perf_counter()
+        run = await rag.evaluations.run(
+            SYSTEM, tenant.id, modes=modes, k=depth,
+            queries=QuerySet(collection.queries, name=f"{collection.name} queries"),
+            qrels=Qrels(
+                {q: dict.fromkeys(relevant, 1) for q, relevant in collection.qrels.items()},
+                name=f"{collection.name} judgements",
+            ),
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
     return BackendRun(
-        backend=backend, ingest_seconds=ingest_seconds, documents=len(source), chunks=chunks, modes=runs
-    )
+        backend=backend, ingest_seconds=ingest_seconds, documents=len(source), chunks=chunks,
+        modes={mode: ModeRun(run.metrics[mode], run.per_query[mode]) for mode in run.modes},
+        evaluation_seconds=seconds, warnings=list(run.parameters.get("warnings", [])),
+    )  # fmt: skip
 
 
 def settings_for(database_url: str, embedder: dict[str, Any]) -> Settings:

@@ -55,6 +55,7 @@ def test_the_quality_bench_scores_every_system_on_a_subset(tmp_path: Path) -> No
         assert r["queries"] == queries, where
         assert all(0.0 <= r[metric] <= 1.0 for metric in METRICS), (where, r)
         assert 0 <= r["no_hit"] <= queries, where
+        assert len(r["ndcg_per_query"]) == queries, where
         assert r["seconds"] >= 0, where
     bm25 = rows[("bm25s", "text")]
     assert bm25["no_hit"] == 0
