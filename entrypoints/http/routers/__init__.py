@@ -9,6 +9,7 @@ from tenantrag.entrypoints.http.routers import (
     auth,
     chat,
     documents,
+    evaluation_runs,
     jobs,
     me,
     members,
@@ -17,7 +18,7 @@ from tenantrag.entrypoints.http.routers import (
     tenants,
 )
 
-_V1 = (auth, me, tenants, members, api_keys, documents, search, query_logs, jobs, chat)
+_V1 = (auth, me, tenants, members, api_keys, documents, search, query_logs, jobs, chat, evaluation_runs)
 
 
 def include_v1(app: FastAPI) -> None:
