@@ -193,3 +193,15 @@ async def test_search_keeps_returning_hits_and_accepts_the_new_options(
     assert len({hit.document_id for hit in hits}) == 3
     assert isinstance(hits[0].document_id, uuid.UUID)
     assert hits[0].document_id == documents["long.md"].id
+
+
+@pytest.mark.parametrize("group", ["chunks", "documents"])
+async def test_hybrid_candidates_may_exceed_max_k(app: TenantRag, workspace: Workspace, group: str) -> None:
+    """k=300 asks each list for 1200 candidates, more than MAX_K: a single list may hold them."""
+    await add(app, workspace)
+    viewer = workspace.actor(Role.VIEWER)
+    outcome = await app.search.run(
+        viewer, workspace.tenant.id, text="walrus", k=300, mode="hybrid", group=group
+    )
+    assert outcome.hits
+    assert len({hit.chunk_id for hit in outcome.hits}) == len(outcome.hits)
