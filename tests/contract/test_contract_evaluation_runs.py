@@ -1,5 +1,5 @@
 """Evaluation runs through the generic repository: stored and listed per tenant, invisible to
-another tenant, gone with their tenant, kept (without their author) when the user goes."""
+another tenant, gone with their tenant."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def test_runs_round_trip_and_page_per_tenant(
             await uow.repository(EvaluationRun).add(theirs)
 
 
-async def test_runs_go_with_their_tenant_and_outlive_their_author(backend: UnitOfWorkFactory) -> None:
+async def test_runs_go_with_their_tenant(backend: UnitOfWorkFactory) -> None:
     doomed, kept = await seed_tenant(backend), await seed_tenant(backend)
     gone, stays = make_run(doomed), make_run(kept)
     for seeded, run in ((doomed, gone), (kept, stays)):
@@ -69,14 +69,8 @@ async def test_runs_go_with_their_tenant_and_outlive_their_author(backend: UnitO
         await uow.commit()
     async with backend.tenant(doomed.tenant.id) as uow:
         assert await uow.repository(EvaluationRun).get(gone.id) is None
-    async with backend.system() as system:
-        await system.users.delete(kept.owner.id)
-        await system.commit()
     async with backend.tenant(kept.tenant.id) as uow:
-        found = await uow.repository(EvaluationRun).get(stays.id)
-    assert found is not None
-    assert found.user_id is None
-    assert found.per_query == stays.per_query
+        assert await uow.repository(EvaluationRun).get(stays.id) == stays
 
 
 async def test_a_run_of_an_unknown_tenant_is_not_found(backend: UnitOfWorkFactory) -> None:
