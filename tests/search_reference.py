@@ -1,15 +1,19 @@
-"""The reference the backends' searches are held to: an exact cosine top-k computed with
+"""The references the backends' searches are held to: an exact cosine top-k computed with
 NumPy in the test, compared within tolerance (scores within 1e-6, the same ranking except
-between near-ties)."""
+between near-ties), and BM25 computed in Python from the shared text analysis."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
 
+from tenantrag.adapters.sql.bm25 import K1, B
+from tenantrag.adapters.sql.fulltext_query import split_words
+from tenantrag.adapters.sql.text_analysis import stems
 from tenantrag.domain.filtering import from_legacy
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
@@ -74,3 +78,25 @@ def assert_same_hits(
 def legacy(**given: Any) -> SearchFilter:
     """The earlier filter form, as the HTTP API and CLI translate it."""
     return SearchFilter(where=from_legacy(given))
+
+
+def bm25_reference(texts: Sequence[str], text: str) -> dict[int, float]:
+    """BM25 (adapters/sql/bm25.py's formula) of each of ``texts`` that holds a word of
+    ``text``, computed here from the shared analysis: the score a tenant holding exactly
+    ``texts`` must give (by the text's index)."""
+    documents = [stems(split_words(t)) for t in texts]
+    words = set(stems(split_words(text)))
+    average = sum(len(d) for d in documents) / len(documents)
+    frequency = {w: sum(1 for d in documents if w in d) for w in words}
+    scores: dict[int, float] = {}
+    for index, document in enumerate(documents):
+        score, held = 0.0, False
+        for word in words:
+            tf = document.count(word)
+            if tf:
+                held = True
+                idf = math.log(1 + (len(documents) - frequency[word] + 0.5) / (frequency[word] + 0.5))
+                score += idf * tf / (tf + K1 * (1 - B + B * len(document) / average))
+        if held:
+            scores[index] = score
+    return scores

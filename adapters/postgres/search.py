@@ -49,7 +49,7 @@ from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.plan import Planner, TenantSizes
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.filters import compile_filter
-from tenantrag.adapters.sql.fulltext_query import parse, text_mode_expression
+from tenantrag.adapters.sql.fulltext_query import read
 from tenantrag.adapters.sql.hits import cosines, hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.search import (
@@ -111,11 +111,11 @@ class PostgresChunkSearch:
     async def text_search(
         self, session: SqlSession, tenant_id: uuid.UUID, query: TextQuery
     ) -> list[SearchHit]:
-        text_mode_expression(query.text)  # refused alike on both backends, before any SQL
+        search = read(query.text, query.match, text_mode=True)  # refused alike on both backends
         await self.planner.plan(session, tenant_id, query.k, None)
         conditions = _conditions(tenant_id, query.filter)
         found = fulltext.candidates(
-            tenant_id, conditions, self.planner.text_config, query.text, limit=query.k
+            tenant_id, conditions, self.planner.text_config, query.text, search, limit=query.k
         )
         top = found.cte("text_top")
         rows = (await session.read(_with_chunks(top, tenant_id, top.c.score))).mappings().all()
@@ -133,9 +133,10 @@ class PostgresChunkSearch:
         conditions = _conditions(tenant_id, query.filter)
         vector = _candidates(tenant_id, conditions, q, self.options.distance, exact=exact, limit=depth)
         texts = None
-        if not parse(query.text).searchable().is_empty:
+        search = read(query.text, query.match, text_mode=False)
+        if not search.is_empty:
             texts = fulltext.candidates(
-                tenant_id, conditions, self.planner.text_config, query.text, limit=depth
+                tenant_id, conditions, self.planner.text_config, query.text, search, limit=depth
             )
         fused = hybrid.fused(vector, texts, query.fusion, query.k)
         rows = (await session.read(_with_chunks(fused, tenant_id, fused.c.score))).mappings().all()

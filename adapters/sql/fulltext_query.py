@@ -1,5 +1,9 @@
-"""The full-text query language (PostgreSQL's ``websearch_to_tsquery`` syntax), parsed for the
-SQL backends.
+"""How the SQL backends read a text query: natural language (``match=any``) or the precise
+full-text language (``match=websearch``, PostgreSQL's ``websearch_to_tsquery`` syntax).
+
+``read`` gives both backends the same ``TextSearch``: the words BM25 scores (any of them
+makes a chunk a candidate), and in websearch mode the expression a match must meet. In
+``any`` mode the text is a bag of words: quotes, ``-`` and ``or`` mean nothing.
 
 PostgreSQL runs the syntax natively; SQLite's FTS5 has a syntax of its own, so the SQLite
 search translates the tree parsed here. Both backends parse a query here first, so a query
@@ -30,6 +34,7 @@ from collections.abc import Iterator
 import attrs
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.search import TextMatch
 
 MAX_TERMS = 64
 # websearch_to_tsquery treats these as spaces (they are tsquery operators).
@@ -127,15 +132,6 @@ def parse(text: str, *, field: str = "text") -> Expression:
     return expression
 
 
-def text_mode_expression(text: str, *, field: str = "text") -> Expression:
-    """What a text-mode search looks for; a text of stop words only is refused (in hybrid
-    mode it only leaves the text list empty)."""
-    expression = parse(text, field=field).searchable()
-    if expression.is_empty:
-        raise InvalidInput(field, "has only stop words (such as 'the', 'and'): nothing to look for")
-    return expression
-
-
 @attrs.frozen
 class _Run:
     words: tuple[str, ...]
@@ -167,3 +163,46 @@ def _runs(text: str) -> Iterator[_Run]:
             end += 1
         yield _Run(tuple(split_words(text[index:end])), negated, quoted=False)
         index = end
+
+
+@attrs.frozen
+class TextSearch:
+    """What a text query looks for. ``words``: its distinct searchable words (lowercased, stop
+    words dropped), what BM25 weighs; a chunk holding none of them is no match.
+    ``expression``: in websearch mode, the condition a match must meet besides (its
+    excluded words are not among ``words``); None in ``any`` mode."""
+
+    words: tuple[str, ...]
+    expression: Expression | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.words
+
+
+def read(text: str, match: TextMatch, *, text_mode: bool, field: str = "text") -> TextSearch:
+    """The search ``text`` asks for. Refused (``InvalidInput`` naming ``field``) when it has no
+    word at all, is malformed websearch syntax, or (``text_mode``) has only stop words; in a
+    hybrid search stop words alone give an empty search, which leaves the text list empty."""
+    if match is TextMatch.WEBSEARCH:
+        expression = parse(text, field=field).searchable()
+        positive = (
+            word
+            for terms in expression.alternatives
+            for term in terms
+            if not term.negated
+            for word in term.words
+        )
+        found = TextSearch(_distinct(positive), expression)
+    else:
+        words = split_words(text)
+        if not words:
+            raise InvalidInput(field, "has no words to search for")
+        found = TextSearch(_distinct(words))
+    if text_mode and found.is_empty:
+        raise InvalidInput(field, "has only stop words (such as 'the', 'and'): nothing to look for")
+    return found
+
+
+def _distinct(words: Iterator[str] | list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w for w in (word.lower() for word in words) if w not in STOP_WORDS))

@@ -20,6 +20,7 @@ errors say, never the DDL.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -336,14 +337,29 @@ evaluation_runs = Table(
     Index(None, "tenant_id", "created_at", "id"),
 )
 
+# Each tenant's full-text statistics, what its BM25 scores weigh terms and lengths by (a
+# tenant's scores depend on its own chunks only). Kept by triggers on chunks, in the
+# transaction that writes them (revision a7d4c1e9b250); read by adapters/sql/bm25.py.
+tenant_text_stats = Table(
+    "tenant_text_stats",
+    metadata,
+    Column("tenant_id", Uuid(), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("chunk_count", BigInteger(), nullable=False),
+    Column("term_count", BigInteger(), nullable=False),
+    info={"noun": "text statistics"},
+)
+
 # Built by the migrations on PostgreSQL only, with a deployment's distance and build
 # options, so it is not part of this MetaData (env.py leaves it out of comparisons).
 VECTOR_INDEX = "ix_chunks_embedding_hnsw"
 # Full text, built by the migrations per dialect: on PostgreSQL a generated tsvector
-# column and its GIN index, on SQLite an FTS5 table over chunks.content (by rowid).
+# column, its GIN index and a generated count of its words; on SQLite an FTS5 table of
+# the chunks' stems and word counts (by the chunks' rowid) and an fts5vocab table over it.
 FULL_TEXT_COLUMN = "search_vector"
 FULL_TEXT_INDEX = "ix_chunks_search_vector"
+TERM_COUNT_COLUMN = "term_count"
 FULL_TEXT_TABLE = "chunks_fts"
+FULL_TEXT_POSTINGS = "chunks_fts_instance"
 
 # Tables whose rows belong to one tenant: those with a tenant_id. Row-level security must
 # cover exactly these (tests/postgres/test_catalog.py), so a new one needs its policy.

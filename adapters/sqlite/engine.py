@@ -29,9 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.util import await_only
 
+from tenantrag.adapters.sql.text_analysis import index_terms
 from tenantrag.adapters.sql.urls import normalize_database_url, redact
 from tenantrag.domain.errors import InvalidInput
 
+# The SQL function the full-text triggers call (revision a7d4c1e9b250).
+INDEX_TERMS_FUNCTION = "tenantrag_terms"
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds; long enough for a burst of writers to queue up
 _STATE = "tenantrag.sqlite.transaction"
 
@@ -113,7 +116,10 @@ def configure_sqlite_engine(engine: Engine, *, busy_timeout: float = DEFAULT_BUS
 
     - Every new connection: the driver's own transaction handling off (we emit BEGIN, so that
       DDL is transactional and SAVEPOINT works), the busy timeout, ``foreign_keys=ON`` (a
-      no-op inside a transaction, so it is set on connect), WAL and ``synchronous=NORMAL``.
+      no-op inside a transaction, so it is set on connect), WAL and ``synchronous=NORMAL``,
+      and the SQL function ``tenantrag_terms(text)`` (``text_analysis.index_terms``), which
+      the full-text triggers index a new chunk's content with: a connection without it
+      cannot insert chunks.
     - BEGIN: deferred, or IMMEDIATE for a unit of work that is about to write (see
       ``track_transaction``).
     """
@@ -121,6 +127,13 @@ def configure_sqlite_engine(engine: Engine, *, busy_timeout: float = DEFAULT_BUS
     for name, listener in listeners:
         if not event.contains(engine, name, listener):
             event.listen(engine, name, listener)
+
+
+def register_functions(connection: Any) -> None:
+    """Give a connection (sqlite3's, or the driver's adapted one) the SQL functions tenantrag's
+    triggers call. A tool writing chunks through a connection of its own must call it first
+    ("no such function: tenantrag_terms" otherwise)."""
+    connection.create_function(INDEX_TERMS_FUNCTION, 1, index_terms, deterministic=True)
 
 
 def _timeout_ms(busy_timeout: float) -> int:
@@ -134,6 +147,7 @@ def _connect_listener(timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], N
     # One function per timeout, so that configuring an engine twice finds its listener.
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
+        register_functions(dbapi_connection)
         cursor = dbapi_connection.cursor()
         try:
             # busy_timeout first: switching to WAL may itself have to wait for a lock.

@@ -1,7 +1,7 @@
 """The SQLite backend's ``ChunkSearch``: the three modes, and hybrid as their fusion.
 
 - vector: vector_search.py (streaming) and cached_search.py (the vector cache);
-- text: fulltext.py (FTS5, ``bm25()``);
+- text: fulltext.py (FTS5 postings, BM25 with the tenant's statistics);
 - hybrid: both, each for ``Fusion.depth(k)`` candidates, fused in Python by the domain's
   ``fuse`` (reciprocal rank fusion, the product's definition of hybrid).
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import uuid
 
-from tenantrag.adapters.sql.fulltext_query import parse
+from tenantrag.adapters.sql.fulltext_query import read
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sqlite.cached_search import cached_search
 from tenantrag.adapters.sqlite.embeddings import Float32Blobs
-from tenantrag.adapters.sqlite.fulltext import text_search
+from tenantrag.adapters.sqlite.fulltext import search_read, text_search
 from tenantrag.adapters.sqlite.vector_cache import VectorCache
 from tenantrag.adapters.sqlite.vector_search import streamed_search
 from tenantrag.domain.search import HybridQuery, SearchHit, SearchQuery, TextQuery, VectorQuery, fuse
@@ -34,10 +34,10 @@ class SqliteChunkSearch:
             return await text_search(session, tenant_id, query)
         if isinstance(query, HybridQuery):
             # Stop words only: no text list (the vector list alone ranks), as on PostgreSQL.
-            wordless = parse(query.text).searchable().is_empty
+            words = read(query.text, query.match, text_mode=False)
             return fuse(
                 await self.vector_search(session, tenant_id, query.vector_part()),
-                [] if wordless else await text_search(session, tenant_id, query.text_part()),
+                await search_read(session, tenant_id, query.text_part(), words),
                 query.fusion,
                 query.k,
             )

@@ -1,11 +1,11 @@
 """Full-text and hybrid search: the same matches on every backend, isolated, filtered.
 
-Text scores are the backend's own (``ts_rank_cd``, FTS5's ``bm25()``), so
-these tests assert which chunks match, and an order only where every ranking agrees: more
-occurrences of the one query word in chunks of one length, and equal scores by chunk id.
-The words are plain English inflections on which PostgreSQL's Snowball stemmer and
-Porter's (SQLite) agree. Hybrid search is held to the domain's fusion (``fuse``) of an
-exact cosine ranking and the backend's own text ranking, on rows where each is unambiguous.
+Both backends rank text by BM25 with the tenant's statistics (test_contract_bm25.py holds
+the scores to a reference); here, which chunks match in each ``match`` mode, and an order
+where it is unambiguous: more occurrences of the one query word in chunks of one length,
+and equal scores by chunk id. Hybrid search is held to the domain's fusion (``fuse``) of
+an exact cosine ranking and the backend's own text ranking, on rows where each is
+unambiguous.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 import attrs
 import pytest
 
-from tenantrag.adapters.sql.fulltext_query import parse
+from tenantrag.adapters.sql.fulltext_query import read
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document, sha256_hex
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
-from tenantrag.domain.search import Fusion, HybridQuery, SearchFilter, SearchHit, TextQuery, fuse
+from tenantrag.domain.search import Fusion, HybridQuery, SearchFilter, SearchHit, TextMatch, TextQuery, fuse
 from tests.contract.factories import DIMENSION, Seeded, basis, make_chunk, make_document
 from tests.search_reference import exact_top_k, legacy
 
@@ -96,7 +96,7 @@ async def text_hits(backend: UnitOfWorkFactory, stored: Stored, text: str, **opt
     [
         ("cat", {0, 2, 3, 5}),
         ("Cats", {0, 2, 3, 5}),
-        ("cats purr", {0}),  # Porter and Snowball both stem purring to "pur", purr to "purr"
+        ("cats purr", {0}),  # Snowball stems purring to "pur", purr to "purr"
         ("purring cats", {3}),
         ("the cat", {0, 2, 3, 5}),  # "the" is a stop word everywhere
         ('"cat chased"', {2}),
@@ -108,11 +108,39 @@ async def text_hits(backend: UnitOfWorkFactory, stored: Stored, text: str, **opt
         ("zebra", set()),
     ],
 )
-async def test_text_search_matches_the_same_chunks_on_every_backend(
+async def test_websearch_matching_is_the_same_on_every_backend(
+    backend: UnitOfWorkFactory, tenant_a: Seeded, text: str, expected: set[int]
+) -> None:
+    stored = await store(backend, tenant_a, TEXTS)
+    hits = await text_hits(backend, stored, text, k=20, match=TextMatch.WEBSEARCH)
+    assert set(stored.ordinals(hits)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cat", {0, 2, 3, 5}),
+        ("cats purr", {0, 2, 3, 5}),  # any of the words
+        ("Which animals chased the dogs?", {1, 2, 5}),  # a question: "chased" and "dogs" occur
+        ("cat -dog", {0, 1, 2, 3, 5}),  # no syntax: "-" is punctuation
+        ('"chased cat"', {2, 0, 3, 5}),
+        ("rocket or purr", {0, 4}),  # "or" is a stop word
+        ("zebra unicorn", set()),
+    ],
+)
+async def test_natural_language_matches_any_word_on_every_backend(
     backend: UnitOfWorkFactory, tenant_a: Seeded, text: str, expected: set[int]
 ) -> None:
     stored = await store(backend, tenant_a, TEXTS)
     assert set(stored.ordinals(await text_hits(backend, stored, text, k=20))) == expected
+
+
+async def test_a_chunk_holding_more_of_the_question_s_words_ranks_first(
+    backend: UnitOfWorkFactory, tenant_a: Seeded
+) -> None:
+    stored = await store(backend, tenant_a, TEXTS)
+    hits = await text_hits(backend, stored, "do cats purr softly at night?", k=20)
+    assert stored.ordinals(hits)[0] == 0  # cats, purr, softly: three of the words
 
 
 async def test_text_search_sees_only_the_tenant_s_chunks(
@@ -235,7 +263,7 @@ async def test_hybrid_search_is_the_domains_fusion_where_rankings_are_unambiguou
     text_query = query.text_part()
     async with backend.tenant(stored.tenant_id) as uow:
         hits = list(await uow.chunks.search(query))
-        wordless = parse(text).searchable().is_empty  # stop words only: no text list
+        wordless = read(text, query.match, text_mode=False).is_empty  # stop words only: no text list
         texts = [] if wordless else list(await uow.chunks.search(text_query))
     expected = fuse(exact_top_k(query.vector_part(), stored.rows), texts, query.fusion, query.k)
     assert [(h.chunk_id, h.vector_rank, h.text_rank) for h in hits] == [
@@ -262,16 +290,27 @@ def test_empty_and_malformed_queries_are_refused_naming_the_field(make: Any, fie
     assert raised.value.field == (field or "filter.metadata.x.$gt")
 
 
-@pytest.mark.parametrize("text", ["-cat", "the", '"', "cat or -dog"])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("-cat", TextMatch.WEBSEARCH),
+        ("the", TextMatch.WEBSEARCH),
+        ("the", TextMatch.ANY),
+        ('"', TextMatch.WEBSEARCH),
+        ("?!", TextMatch.ANY),
+        ("cat or -dog", TextMatch.WEBSEARCH),
+    ],
+)
 async def test_queries_that_say_nothing_searchable_are_refused_alike(
-    backend: UnitOfWorkFactory, tenant_a: Seeded, text: str
+    backend: UnitOfWorkFactory, tenant_a: Seeded, text: str, match: TextMatch
 ) -> None:
     async with backend.tenant(tenant_a.tenant.id) as uow:
         with pytest.raises(InvalidInput) as raised:
-            await uow.chunks.search(TextQuery(text=text))
+            await uow.chunks.search(TextQuery(text=text, match=match))
         assert raised.value.field == "text"
+        hybrid = HybridQuery(embedding=basis(0), text=text, match=match)
         if text != "the":  # malformed in hybrid mode too; stop words only leave the text list empty
             with pytest.raises(InvalidInput):
-                await uow.chunks.search(HybridQuery(embedding=basis(0), text=text))
+                await uow.chunks.search(hybrid)
         else:
-            assert await uow.chunks.search(HybridQuery(embedding=basis(0), text=text)) == []
+            assert await uow.chunks.search(hybrid) == []

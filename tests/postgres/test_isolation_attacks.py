@@ -79,7 +79,7 @@ async def test_another_tenants_rows_cannot_be_updated_or_deleted(
 ) -> None:
     b = world.b.seeded.tenant.id
     updated = await bound_to_a.execute(
-        text(f"UPDATE {table} SET created_at = now() WHERE tenant_id = :b"), {"b": b}
+        text(f"UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = :b"), {"b": b}
     )
     deleted = await bound_to_a.execute(text(f"DELETE FROM {table} WHERE tenant_id = :b"), {"b": b})
     assert (updated.rowcount, deleted.rowcount) == (0, 0)

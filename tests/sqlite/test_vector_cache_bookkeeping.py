@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tenantrag.adapters.sqlite import SqliteUnitOfWorkFactory, open_sqlite
+from tenantrag.adapters.sqlite.engine import register_functions
 from tenantrag.adapters.sqlite.vector_cache import MIB, TenantVectors, VectorCache, unit_rows
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.search import (
@@ -170,6 +171,7 @@ async def test_the_triggers_keep_the_token_and_count(
     assert generation(database, tenant_id) == first
 
     connection = sqlite3.connect(database)
+    register_functions(connection)  # the full-text trigger indexes the new content
     try:
         connection.execute("UPDATE chunks SET content = 'x' WHERE id = ?", (rows[0][0].id.hex,))
         connection.commit()
