@@ -208,6 +208,18 @@ async def _seed(connection: AsyncConnection) -> dict[str, Any]:
                 "created_at": NOW,
             },
         ),
+        (
+            schema.evaluation_runs,
+            {
+                "tenant_id": t,
+                "id": uuid.uuid4(),
+                "user_id": u,
+                "parameters": {"modes": ["hybrid"]},
+                "metrics": {"hybrid": {"ndcg@10": 0.5}},
+                "per_query": {"hybrid": {"q1": {"ndcg@10": 0.5}}},
+                "created_at": NOW,
+            },
+        ),
     ]
     for table, row in rows:
         await connection.execute(table.insert().values(row))
