@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenantrag.adapters.postgres import PostgresOptions, PostgresUnitOfWorkFactory, open_postgres
 from tenantrag.adapters.postgres.engine import create_postgres_engine
 from tenantrag.domain.model.document_version import DocumentVersion
+from tenantrag.domain.model.evaluation_run import EvaluationRun
 from tests.contract.factories import (
     DIMENSION,
     Seeded,
@@ -92,6 +93,11 @@ async def fill(factory: PostgresUnitOfWorkFactory, seeded: Seeded, *, tags: tupl
         await uow.query_logs.add(make_query_log(tenant_id))
         await uow.chat_sessions.add(session)
         await uow.messages.add(make_message(session))
+        await uow.repository(EvaluationRun).add(
+            EvaluationRun(
+                id=uuid.uuid4(), tenant_id=tenant_id, user_id=user_id, created_at=document.created_at
+            )
+        )
         await uow.commit()
     return TenantRows(seeded, document.id, chunk.id)
 
