@@ -1,7 +1,8 @@
 """``python -m bench quality``: retrieval quality on a test collection (CISI), tenantrag
 side by side with its peers on the same text, in one run.
 
-Systems: bm25s (the text peer); exact NumPy cosine over the chunks tenantrag stored, embedded
+Systems: bm25s (the text peer), and as a diagnostic bm25s over tenantrag's chunks (a
+document at its best chunk: chunking's cost apart from the ranking function's); exact NumPy cosine over the chunks tenantrag stored, embedded
 by the same embedder the container builds (``--embedder``), a document at its best chunk;
 their reciprocal-rank fusion (rrf_k 60, equal weights, top 100 of each); tenantrag on SQLite
 (a temporary file) and on PostgreSQL (the embedded server, or ``--database-url``) in modes
@@ -29,8 +30,14 @@ import attrs
 
 from bench import quality_report
 from bench.eval_collections import DEFAULT_CISI, Collection, load_cisi
-from bench.quality_peers import Ranking, bm25s_rankings, cosine_rankings, fused_rankings
-from bench.quality_report import FUSION
+from bench.quality_peers import (
+    Ranking,
+    bm25s_chunk_rankings,
+    bm25s_rankings,
+    cosine_rankings,
+    fused_rankings,
+)
+from bench.quality_report import BM25_CHUNKS, FUSION
 from bench.quality_tenantrag import MODES, BackendRun, ModeRun, run_backend, settings_for
 from tenantrag.domain.evaluation import METRICS, NDCG, mean_scores, score_ranking
 from tenantrag.domain.search import MAX_QUERY_TEXT_LENGTH
@@ -102,6 +109,9 @@ async def measure(
     started = time.perf_counter()
     lexical = bm25s_rankings(collection.documents, collection.queries, DEPTH)
     rows = [peer_row("bm25s", "text", lexical, collection, time.perf_counter() - started)]
+    started = time.perf_counter()
+    by_chunk = bm25s_chunk_rankings(chunks, collection.queries, DEPTH)
+    rows.append(peer_row(BM25_CHUNKS, "text", by_chunk, collection, time.perf_counter() - started))
     peer_embedder = await asyncio.to_thread(make_embedder, settings_for("memory://", embedder))
     try:
         started = time.perf_counter()

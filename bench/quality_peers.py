@@ -18,6 +18,7 @@ from tenantrag.domain.ports.embedder import Embedder
 Ranking = list[str]
 EMBED_BATCH = 256
 RRF_K = 60
+CHUNKS_PER_DOCUMENT = 3  # chunks retrieved per document wanted, when ranking documents by chunks
 
 
 def bm25s_rankings(
@@ -46,6 +47,19 @@ def bm25s_rankings(
             continue
         results, scores = retriever.retrieve([known], k=k, show_progress=False)
         found[query] = [ids[int(i)] for i, s in zip(results[0], scores[0], strict=True) if s > 0]
+    return found
+
+
+def bm25s_chunk_rankings(
+    chunks: Sequence[tuple[str, str]], queries: Mapping[str, str], depth: int
+) -> dict[str, Ranking]:
+    """bm25s over chunks (``(document id, text)`` pairs), a document at its best chunk: BM25
+    on the units tenantrag ranks, which tells chunking's cost from the ranking function's."""
+    units = {str(i): text for i, (_, text) in enumerate(chunks)}
+    owner = {str(i): document for i, (document, _) in enumerate(chunks)}
+    found: dict[str, Ranking] = {}
+    for query, ranked in bm25s_rankings(units, queries, CHUNKS_PER_DOCUMENT * depth).items():
+        found[query] = list(dict.fromkeys(owner[unit] for unit in ranked))[:depth]
     return found
 
 

@@ -9,6 +9,7 @@ from tenantrag.domain.evaluation import MRR, NDCG, RECALL
 
 BM25 = "bm25s"
 FUSION = "bm25s + cosine RRF"
+BM25_CHUNKS = "bm25s on tenantrag's chunks"  # a diagnostic: chunking's cost, apart from ranking
 
 
 def _ndcg(rows: list[dict[str, Any]], system: str, mode: str) -> float | None:

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(not (DEFAULT_CISI / "CISI.ALL").exists(), reason
 
 SYSTEMS = {
     ("bm25s", "text"),
+    ("bm25s on tenantrag's chunks", "text"),
     ("numpy cosine (hashing-384)", "vector"),
     ("bm25s + cosine RRF", "hybrid"),
     ("tenantrag sqlite", "text"),
