@@ -2,9 +2,10 @@
 side by side with its peers on the same text, in one run.
 
 Systems: bm25s (the text peer), and as a diagnostic bm25s over tenantrag's chunks (a
-document at its best chunk: chunking's cost apart from the ranking function's); exact NumPy cosine over the chunks tenantrag stored, embedded
-by the same embedder the container builds (``--embedder``), a document at its best chunk;
-their reciprocal-rank fusion (rrf_k 60, equal weights, top 100 of each); tenantrag on SQLite
+document at its best chunk: chunking's cost apart from the ranking function's); exact NumPy
+cosine over the chunks tenantrag stored, embedded by the same embedder the container builds
+(``--embedder``), a document at its best chunk; bm25s and cosine fused by reciprocal rank
+(rrf_k 60, equal weights, top 100 of each, per document); tenantrag on SQLite
 (a temporary file) and on PostgreSQL (the embedded server, or ``--database-url``) in modes
 text, vector and hybrid. Every ranking is scored by ``tenantrag.domain.evaluation`` (nDCG@10,
 Recall@100, MRR@10). Writes ``quality.json`` and ``quality.md`` to ``--out``.
