@@ -5,6 +5,7 @@ between near-ties), and BM25 computed in Python from the shared text analysis.""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,18 +86,18 @@ def bm25_reference(texts: Sequence[str], text: str) -> dict[int, float]:
     ``text``, computed here from the shared analysis: the score a tenant holding exactly
     ``texts`` must give (by the text's index)."""
     documents = [stems(split_words(t)) for t in texts]
-    words = set(stems(split_words(text)))
+    said = Counter(stems(split_words(text)))  # a word said twice weighs twice
     average = sum(len(d) for d in documents) / len(documents)
-    frequency = {w: sum(1 for d in documents if w in d) for w in words}
+    frequency = {w: sum(1 for d in documents if w in d) for w in said}
     scores: dict[int, float] = {}
     for index, document in enumerate(documents):
         score, held = 0.0, False
-        for word in words:
+        for word, qtf in said.items():
             tf = document.count(word)
             if tf:
                 held = True
                 idf = math.log(1 + (len(documents) - frequency[word] + 0.5) / (frequency[word] + 0.5))
-                score += idf * tf / (tf + K1 * (1 - B + B * len(document) / average))
+                score += qtf * idf * tf / (tf + K1 * (1 - B + B * len(document) / average))
         if held:
             scores[index] = score
     return scores

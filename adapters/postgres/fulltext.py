@@ -80,11 +80,16 @@ def candidates(
 ) -> Select[Any]:
     """The ids and BM25 scores of the tenant's best ``limit`` matches, best first, then id."""
     c = _chunks.c
-    words = bindparam("text_words", " ".join(search.words), type_=Text)
+    said = func.to_tsvector(_config(config), bindparam("text_words", " ".join(search.words), type_=Text))
     anywhere = func.websearch_to_tsquery(
-        _config(config), bindparam("text_any", " or ".join(search.words), type_=Text)
+        _config(config), bindparam("text_any", " or ".join(dict.fromkeys(search.words)), type_=Text)
     )
-    lexemes = func.tsvector_to_array(func.to_tsvector(_config(config), words))
+    lexemes = func.tsvector_to_array(said)
+    # The query's own tsvector: a lexeme's positions are how often the query says it.
+    told = func.unnest(said).table_valued("lexeme", "positions").render_derived(name="told")
+    query_terms = select(told.c.lexeme.label("term"), func.cardinality(told.c.positions).label("qtf")).cte(
+        "query_terms"
+    )
     marked = func.ts_filter(func.setweight(SEARCH_VECTOR, _WEIGHT_A, lexemes), literal_column("'{a}'"))
     found = func.unnest(marked).table_valued("lexeme", "positions").render_derived(name="found").lateral()
     postings = (
@@ -104,6 +109,6 @@ def candidates(
         exact = func.websearch_to_tsquery(_config(config), bindparam("text_query", text, type_=Text))
         admitted.append(SEARCH_VECTOR.bool_op("@@")(exact))
     if not admitted:
-        return bm25.ranked(postings, tenant_id, None, limit=limit)
+        return bm25.ranked(postings, query_terms, tenant_id, None, limit=limit)
     ranked = select(c.id).where(c.tenant_id == tenant_id, *admitted)
-    return bm25.ranked(postings, tenant_id, postings.c.id.in_(ranked), limit=limit)
+    return bm25.ranked(postings, query_terms, tenant_id, postings.c.id.in_(ranked), limit=limit)

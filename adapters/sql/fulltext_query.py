@@ -167,8 +167,9 @@ def _runs(text: str) -> Iterator[_Run]:
 
 @attrs.frozen
 class TextSearch:
-    """What a text query looks for. ``words``: its distinct searchable words (lowercased, stop
-    words dropped), what BM25 weighs; a chunk holding none of them is no match.
+    """What a text query looks for. ``words``: its searchable words in order (lowercased, stop
+    words dropped, repeats kept: a word the query says twice weighs twice in BM25, as
+    in Lucene); a chunk holding none of them is no match.
     ``expression``: in websearch mode, the condition a match must meet besides (its
     excluded words are not among ``words``); None in ``any`` mode."""
 
@@ -193,16 +194,16 @@ def read(text: str, match: TextMatch, *, text_mode: bool, field: str = "text") -
             if not term.negated
             for word in term.words
         )
-        found = TextSearch(_distinct(positive), expression)
+        found = TextSearch(_searchable(positive), expression)
     else:
         words = split_words(text)
         if not words:
             raise InvalidInput(field, "has no words to search for")
-        found = TextSearch(_distinct(words))
+        found = TextSearch(_searchable(words))
     if text_mode and found.is_empty:
         raise InvalidInput(field, "has only stop words (such as 'the', 'and'): nothing to look for")
     return found
 
 
-def _distinct(words: Iterator[str] | list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(w for w in (word.lower() for word in words) if w not in STOP_WORDS))
+def _searchable(words: Iterator[str] | list[str]) -> tuple[str, ...]:
+    return tuple(w for w in (word.lower() for word in words) if w not in STOP_WORDS)

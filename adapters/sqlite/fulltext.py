@@ -18,9 +18,22 @@ by chunk, through the index. A search:
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    union_all,
+)
 
 from tenantrag.adapters.sql import bm25, schema
 from tenantrag.adapters.sql.fulltext_query import Expression, Term, TextSearch, read
@@ -69,12 +82,21 @@ async def text_search(session: SqlSession, tenant_id: uuid.UUID, query: TextQuer
 async def search_read(
     session: SqlSession, tenant_id: uuid.UUID, query: TextQuery, search: TextSearch
 ) -> list[SearchHit]:
-    terms = sorted(set(stems(search.words)))
-    if query.filter.matches_nothing or not terms:
+    said = Counter(stems(search.words))
+    if query.filter.matches_nothing or not said:
         return []
+    terms = sorted(said)
     postings = _postings(tenant_id, terms)
+    query_terms = union_all(
+        *(
+            select(
+                bindparam(f"term_{n}", term, Text).label("term"), literal(said[term], Integer).label("qtf")
+            )
+            for n, term in enumerate(terms)
+        )
+    ).cte("query_terms")
     admitted = _admitted(postings, tenant_id, query, search.expression)
-    top = bm25.ranked(postings, tenant_id, admitted, limit=query.k).cte("text_top")
+    top = bm25.ranked(postings, query_terms, tenant_id, admitted, limit=query.k).cte("text_top")
     hits = [hit_from_row(row) for row in (await session.read(_with_chunks(top, tenant_id))).mappings()]
     hits.sort(key=hit_order)
     return hits

@@ -37,6 +37,7 @@ QUERIES = (
     "catalogue of research journals",
     "satellites",
     "books",
+    "books about books for readers of books",  # a word said three times weighs three times
 )
 
 
