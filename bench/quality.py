@@ -202,17 +202,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _commit() -> str | None:
+    """HEAD's short hash, with ``+modified`` when tracked files differ from it."""
     git = shutil.which("git")
     if git is None:
         return None
+    where = Path(__file__).resolve().parent
     try:
-        found = subprocess.run(  # noqa: S603 (fixed arguments)
-            [git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parent, timeout=10,
-        )  # fmt: skip
+        head = subprocess.run(  # noqa: S603 (fixed arguments)
+            [git, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=where,
+            timeout=10,
+        ).stdout.strip()
+        changed = subprocess.run(  # noqa: S603 (fixed arguments)
+            [git, "diff", "--quiet", "HEAD", "--"], capture_output=True, check=False, cwd=where, timeout=30
+        ).returncode
     except (OSError, subprocess.SubprocessError):
         return None
-    return found.stdout.strip() or None
+    return f"{head}+modified" if head and changed else head or None
 
 
 if __name__ == "__main__":
