@@ -48,13 +48,16 @@ DEPTH = 100
 BACKENDS = ("sqlite", "postgresql")
 
 
-def embedder_settings(value: str, dimension: int | None) -> dict[str, Any]:
+def embedder_settings(value: str | None, dimension: int | None) -> dict[str, Any]:
     """``--embedder NAME[:MODEL]`` (``hashing``, ``sentence-transformers:/models/x``,
-    ``openai:text-embedding-3-small``) as Settings fields."""
-    name, _, model = value.partition(":")
-    found: dict[str, Any] = {"embedder": name}
-    if model:
-        found["embedding_model"] = model
+    ``openai:text-embedding-3-small``) as Settings fields; none: the embedder a deployment
+    configured here gets (``EMBEDDER`` and ``EMBEDDING_*`` from the environment, else the default)."""
+    found: dict[str, Any] = {}
+    if value is not None:
+        name, _, model = value.partition(":")
+        found["embedder"] = name
+        if model:
+            found["embedding_model"] = model
     if dimension is not None:
         found["embedding_dimension"] = dimension
     return found
@@ -154,7 +157,11 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench quality", description=__doc__)
     p.add_argument("--collection", type=Path, default=DEFAULT_CISI, help="the CISI folder")
     p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgresql")
-    p.add_argument("--embedder", default="hashing", help="NAME[:MODEL], as EMBEDDER and EMBEDDING_MODEL")
+    p.add_argument(
+        "--embedder",
+        default=None,
+        help="NAME[:MODEL], as EMBEDDER and EMBEDDING_MODEL (default: the settings')",
+    )
     p.add_argument("--embedding-dimension", type=int, default=None, help="as EMBEDDING_DIMENSION")
     p.add_argument("--database-url", default=None, help="a PostgreSQL server of one's own")
     p.add_argument("--documents", type=int, default=None, help="a subset: this many documents")

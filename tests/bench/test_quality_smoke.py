@@ -1,4 +1,5 @@
-"""``python -m bench quality`` on a tiny CISI subset (30 documents, 5 queries, SQLite only):
+"""``python -m bench quality`` on a tiny CISI subset (30 documents, 5 queries, SQLite only, the
+hashing embedder):
 every system and mode has a row, every metric is in [0, 1], bm25s finds something, and the
 JSON and Markdown are written. Offline: any connection but a Unix socket fails the test."""
 
@@ -43,7 +44,8 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("offline")
 def test_the_quality_bench_scores_every_system_on_a_subset(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    arguments = ["--documents", "30", "--queries", "5", "--backends", "sqlite", "--out", str(out)]
+    arguments = ["--documents", "30", "--queries", "5", "--backends", "sqlite", "--embedder", "hashing"]
+    arguments += ["--out", str(out)]
     assert quality.main(arguments) == 0
 
     results = json.loads((out / "quality.json").read_text())
