@@ -1,7 +1,7 @@
 """``python -m bench quality`` on a tiny CISI subset (30 documents, 5 queries, SQLite only, the
-hashing embedder):
-every system and mode has a row, every metric is in [0, 1], bm25s finds something, and the
-JSON and Markdown are written. Offline: any connection but a Unix socket fails the test."""
+hashing embedder): every system and mode has a row, every metric is in [0, 1], bm25s finds
+something, and the JSON and Markdown are written. Offline: any connection but a Unix socket
+fails the test."""
 
 from __future__ import annotations
 
