@@ -71,3 +71,12 @@ def test_the_quality_bench_scores_every_system_on_a_subset(tmp_path: Path) -> No
     markdown = (out / "quality.md").read_text()
     assert "| system | mode | nDCG@10 | Recall@100 | MRR@10 |" in markdown
     assert all(f"| {system} | {mode} |" in markdown for system, mode in SYSTEMS)
+
+
+def test_python_m_bench_quality_is_the_quality_bench(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["quality", "--help"])
+    assert exited.value.code == 0
+    assert "python -m bench quality" in capsys.readouterr().out
