@@ -6,8 +6,8 @@ document list, each :class:`DocumentHit` carrying its best chunk and its other m
 chunks (best first), and ``k`` then counts documents.
 
 Hybrid search grouped by document fuses *documents* (:func:`fuse_documents`): each list is
-grouped into a document ranking first, and the two document rankings are fused by reciprocal
-rank with the query's :class:`~tenantrag.domain.search.Fusion`. So a document strong in both
+grouped into a document ranking first, and the two document rankings are fused with the
+query's :class:`~tenantrag.domain.fusion.Fusion`. So a document strong in both
 lists through different chunks gets credit from both, which chunk-level fusion cannot give.
 Ties are broken by document id, as chunk ties are by chunk id.
 """
@@ -21,7 +21,8 @@ from collections.abc import Sequence
 import attrs
 
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.search import Fusion, SearchHit, fuse, hit_order
+from tenantrag.domain.fusion import Fusion
+from tenantrag.domain.search import SearchHit, fuse, hit_order
 
 # A grouped search first asks for this many chunks per document wanted (and widens, doubling,
 # while too few distinct documents came back).
@@ -91,14 +92,14 @@ def group_by_document(hits: Sequence[SearchHit], k: int | None = None) -> list[D
 def fuse_documents(
     vector_hits: Sequence[SearchHit], text_hits: Sequence[SearchHit], fusion: Fusion, k: int
 ) -> list[DocumentHit]:
-    """Reciprocal rank fusion of two chunk rankings per document: each list is grouped into a
-    document ranking (a document at its best chunk), and a document scores
-    ``fusion.score(its vector rank, its text rank)``. Its chunks are both lists' chunks of
-    it, ordered by their chunk-level fused score (``fuse``)."""
-    ranks: dict[uuid.UUID, list[int | None]] = {}
-    for which, hits in enumerate((vector_hits, text_hits)):
-        for rank, document in enumerate(group_by_document(hits), start=1):
-            ranks.setdefault(document.document_id, [None, None])[which] = rank
+    """The fusion of two chunk rankings per document: each list is grouped into a document
+    ranking (a document at its best chunk, with that chunk's score), and the two document
+    rankings are fused (``Fusion.fused``). A document's chunks are both lists' chunks of it,
+    ordered by their chunk-level fused score (``fuse``)."""
+    rankings = [
+        [(document.document_id, document.score) for document in group_by_document(hits)]
+        for hits in (vector_hits, text_hits)
+    ]
     chunks = {
         document.document_id: document.chunks
         for document in group_by_document(
@@ -106,17 +107,17 @@ def fuse_documents(
         )
     }
     fused = []
-    for document_id, (vector_rank, text_rank) in ranks.items():
+    for document_id, found in fusion.fused(*rankings).items():
         mine = chunks[document_id]
         fused.append(
             DocumentHit(
                 document_id=document_id,
                 document_version=mine[0].document_version,
-                score=fusion.score(vector_rank, text_rank),
+                score=found.score,
                 best=mine[0],
                 chunks=mine,
-                vector_rank=vector_rank,
-                text_rank=text_rank,
+                vector_rank=found.vector_rank,
+                text_rank=found.text_rank,
             )
         )
     fused.sort(key=document_order)

@@ -1,4 +1,4 @@
-"""Search queries (vector, full-text, hybrid), filters, hits, and reciprocal rank fusion.
+"""Search queries (vector, full-text, hybrid), filters, hits, and their fusion.
 
 Three modes, one hit type:
 
@@ -6,14 +6,12 @@ Three modes, one hit type:
   tolerance, not bit for bit: scores within 1e-6 of the exact cosine, rankings the same
   except between near-ties (PostgreSQL's HNSW plan for large tenants aside); the contract
   suite holds them to an exact NumPy cosine.
-- **text** (:class:`TextQuery`): the chunks matching a query of the full-text language
-  (PostgreSQL's ``websearch_to_tsquery`` syntax: the backends parse it, see
-  ``adapters/sql/fulltext_query.py``), ranked by the backend's own relevance: ``ts_rank_cd``
-  on PostgreSQL, FTS5's ``bm25()`` on SQLite. Which chunks match is the same on both for
-  plain words; scores are not comparable across backends, so only unambiguous orders are.
-- **hybrid** (:class:`HybridQuery`): both rankings fused by reciprocal rank fusion
-  (:func:`fuse`): each list's top ``Fusion.depth(k)`` candidates, a chunk scoring
-  ``w_vector / (rrf_k + rank) + w_text / (rrf_k + rank)`` over the lists it is in.
+- **text** (:class:`TextQuery`): the chunks matching the text (:class:`TextMatch`: any of
+  its words by default, or the websearch syntax; the backends read it with
+  ``adapters/sql/fulltext_query.py``), ranked by BM25 with the tenant's own statistics
+  (``adapters/sql/bm25.py``), the same on both backends within float tolerance.
+- **hybrid** (:class:`HybridQuery`): both rankings fused (:func:`fuse`, methods and
+  defaults in ``domain/fusion.py``): each list's top ``Fusion.depth(k)`` candidates.
 
 Filters apply in every mode, before ranking. Ties are broken by chunk id everywhere.
 """
@@ -31,16 +29,12 @@ import attrs
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.filtering import And, Filter, never_matches, parse_filter, pinned_documents
+from tenantrag.domain.fusion import MAX_CANDIDATES, Fusion
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
 
 MAX_K = 1000
 MAX_QUERY_TEXT_LENGTH = 1000
-DEFAULT_RRF_K = 60
-# Candidates each list contributes to a hybrid ranking, unless Fusion says otherwise.
-MIN_CANDIDATES, CANDIDATES_PER_HIT = 50, 4
-MAX_CANDIDATES = CANDIDATES_PER_HIT * MAX_K
-MAX_WEIGHT = 1000.0
 
 
 def check_k(value: object, *, limit: int = MAX_K) -> int:
@@ -176,56 +170,6 @@ class TextQuery:
     match: TextMatch = attrs.field(default=TextMatch.ANY, converter=_match)
 
 
-def _count(field: str, low: int, high: int) -> Any:
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise InvalidInput(field, f"must be an integer from {low} to {high}, got {value!r:.40}")
-
-    return check
-
-
-def _weight(field: str) -> Any:
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_WEIGHT:
-            raise InvalidInput(field, f"must be a number from 0 to {MAX_WEIGHT:g}, got {value!r:.40}")
-
-    return check
-
-
-@attrs.frozen(kw_only=True)
-class Fusion:
-    """How a hybrid search fuses its two rankings (reciprocal rank fusion).
-
-    A chunk at 1-based rank ``r_v`` of the vector list and ``r_t`` of the text list scores
-    ``vector_weight / (rrf_k + r_v) + text_weight / (rrf_k + r_t)``, a list it is not in
-    adding nothing. ``rrf_k`` (60 in the RRF paper) damps the lead of the very first
-    places. Each list holds its best ``depth(k)`` candidates.
-    """
-
-    rrf_k: int = attrs.field(default=DEFAULT_RRF_K, validator=_count("hybrid.rrf_k", 1, 100_000))
-    vector_weight: float = attrs.field(default=1.0, validator=_weight("hybrid.vector_weight"))
-    text_weight: float = attrs.field(default=1.0, validator=_weight("hybrid.text_weight"))
-    candidates: int | None = attrs.field(
-        default=None,
-        validator=attrs.validators.optional(_count("hybrid.candidates", 1, MAX_CANDIDATES)),
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.vector_weight == 0 and self.text_weight == 0:
-            raise InvalidInput("hybrid", "vector_weight and text_weight cannot both be 0")
-
-    def depth(self, k: int) -> int:
-        """How many candidates each list contributes for a top-k: never fewer than k."""
-        wanted = self.candidates or min(MAX_CANDIDATES, max(CANDIDATES_PER_HIT * k, MIN_CANDIDATES))
-        return max(k, wanted)
-
-    def score(self, vector_rank: int | None, text_rank: int | None) -> float:
-        # Summed in this order, with 0.0 for an absent rank, exactly as PostgreSQL's SQL does.
-        vector = self.vector_weight / (self.rrf_k + vector_rank) if vector_rank is not None else 0.0
-        text = self.text_weight / (self.rrf_k + text_rank) if text_rank is not None else 0.0
-        return vector + text
-
-
 @attrs.frozen(kw_only=True)
 class HybridQuery:
     """The k chunks with the best fused rank: near ``embedding`` and matching ``text``.
@@ -294,24 +238,20 @@ def hit_order(hit: SearchHit) -> tuple[float, str]:
 def fuse(
     vector_hits: Sequence[SearchHit], text_hits: Sequence[SearchHit], fusion: Fusion, k: int
 ) -> list[SearchHit]:
-    """Reciprocal rank fusion of two rankings (each best first, as ``hit_order`` sorts them)."""
+    """The fusion (``domain/fusion.py``) of two chunk rankings, each best first as
+    ``hit_order`` sorts them: the best k, each with its fused score and places."""
     found: dict[uuid.UUID, SearchHit] = {}
-    ranks: dict[uuid.UUID, list[int | None]] = {}
-    for which, hits in enumerate((vector_hits, text_hits)):
-        for rank, hit in enumerate(hits, start=1):
-            found.setdefault(hit.chunk_id, hit)
-            ranks.setdefault(hit.chunk_id, [None, None])[which] = rank
-    fused = [
-        attrs.evolve(
-            found[chunk_id],
-            score=fusion.score(vector_rank, text_rank),
-            vector_rank=vector_rank,
-            text_rank=text_rank,
-        )
-        for chunk_id, (vector_rank, text_rank) in ranks.items()
+    for hit in (*vector_hits, *text_hits):
+        found.setdefault(hit.chunk_id, hit)
+    fused = fusion.fused(
+        [(hit.chunk_id, hit.score) for hit in vector_hits], [(hit.chunk_id, hit.score) for hit in text_hits]
+    )
+    hits = [
+        attrs.evolve(found[chunk_id], score=f.score, vector_rank=f.vector_rank, text_rank=f.text_rank)
+        for chunk_id, f in fused.items()
     ]
-    fused.sort(key=hit_order)
-    return fused[:k]
+    hits.sort(key=hit_order)
+    return hits[:k]
 
 
 class EmptyCode(enum.StrEnum):

@@ -33,8 +33,8 @@ from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
 from tenantrag.adapters.parsing import ParserRegistry
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
+from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.ports.blob_store import BlobStore
-from tenantrag.domain.search import Fusion
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.entrypoints.backends import backend_resource
 from tenantrag.entrypoints.embedders import embedder_resource
@@ -80,7 +80,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         parser=parser,
         blobs=blobs,
-        fusion=providers.Factory(Fusion, rrf_k=settings.provided.hybrid_rrf_k),
+        fusion=providers.Factory(
+            Fusion, method=settings.provided.hybrid_fusion, rrf_k=settings.provided.hybrid_rrf_k
+        ),
     )
 
 

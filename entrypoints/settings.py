@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from tenantrag.adapters.embedders import openai_compatible, sentence_transformers
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
+from tenantrag.domain.fusion import FusionMethod
 from tenantrag.domain.model.embedding_model import MAX_DIMENSION as MAX_EMBEDDING_DIMENSION
 from tenantrag.entrypoints import database_urls, jwt_secret
 from tenantrag.entrypoints.database_urls import MEMORY_URL, SslMode
@@ -165,7 +166,9 @@ class Settings(BaseSettings):
     # PostgreSQL's text search configuration for chunks.search_vector (stemming, stop words);
     # fixed when the migrations create the column. SQLite's FTS5 index is English (porter).
     text_search_config: str = Field(default="english", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
-    # Reciprocal rank fusion's k for hybrid search: higher flattens the lead of the top places.
+    # How hybrid search fuses its two lists (domain/fusion.py), and reciprocal rank fusion's
+    # k when it is rrf: higher flattens the lead of the top places.
+    hybrid_fusion: FusionMethod = FusionMethod.RELATIVE_SCORE
     hybrid_rrf_k: int = Field(default=60, ge=1, le=100_000)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

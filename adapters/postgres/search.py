@@ -1,6 +1,6 @@
 """The PostgreSQL backend's ``ChunkSearch``: vector search that keeps its recall for tenants
-of every size (the plan is chosen per query, plan.py); full-text (fulltext.py) and hybrid
-(hybrid.py) search built on the same pieces.
+of every size (the plan is chosen per query, plan.py); full-text search (fulltext.py, BM25);
+hybrid search as both, fused by the domain (``domain/fusion.py``) as on SQLite.
 
 Scores: pgvector orders the candidates (k + ``MARGIN``, its float32 distances), which are
 then scored in float64 with NumPy on their stored embeddings (``hits.cosines``): scores
@@ -13,9 +13,9 @@ the HNSW index where it is used); the document ids a filter confines hits to are
 condition on the chunks themselves, so the exact plan reads them by ``(tenant_id,
 document_id)``.
 
-Every mode makes one round trip, the statement that computes the hits, plus the settings
-statement (``Planner.plan``) when the index path is taken, the tenant's count is not
-known, or the text search configuration has not been read yet.
+Vector and text searches make one round trip, the statement that computes the hits, plus
+the settings statement (``Planner.plan``) when the index path is taken, the tenant's count
+is not known, or the text search configuration has not been read yet; hybrid makes both.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeEngine
 
-from tenantrag.adapters.postgres import fulltext, hybrid
+from tenantrag.adapters.postgres import fulltext
 from tenantrag.adapters.postgres.distance import Distance
 from tenantrag.adapters.postgres.embeddings import PgVectors
 from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.plan import Planner, TenantSizes
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.filters import compile_filter
-from tenantrag.adapters.sql.fulltext_query import read
+from tenantrag.adapters.sql.fulltext_query import TextSearch, read
 from tenantrag.adapters.sql.hits import cosines, hit_from_row
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.search import (
@@ -59,6 +59,7 @@ from tenantrag.domain.search import (
     SearchQuery,
     TextQuery,
     VectorQuery,
+    fuse,
     hit_order,
 )
 
@@ -109,9 +110,13 @@ class PostgresChunkSearch:
         return hits[: query.k]
 
     async def text_search(
-        self, session: SqlSession, tenant_id: uuid.UUID, query: TextQuery
+        self, session: SqlSession, tenant_id: uuid.UUID, query: TextQuery, search: TextSearch | None = None
     ) -> list[SearchHit]:
-        search = read(query.text, query.match, text_mode=True)  # refused alike on both backends
+        """BM25 over the tenant's matches (fulltext.py); ``search``: the text already read."""
+        if search is None:
+            search = read(query.text, query.match, text_mode=True)  # refused alike on both backends
+        if search.is_empty:
+            return []
         await self.planner.plan(session, tenant_id, query.k, None)
         conditions = _conditions(tenant_id, query.filter)
         found = fulltext.candidates(
@@ -120,29 +125,17 @@ class PostgresChunkSearch:
         top = found.cte("text_top")
         rows = (await session.read(_with_chunks(top, tenant_id, top.c.score))).mappings().all()
         hits = [hit_from_row(row) for row in rows]
-        hits.sort(key=hit_order)  # float4 ranks: ties are common, and the order is the domain's
+        hits.sort(key=hit_order)
         return hits
 
     async def hybrid_search(
         self, session: SqlSession, tenant_id: uuid.UUID, query: HybridQuery
     ) -> list[SearchHit]:
-        """Both rankings and their fusion in one statement (hybrid.py)."""
-        depth = query.depth
-        exact = await self.planner.plan(session, tenant_id, depth, query.filter)
-        q = bindparam("query", self.codec.encode(query.embedding), type_=self.codec.column_type)
-        conditions = _conditions(tenant_id, query.filter)
-        vector = _candidates(tenant_id, conditions, q, self.options.distance, exact=exact, limit=depth)
-        texts = None
-        search = read(query.text, query.match, text_mode=False)
-        if not search.is_empty:
-            texts = fulltext.candidates(
-                tenant_id, conditions, self.planner.text_config, query.text, search, limit=depth
-            )
-        fused = hybrid.fused(vector, texts, query.fusion, query.k)
-        rows = (await session.read(_with_chunks(fused, tenant_id, fused.c.score))).mappings().all()
-        hits = [hit_from_row(row) for row in rows]
-        hits.sort(key=hit_order)
-        return hits
+        """Both lists, each by its own plan, fused by the domain (``fuse``), as on SQLite."""
+        search = read(query.text, query.match, text_mode=False)  # stop words only: no text list
+        vector = await self.vector_search(session, tenant_id, query.vector_part())
+        text = await self.text_search(session, tenant_id, query.text_part(), search)
+        return fuse(vector, text, query.fusion, query.k)
 
 
 def _with_chunks(top: Any, tenant_id: uuid.UUID, score: ColumnElement[Any]) -> Select[Any]:

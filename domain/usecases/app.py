@@ -11,6 +11,7 @@ from typing import Self
 import attrs
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.model.embedding_model import EmbeddingModel
 from tenantrag.domain.ports.blob_store import BlobStore
 from tenantrag.domain.ports.chunker import Chunker
@@ -19,7 +20,6 @@ from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.ports.parser import MediaTypeParser
 from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
-from tenantrag.domain.search import Fusion
 from tenantrag.domain.usecases.api_keys import ApiKeyService
 from tenantrag.domain.usecases.chat import ChatService
 from tenantrag.domain.usecases.documents import DocumentService

@@ -35,13 +35,13 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.grouping import DocumentHit, ResultUnit
 from tenantrag.domain.model.chunk import check_dimension
 from tenantrag.domain.policy import Permission
 from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.search import (
     EmptyReason,
-    Fusion,
     HybridQuery,
     SearchFilter,
     SearchHit,
@@ -243,6 +243,7 @@ def _described(query: SearchQuery, *, given_embedding: bool) -> dict[str, Any]:
         described["match"] = query.match.value
     if isinstance(query, HybridQuery):
         described["fusion"] = {
+            "method": query.fusion.method.value,
             "rrf_k": query.fusion.rrf_k,
             "vector_weight": query.fusion.vector_weight,
             "text_weight": query.fusion.text_weight,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import attrs
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.fusion import MAX_CANDIDATES
 from tenantrag.domain.grouping import (
     CHUNKS_PER_DOCUMENT,
     DocumentHit,
@@ -27,7 +28,6 @@ from tenantrag.domain.grouping import (
 )
 from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.search import (
-    MAX_CANDIDATES,
     EmptyCode,
     EmptyReason,
     HybridQuery,

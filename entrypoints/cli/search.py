@@ -22,8 +22,9 @@ import typer
 
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.filtering import And, Filter, from_legacy
+from tenantrag.domain.fusion import Fusion, FusionMethod
 from tenantrag.domain.grouping import ResultUnit
-from tenantrag.domain.search import EmptyReason, Fusion, SearchFilter, SearchHit, SearchMode, TextMatch
+from tenantrag.domain.search import EmptyReason, SearchFilter, SearchHit, SearchMode, TextMatch
 from tenantrag.domain.usecases.search import SearchOutcome
 from tenantrag.entrypoints.cli.output import print_json
 from tenantrag.entrypoints.cli.runtime import (
@@ -83,6 +84,10 @@ def search(
         list[str] | None,
         typer.Option("--tag", "-t", help="Only documents with one of these tags (repeatable)."),
     ] = None,
+    fusion_method: Annotated[
+        FusionMethod | None,
+        typer.Option("--fusion", help="Hybrid: relative_score or rrf (default HYBRID_FUSION)."),
+    ] = None,
     rrf_k: Annotated[
         int | None, typer.Option("--rrf-k", min=1, help="Hybrid: RRF's k (default HYBRID_RRF_K).")
     ] = None,
@@ -97,10 +102,15 @@ def search(
             raise InvalidInput("k", f"must be at most {settings.max_k} (MAX_K), got {k}")
         query_filter = _filter(filter_json, tag)
         fusion = None
-        if rrf_k is not None:
+        if rrf_k is not None or fusion_method is not None:
             if mode is not SearchMode.HYBRID:
-                raise InvalidInput("rrf_k", "applies to --mode hybrid only")
-            fusion = Fusion(rrf_k=rrf_k)
+                raise InvalidInput(
+                    "rrf_k" if rrf_k is not None else "fusion", "applies to --mode hybrid only"
+                )
+            fusion = Fusion(
+                method=fusion_method or settings.hybrid_fusion,
+                rrf_k=settings.hybrid_rrf_k if rrf_k is None else rrf_k,
+            )
         async with open_rag(settings) as rag:
             target = await rag.tenants.resolve(SYSTEM, tenant)
             outcome = await rag.search.run(

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
 from tenantrag.domain.filtering import Filter, from_legacy
+from tenantrag.domain.fusion import MAX_CANDIDATES, MAX_WEIGHT, FusionMethod
 from tenantrag.domain.grouping import DocumentHit
 from tenantrag.domain.model.query_log import Feedback, QueryLog
-from tenantrag.domain.search import MAX_CANDIDATES, MAX_WEIGHT, EmptyReason, SearchHit
+from tenantrag.domain.search import EmptyReason, SearchHit
 from tenantrag.entrypoints.http.schemas import (
     Count,
     Fraction,
@@ -63,15 +64,21 @@ FILTER_EXAMPLE = {
 
 
 class HybridIn(RequestBody):
-    """How a hybrid search fuses its two rankings (reciprocal rank fusion)."""
+    """How a hybrid search fuses its two rankings."""
 
+    method: FusionMethod | None = Field(
+        default=None,
+        description="`relative_score`: each list's scores scaled to [0, 1] over its candidates, "
+        "then weighted and summed; `rrf`: reciprocal rank fusion. The default is a setting "
+        "(HYBRID_FUSION, relative_score).",
+    )
     rrf_k: StrictInt | None = Field(
         default=None, ge=1, le=100_000, description="RRF's k; the default is a setting (HYBRID_RRF_K, 60)."
     )
     vector_weight: StrictFloat = Field(
-        default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the vector rank."
+        default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the vector list."
     )
-    text_weight: StrictFloat = Field(default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the text rank.")
+    text_weight: StrictFloat = Field(default=1.0, ge=0, le=MAX_WEIGHT, description="Weight of the text list.")
     candidates: StrictInt | None = Field(
         default=None,
         ge=1,

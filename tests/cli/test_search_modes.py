@@ -60,6 +60,7 @@ def test_the_filter_language_narrows_every_mode(cli: Cli, pets: Path) -> None:
         (["--filter", '{"$and": [{"metadata.x": {"$gt": []}}]}'], "filter.$and[0].metadata.x.$gt: "),
         (["--filter", '{"colour": "red"}'], "filter.colour: unknown field"),
         (["--mode", "text", "--rrf-k", "5"], "rrf_k: applies to --mode hybrid only"),
+        (["--mode", "vector", "--fusion", "rrf"], "fusion: applies to --mode hybrid only"),
     ],
 )
 def test_bad_filters_and_options_are_invalid_input_naming_the_part(
@@ -133,7 +134,7 @@ def test_an_empty_answer_says_why(cli: Cli, pets: Path) -> None:
 
 
 def test_every_search_is_recorded_as_a_query_log(cli: Cli, database: Path) -> None:
-    cli("search", "demo-workspace", "revoke a key", "--rrf-k", "5")
+    cli("search", "demo-workspace", "revoke a key", "--fusion", "rrf", "--rrf-k", "5")
     text_search = ("revoke", "--mode", "text", "--match", "websearch", "--group", "chunks")
     cli("search", "demo-workspace", *text_search, "--filter", '{"status": "completed"}')
     with sqlite3.connect(database) as connection:
@@ -143,6 +144,7 @@ def test_every_search_is_recorded_as_a_query_log(cli: Cli, database: Path) -> No
     assert [query for query, _, _ in logged] == ["revoke a key", "revoke"]
     hybrid, text = (json.loads(metadata)["search"] for _, metadata, _ in logged)
     assert (hybrid["mode"], hybrid["fusion"]["rrf_k"], hybrid["k"]) == ("hybrid", 5, 5)
+    assert hybrid["fusion"]["method"] == "rrf"
     assert (hybrid["group"], hybrid["match"]) == ("documents", "any")  # the CLI's defaults
     assert (text["mode"], text["filter"]) == ("text", {"where": {"status": {"$eq": "completed"}}})
     assert (text["group"], text["match"]) == ("chunks", "websearch")

@@ -1,7 +1,8 @@
 """Search modes over HTTP: defaults, the filter language, 422s naming the offending part, and
 every search recorded as a query log (filters, mode, latency, the chunks returned).
 
-The app here is built with HYBRID_RRF_K=7, so the hybrid scores show the setting at work.
+The app here is built with HYBRID_FUSION=rrf and HYBRID_RRF_K=7, so the hybrid scores show
+the settings at work.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import pytest
 
 from tenantrag.domain.filtering import parse_filter
 from tenantrag.domain.policy import Role
-from tenantrag.domain.search import Fusion
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.settings import Settings
 from tests.http.helpers import assert_problem, make_settings
@@ -25,7 +25,7 @@ RRF_K = 7
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     auto_migrate = not database_url.startswith("postgresql")
-    return make_settings(database_url, auto_migrate=auto_migrate, hybrid_rrf_k=RRF_K)
+    return make_settings(database_url, auto_migrate=auto_migrate, hybrid_fusion="rrf", hybrid_rrf_k=RRF_K)
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ async def test_the_mode_defaults_to_hybrid_for_text_and_vector_for_an_embedding(
     assert hybrid["hits"][0]["document_id"] == corpus["cats.md"]
     top = hybrid["hits"][0]
     assert (top["vector_rank"], top["text_rank"]) == (1, 1)
-    assert top["score"] == pytest.approx(Fusion(rrf_k=RRF_K).score(1, 1))  # HYBRID_RRF_K at work
+    assert top["score"] == pytest.approx(2 / (RRF_K + 1))  # HYBRID_FUSION and HYBRID_RRF_K at work
     assert {h["document_id"] for h in hybrid["hits"]} <= set(corpus.values())
 
     text = await post(client, world, {"text": "cats purr", "mode": "text"}, viewer)
@@ -135,6 +135,7 @@ async def test_the_filter_language_applies_in_every_mode(
         ({"text": "cats", "group": "all"}, "group"),
         ({"text": "cats", "mode": "vector", "hybrid": {"rrf_k": 10}}, "hybrid"),
         ({"text": "cats", "hybrid": {"rrf_k": 0}}, "hybrid.rrf_k"),
+        ({"text": "cats", "hybrid": {"method": "borda"}}, "hybrid.method"),
         ({"text": "cats", "hybrid": {"vector_weight": 0, "text_weight": 0}}, "hybrid"),
         ({"text": "cats", "hybrid": {"text_weight": -1}}, "hybrid.text_weight"),
         ({"text": "x" * 1001, "mode": "text"}, "text"),

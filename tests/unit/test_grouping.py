@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.grouping import (
     DocumentHit,
     ResultUnit,
@@ -18,7 +19,7 @@ from tenantrag.domain.grouping import (
     fuse_documents,
     group_by_document,
 )
-from tenantrag.domain.search import Fusion, SearchHit, hit_order
+from tenantrag.domain.search import SearchHit, hit_order
 
 DOCUMENTS = [uuid.UUID(int=n) for n in range(1, 7)]
 
@@ -73,7 +74,7 @@ def test_grouping_gives_k_distinct_documents_each_once_in_order(hits: list[Searc
 
 def test_documents_are_fused_by_their_places_in_the_two_document_rankings() -> None:
     a, b, c = DOCUMENTS[:3]
-    fusion = Fusion(rrf_k=10, vector_weight=2.0, text_weight=0.5)
+    fusion = Fusion(method="rrf", rrf_k=10, vector_weight=2.0, text_weight=0.5)
     vector = [hit(a, 0.9, 0), hit(b, 0.8), hit(a, 0.7, 1)]
     # a is second in the text ranking through another chunk than its best vector chunk.
     text = [hit(c, 5.0), hit(a, 4.0, 2), hit(c, 3.0, 1)]

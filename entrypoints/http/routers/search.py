@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.filtering import is_legacy
+from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.grouping import ResultUnit
-from tenantrag.domain.search import Fusion, SearchFilter, SearchMode
+from tenantrag.domain.search import SearchFilter, SearchMode
 from tenantrag.entrypoints.http.dependencies import App, Config, CurrentPrincipal, TenantId
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
@@ -45,9 +46,10 @@ async def search(
     - `text`: full-text matches of `text`, by relevance; `match` `any` (the default) reads it
       as natural language (any of its words), `websearch` as the precise syntax (words ANDed,
       `"a phrase"`, `-excluded`, `a or b`);
-    - `hybrid` (the default for a text): both rankings fused by reciprocal rank,
-      `w_vector / (rrf_k + rank_vector) + w_text / (rrf_k + rank_text)`; per document when
-      grouping by document.
+    - `hybrid` (the default for a text): both rankings fused (`hybrid.method`): by default each
+      list's scores scaled to [0, 1] over its candidates, `w_vector * v + w_text * t`; or by
+      reciprocal rank, `w_vector / (rrf_k + rank_vector) + w_text / (rrf_k + rank_text)`;
+      per document when grouping by document.
 
     An empty answer says why in `empty_reason`. Every search is recorded as a query log
     (query, mode, match, grouping, filter, latency, the hits' chunk ids and scores); its id is
@@ -94,6 +96,7 @@ def _fusion(given: HybridIn | None, default: Fusion) -> Fusion | None:
     if given is None:
         return None
     return Fusion(
+        method=default.method if given.method is None else given.method,
         rrf_k=default.rrf_k if given.rrf_k is None else given.rrf_k,
         vector_weight=given.vector_weight,
         text_weight=given.text_weight,

@@ -12,10 +12,11 @@ import uuid
 import pytest
 
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.grouping import CHUNKS_PER_DOCUMENT, ResultUnit
 from tenantrag.domain.model.document import Document
 from tenantrag.domain.policy import Role
-from tenantrag.domain.search import EmptyCode, Fusion, SearchFilter, TextMatch
+from tenantrag.domain.search import EmptyCode, SearchFilter, TextMatch
 from tenantrag.domain.usecases.app import TenantRag
 from tests.unit.usecases.workspace import Workspace
 
@@ -76,7 +77,7 @@ async def test_documents_count_toward_k_each_once_with_their_chunks(
 async def test_hybrid_documents_are_fused_per_document(app: TenantRag, workspace: Workspace) -> None:
     documents = await add(app, workspace)
     viewer = workspace.actor(Role.VIEWER)
-    fusion = Fusion(rrf_k=5)
+    fusion = Fusion(method="rrf", rrf_k=5)
     outcome = await app.search.run(
         viewer,
         workspace.tenant.id,
@@ -88,7 +89,8 @@ async def test_hybrid_documents_are_fused_per_document(app: TenantRag, workspace
     )
     assert outcome.documents[0].document_id == documents["notes.md"].id
     for document in outcome.documents:
-        assert document.score == pytest.approx(fusion.score(document.vector_rank, document.text_rank))
+        ranks = (document.vector_rank, document.text_rank)
+        assert document.score == pytest.approx(sum(1 / (5 + r) for r in ranks if r is not None))
         assert document.vector_rank is not None  # every document is somewhere in the vector list
     # Each document's ranks are its places among documents, not among chunks: at most 3 here.
     assert sorted(d.vector_rank for d in outcome.documents if d.vector_rank) == [1, 2, 3]
