@@ -5,6 +5,8 @@ install, and it copes with tag soup). The text is rebuilt with a browser's line
 structure rather than ``get_text()``'s: inline elements run together (``a <b>bold</b>
 word``), blocks are separated by blank lines and list items or ``<br>`` by a line break,
 so the chunker can find paragraph breaks and words are never glued across elements.
+Boilerplate is dropped from these sections afterwards (:mod:`.main_content`), so the
+layout stays this module's whatever the extractor does with whitespace.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from bs4.dammit import EncodingDetector
 from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 from tenantrag.adapters.parsing.decoding import charset_parameter, decode
-from tenantrag.adapters.parsing.outline import Outline
-from tenantrag.domain.ports.parser import ParsedDocument, Segment
+from tenantrag.adapters.parsing.main_content import keep_main_content, main_text
+from tenantrag.adapters.parsing.outline import Outline, Section, join_bare_headings
+from tenantrag.domain.ports.parser import ParsedDocument
 
 # Never rendered. <title> is read separately, as the document's title.
 _HIDDEN = frozenset({"head", "title", "script", "style", "noscript", "template"})
@@ -46,22 +49,35 @@ class HtmlParser:
 
     Drops ``<head>``, ``<script>``, ``<style>``, ``<noscript>``, ``<template>``,
     comments and elements with the ``hidden`` attribute. ``<h1>``-``<h6>`` start
-    sections as Markdown headings do (``{"section": ..., "heading_level": n}``). The
-    title is ``<title>``, else the first ``<h1>``. Entities are decoded by the parser.
+    sections as Markdown headings do (``{"section": ..., "heading_level": n}``), and a
+    heading with no text of its own opens the next section. The title is ``<title>``,
+    else the first ``<h1>``. Entities are decoded by the parser.
+
+    With ``main_content`` (the default) and trafilatura installed (``tenantrag[html]``),
+    the page's boilerplate (navigation, menus, sidebars, footers) is dropped too: see
+    :mod:`.main_content`.
     """
+
+    def __init__(self, *, main_content: bool = True) -> None:
+        self.main_content = main_content
 
     def parse(self, data: bytes, media_type: str, filename: str) -> ParsedDocument:
         text, encoding = decode(data, filename, charset_parameter(media_type) or _meta_charset(data))
         # A file object, not the string: for short markup that looks like a URL or a file
         # name, BeautifulSoup warns that it may have been handed the wrong thing; here it never is.
         soup = BeautifulSoup(io.StringIO(text), "html.parser")
-        sections = _Sections()
-        sections.walk(soup)
-        segments = tuple(sections.segments())
+        walker = _Sections()
+        walker.walk(soup)
+        sections = walker.sections()
+        main = main_text(text) if self.main_content else None
+        if main is not None:
+            sections = keep_main_content(sections, main)
         title = _title(soup) or next(
-            (heading for level, heading in sections.headings if level == 1 and heading), None
+            (heading for level, heading in walker.headings if level == 1 and heading), None
         )
-        return ParsedDocument(segments, title=title, metadata={"encoding": encoding})
+        return ParsedDocument(
+            tuple(join_bare_headings(sections)), title=title, metadata={"encoding": encoding}
+        )
 
 
 def _meta_charset(data: bytes) -> str | None:
@@ -89,9 +105,10 @@ class _Sections:
 
     def __init__(self) -> None:
         self.headings: list[tuple[int, str]] = []  # (level, title) in document order
-        self._segments: list[Segment] = []
+        self._sections: list[Section] = []
         self._text = _Text()
         self._metadata: dict[str, Any] = {}
+        self._body = False  # the current section has text besides its heading
         self._outline = Outline()
         self._heading_depth = 0  # a heading inside a heading is just text
         self._pre_depth = 0
@@ -110,10 +127,11 @@ class _Sections:
             # Comments, CDATA, doctypes and processing instructions are never shown.
             elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
                 self._text.add(str(node), preformatted=self._pre_depth > 0)
+                self._body = self._body or (self._heading_depth == 0 and not node.isspace())
 
-    def segments(self) -> list[Segment]:
+    def sections(self) -> list[Section]:
         self._cut()
-        return self._segments
+        return self._sections
 
     def _enter(self, tag: Tag) -> None:
         name = tag.name
@@ -151,8 +169,10 @@ class _Sections:
         lines = [line.rstrip() for line in self._text.value.split("\n")]
         text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
         if text.strip():
-            self._segments.append(Segment(text, self._metadata))
+            bare = "section" in self._metadata and not self._body
+            self._sections.append(Section(text, self._metadata, bare=bare))
         self._text = _Text()
+        self._body = False
 
 
 class _Text:

@@ -9,29 +9,26 @@ or a model reads well either way, and the source keeps tables and code intact.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
-from typing import Any
 
 import attrs
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from tenantrag.adapters.parsing.decoding import charset_parameter, decode
-from tenantrag.adapters.parsing.outline import Outline
+from tenantrag.adapters.parsing.front_matter import read_front_matter
+from tenantrag.adapters.parsing.outline import Outline, Section, join_bare_headings
 from tenantrag.adapters.parsing.plain_text import strip_blank_lines
-from tenantrag.domain.ports.parser import ParsedDocument, Segment
+from tenantrag.domain.ports.parser import ParsedDocument
 
 # Only the block structure matters here, and CommonMark defines it without extensions.
 _MARKDOWN = MarkdownIt("commonmark")
-_FRONT_MATTER_FENCE = "---"
-_FRONT_MATTER_END = frozenset({"---", "..."})
-_FRONT_MATTER_TITLE = re.compile(r"title:\s*(.*?)\s*", re.IGNORECASE)
 
 
 @attrs.frozen
 class _Heading:
     line: int
+    end: int  # the line after the heading (a setext heading takes two)
     level: int
     title: str
 
@@ -42,52 +39,45 @@ class MarkdownParser:
     Each heading starts a segment that runs to the next heading of any level, with
     ``{"section": "Intro > Setup", "heading_level": 2}``: the titles of the heading and
     of the headings it is nested under. Text before the first heading is a segment with
-    no section. The title is YAML front matter's ``title:``, else the first ``#`` heading.
+    no section. A heading with no text of its own opens the next segment (see
+    :func:`~.outline.join_bare_headings`), so no chunk is a heading alone.
+
+    Front matter (YAML between ``---`` lines, or TOML between ``+++``) is no segment: its
+    keys are the document's ``declared`` metadata (:mod:`.front_matter`). The title is
+    the front matter's ``title``, else the first ``#`` heading.
     """
 
     def parse(self, data: bytes, media_type: str, filename: str) -> ParsedDocument:
         text, encoding = decode(data, filename, charset_parameter(media_type))
+        front = read_front_matter(text, filename)
         lines = text.split("\n")
-        body_start, title = _front_matter(lines)
+        body_start = 0 if front is None else front.lines
         headings = _headings(lines, body_start)
-        segments: list[Segment] = []
-        _append(segments, lines[: headings[0].line if headings else len(lines)], {})
+        sections = [Section(_text(lines[body_start : headings[0].line if headings else len(lines)]), {})]
         outline = Outline()
         for index, heading in enumerate(headings):
             end = headings[index + 1].line if index + 1 < len(headings) else len(lines)
-            _append(segments, lines[heading.line : end], outline.enter(heading.level, heading.title))
-        if title is None:
+            sections.append(
+                Section(
+                    _text(lines[heading.line : end]),
+                    outline.enter(heading.level, heading.title),
+                    bare=not _text(lines[heading.end : end]),
+                )
+            )
+        declared = {} if front is None else front.values
+        title = declared.get("title")
+        if not isinstance(title, str) or not title.strip():
             title = next((h.title for h in headings if h.level == 1 and h.title), None)
-        return ParsedDocument(tuple(segments), title=title, metadata={"encoding": encoding})
+        return ParsedDocument(
+            tuple(join_bare_headings(s for s in sections if s.text)),
+            title=title.strip() if title else None,
+            metadata={"encoding": encoding},
+            declared=declared,
+        )
 
 
-def _append(segments: list[Segment], lines: Sequence[str], metadata: dict[str, Any]) -> None:
-    text = strip_blank_lines("\n".join(lines))
-    if text:
-        segments.append(Segment(text, metadata))
-
-
-def _front_matter(lines: Sequence[str]) -> tuple[int, str | None]:
-    """``(first line after the front matter, its title)``; ``(0, None)`` without front matter.
-
-    Without this, CommonMark would read ``---`` as a rule and the ``title: ...`` line
-    above the closing ``---`` as a heading. The block stays in the text (it is part of
-    the file) but no heading is looked for inside it.
-    """
-    if not lines or lines[0].rstrip() != _FRONT_MATTER_FENCE:
-        return 0, None
-    for number, line in enumerate(lines[1:], start=1):
-        if line.rstrip() in _FRONT_MATTER_END:
-            titles = (_FRONT_MATTER_TITLE.fullmatch(entry) for entry in lines[1:number])
-            value = next((match.group(1) for match in titles if match), "")
-            return number + 1, _unquote(value) or None
-    return 0, None
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1].strip()
-    return value
+def _text(lines: Sequence[str]) -> str:
+    return strip_blank_lines("\n".join(lines))
 
 
 def _headings(lines: Sequence[str], start: int) -> list[_Heading]:
@@ -96,7 +86,8 @@ def _headings(lines: Sequence[str], start: int) -> list[_Heading]:
     headings = []
     for opening, inline in itertools.pairwise(tokens):
         if opening.type == "heading_open" and opening.level == 0 and opening.map is not None:
-            headings.append(_Heading(start + opening.map[0], int(opening.tag[1:]), _plain(inline)))
+            first, end = opening.map
+            headings.append(_Heading(start + first, start + end, int(opening.tag[1:]), _plain(inline)))
     return headings
 
 

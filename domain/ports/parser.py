@@ -39,13 +39,16 @@ class ParsedDocument:
     """What a parser read: the segments in document order, a title if the file names one.
 
     ``metadata`` describes the file as a whole (``{"encoding": "utf-8"}``,
-    ``{"page_count": 12}``). A document with no text has no segments; whether that is
-    an error is for the caller to decide.
+    ``{"page_count": 12}``). ``declared`` is what the file says about itself, as JSON
+    (Markdown front matter: ``{"title": "Plan", "year": 2024}``); ingestion merges it into
+    the document's metadata, under the keys the caller gave. A document with no text has
+    no segments; whether that is an error is for the caller to decide.
     """
 
     segments: tuple[Segment, ...]
     title: str | None = None
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_copy, hash=False)
+    declared: dict[str, Any] = attrs.field(factory=dict, converter=_copy, hash=False)
 
     @property
     def text(self) -> str:

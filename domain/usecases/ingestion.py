@@ -30,7 +30,6 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
-from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document, DocumentStatus, sha256_hex
 from tenantrag.domain.model.document_version import DocumentVersion, VersionStatus
 from tenantrag.domain.model.ids import new_id
@@ -41,9 +40,10 @@ from tenantrag.domain.ports.chunker import Chunker
 from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.ports.parser import MediaTypeParser
 from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
+from tenantrag.domain.usecases import document_metadata
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
-from tenantrag.domain.usecases.chunk_builder import build_chunks
+from tenantrag.domain.usecases.chunk_builder import BuiltChunks, build_chunks
 from tenantrag.domain.usecases.documents import get_document
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.domain.usecases.worker import describe
@@ -51,6 +51,9 @@ from tenantrag.domain.usecases.worker import describe
 INGEST_JOB = "ingest"
 LEASE = timedelta(minutes=10)
 GENERIC_MEDIA_TYPE = "application/octet-stream"
+PLAIN_TEXT = "text/plain"
+# Formats a text (not bytes) may be read as, by its name; anything else is plain text.
+_TEXT_FORMATS = frozenset({"text/markdown", "text/html"})
 _LIVE = (VersionStatus.PENDING, VersionStatus.PROCESSING, VersionStatus.ACTIVE)
 
 logger = logging.getLogger(__name__)
@@ -99,6 +102,7 @@ class IngestionService(Service):
         ``source_key`` names) and queue its ingestion; with ``wait``, ingest it here."""
         if not isinstance(data, bytes):
             raise InvalidInput("data", f"must be bytes, got {type(data).__name__}")
+        document_metadata.check_explicit(metadata)
         tenant = as_id("tenant_id", tenant_id)
         known = None if document_id is None else as_id("document_id", document_id)
         resolved = self.parser.resolve(media_type or GENERIC_MEDIA_TYPE, filename)
@@ -169,19 +173,34 @@ class IngestionService(Service):
         *,
         filename: str,
         text: str,
-        media_type: str = "text/plain",
+        media_type: str | None = None,
         title: str = "",
         metadata: Mapping[str, Any] | None = None,
         tags: Iterable[str] | None = None,
         source_key: str | None = None,
     ) -> Document:
-        """Add a document holding ``text`` and ingest it here; returns the completed document."""
+        """Add a document holding ``text`` and ingest it here; returns the completed document.
+
+        Without ``media_type`` the text is read as its ``filename`` (else ``source_key``)
+        says: Markdown for ``.md``, HTML for ``.html``, plain text otherwise.
+        """
         v.text("text", text, max_length=v.MAX_TEXT_LENGTH, allow_empty=True)
+        media_type = media_type or self.text_media_type(filename, source_key)
         submission = await self.submit(
             actor, tenant_id, filename=filename, data=text.encode(), media_type=media_type,
             title=title, metadata=metadata, tags=tags, source_key=source_key, wait=True,
         )  # fmt: skip
         return submission.document
+
+    def text_media_type(self, *names: str | None) -> str:
+        """How a text named ``names`` is read: the first name's format that is a text format
+        (Markdown, HTML), else plain text. A ``.pdf`` name does not make a text a PDF."""
+        for name in names:
+            if name:
+                resolved = self.parser.resolve(GENERIC_MEDIA_TYPE, name)
+                if resolved in _TEXT_FORMATS:
+                    return resolved
+        return PLAIN_TEXT
 
     async def ingest_text(
         self, actor: Principal, tenant_id: uuid.UUID | str, document_id: uuid.UUID | str, text: str
@@ -238,13 +257,17 @@ class IngestionService(Service):
         document, version = started
         data = await self.blobs.get(job.tenant_id, version.storage_key)
         parsed = self.parser.parse(data, version.media_type, document.filename)
+        # Checked (its size) before anything is embedded; the swap merges again, into the
+        # document as it is then.
+        metadata = document_metadata.merged(document.metadata, parsed.declared)
         async with self.uow.tenant(job.tenant_id) as uow:
             current = await uow.chunks.list_for_document(document.id)
         built = await build_chunks(
-            document, parsed, chunker=self.chunker, embedder=self.embedder, current=current,
+            attrs.evolve(document, metadata=document_metadata.for_chunks(metadata)), parsed,
+            chunker=self.chunker, embedder=self.embedder, current=current,
             dimension=self.uow.dimension, now=self.clock.now(),
         )  # fmt: skip
-        await self._swap(job, number, built.chunks, built.reused, parsed.title)
+        await self._swap(job, number, built, parsed.title, parsed.declared)
 
     async def give_up(self, job: Job, error: str) -> None:
         """The job will not be retried: its version, and the document, failed with ``error``."""
@@ -287,8 +310,11 @@ class IngestionService(Service):
             await uow.commit()
         return document, version
 
-    async def _swap(self, job: Job, number: int, chunks: list[Chunk], reused: int, title: str | None) -> None:
+    async def _swap(
+        self, job: Job, number: int, built: BuiltChunks, title: str | None, declared: Mapping[str, Any]
+    ) -> None:
         now = self.clock.now()
+        chunks, reused = built.chunks, built.reused
         assert job.document_id is not None
         async with self.uow.tenant(job.tenant_id) as uow:
             summary = f"version {number}: {len(chunks)} chunks, {len(chunks) - reused} embedded"
@@ -314,9 +340,9 @@ class IngestionService(Service):
             active = version.activate(now=now, chunk_count=len(chunks), reused_chunks=reused)
             await uow.versions.update(active)
             newer_queued = any(x.in_flight and x.version > number for x in versions.values())
-            await uow.documents.update(
-                document.activate(active, now=now, parsed_title=title, newer_queued=newer_queued)
-            )
+            activated = document.activate(active, now=now, parsed_title=title, newer_queued=newer_queued)
+            metadata = document_metadata.merged(activated.metadata, declared)
+            await uow.documents.update(attrs.evolve(activated, metadata=metadata))
             await uow.commit()
 
 

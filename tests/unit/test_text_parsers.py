@@ -106,8 +106,8 @@ def test_markdown_sections_carry_their_heading_path_and_keep_their_source() -> N
         ("# Guide\n\nWelcome.", {"section": "Guide", "heading_level": 1}),
         ("## Install\n\nRun it.", {"section": "Guide > Install", "heading_level": 2}),
         ("### On Linux\n\napt.", {"section": "Guide > Install > On Linux", "heading_level": 3}),
-        ("## Use\n\nCall it.", {"section": "Guide > Use", "heading_level": 2}),
-        ("# Reference", {"section": "Reference", "heading_level": 1}),
+        # A heading with nothing after it closes the last segment rather than standing alone.
+        ("## Use\n\nCall it.\n\n# Reference", {"section": "Guide > Use", "heading_level": 2}),
     ]
     assert document.title == "Guide"
 
@@ -120,7 +120,7 @@ def test_markdown_headings_are_found_by_the_commonmark_structure() -> None:
         "- # nor in a list\n\n"
         "Sub *part* `x`\n---\ntext\n\n"
         "#### Skipped levels\nmore\n\n"
-        "## Back up\n"
+        "## Back up\nlast\n"
     )
 
     document = MarkdownParser().parse(source.encode(), "text/markdown", "a.md")
@@ -134,13 +134,14 @@ def test_markdown_headings_are_found_by_the_commonmark_structure() -> None:
     assert document.segments[0].text.endswith("- # nor in a list")
 
 
-def test_markdown_front_matter_gives_the_title_and_holds_no_headings() -> None:
-    source = '---\ntitle: "Release notes"\nauthor: me\n---\n\nIntro.\n\n# 1.0\n'
+def test_markdown_front_matter_gives_the_title_and_metadata_and_is_no_segment() -> None:
+    source = '---\ntitle: "Release notes"\nauthor: me\n# not a heading\n---\n\nIntro.\n\n# 1.0\n\nFixes.\n'
 
     document = MarkdownParser().parse(source.encode(), "text/markdown", "a.md")
 
     assert document.title == "Release notes"
-    assert document.segments[0] == Segment('---\ntitle: "Release notes"\nauthor: me\n---\n\nIntro.')
+    assert document.declared == {"title": "Release notes", "author": "me"}
+    assert document.segments[0] == Segment("Intro.")
     assert document.segments[1].metadata == {"section": "1.0", "heading_level": 1}
 
 
