@@ -19,10 +19,10 @@ from tenantrag.domain.errors import InvalidInput
 FROM_FILE = "front_matter_keys"
 
 
-def check_explicit(metadata: Mapping[str, Any] | None) -> None:
+def check_explicit(metadata: Mapping[str, Any] | None, field: str = "metadata") -> None:
     """Refuse caller metadata that uses the key kept for the file's keys."""
     if metadata is not None and FROM_FILE in metadata:
-        raise InvalidInput("metadata", f"the key {FROM_FILE!r} is set by ingestion; use another name")
+        raise InvalidInput(field, f"the key {FROM_FILE!r} is set by ingestion; use another name")
 
 
 def explicit_part(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,11 @@ progress bar runs on stderr; ``--json`` prints one JSON object per file (JSON Li
 
 from __future__ import annotations
 
+import json as json_module
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import attrs
 import typer
@@ -29,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from tenantrag.domain import validation
 from tenantrag.domain.errors import InvalidInput, TenantRagError
 from tenantrag.domain.model.job import JobStatus
+from tenantrag.domain.usecases.document_metadata import check_explicit
 from tenantrag.entrypoints.cli.exit_codes import for_code
 from tenantrag.entrypoints.cli.output import print_json_line
 from tenantrag.entrypoints.cli.runtime import (
@@ -105,6 +107,26 @@ def _collect_folder(folder: Path, *, recursive: bool, into: Collected) -> None:
             into.files.append(SourceFile(path, f"{prefix}/{relative.as_posix()}"))
         else:
             into.skipped.append(path)
+
+
+def parse_metadata(items: Sequence[str]) -> dict[str, Any]:
+    """``--metadata key=value`` options as a dict: each value as JSON if it is JSON, else as text.
+
+    So ``year=2024`` is the number 2024, ``draft=true`` a boolean, ``tags=["a","b"]`` a list
+    and ``team=search`` the string "search" (``team='"2024"'`` is the string "2024").
+    """
+    metadata: dict[str, Any] = {}
+    for item in items:
+        key, equals, raw = item.partition("=")
+        if not equals or not key.strip():
+            raise InvalidInput("--metadata", f"expects key=value, got {item!r}")
+        try:
+            value: Any = json_module.loads(raw)
+        except ValueError:
+            value = raw
+        metadata[key.strip()] = value
+    check_explicit(metadata, "--metadata")
+    return validation.json_object("--metadata", metadata)
 
 
 def read_file(source: SourceFile, max_bytes: int) -> bytes:
@@ -203,6 +225,15 @@ def ingest(
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="Tag every document (repeatable).")
     ] = None,
+    metadata: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metadata",
+            metavar="KEY=VALUE",
+            help="Set a metadata key on every document (repeatable); the value is read as JSON"
+            " when it is JSON (2024, true, [1, 2]), else as text. Wins over the file's front matter.",
+        ),
+    ] = None,
     queue: Annotated[
         bool,
         typer.Option("--async", help="Queue each file for `tenantrag worker` instead of ingesting here."),
@@ -215,6 +246,7 @@ def ingest(
     async def body() -> TenantRagError | None:
         settings = load_settings(database_url)
         tags = validation.tags("tags", validation.sort_tags(tag or []))
+        given = parse_metadata(metadata or [])
         found = collect(paths, recursive=recursive)
         async with open_rag(settings) as rag:
             target = await rag.tenants.resolve(SYSTEM, tenant)
@@ -228,7 +260,7 @@ def ingest(
                         outcome = await index.sync(
                             # Without --tag, a new version keeps the document's tags.
                             filename=source.filename, data=data, media_type=source.media_type,
-                            tags=tags or None, metadata={"source": source.filename}, wait=not queue,
+                            tags=tags or None, metadata={"source": source.filename, **given}, wait=not queue,
                         )  # fmt: skip
                     except TenantRagError as error:
                         reporter.failed(source, error)
