@@ -2,9 +2,10 @@
 
 ``bootstrap()`` with no arguments gives a complete in-memory tenantrag: SQLite on an
 in-memory database (``memory://``; ``await rag.uow.dispose()`` frees it, or let it be
-collected), the offline hashing embedder, the text chunker, Argon2 password hashing and
-the system clock. Pass any part to replace it (a real backend, a semantic
-embedder, a manual clock in tests).
+collected), the default embedder (``wordllama``: semantic, offline, 256 dimensions), the
+text chunker, Argon2 password hashing and the system clock. Pass any part to replace it (a
+real backend, another embedder, a manual clock in tests). Given a backend of another
+dimension and no embedder, the embedder is ``hashing`` at that dimension.
 
 A deployment configured by environment variables (DATABASE_URL, ...) is wired by
 ``entrypoints.container.Container`` instead, which the HTTP API and the CLI share.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from tenantrag.adapters.blobs import MemoryBlobStore
 from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
+from tenantrag.adapters.embedders import wordllama
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.adapters.parsing import ParserRegistry
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
@@ -27,7 +29,7 @@ from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.domain.usecases.app import TenantRag
 
-DEFAULT_DIMENSION = 384
+DEFAULT_DIMENSION = wordllama.DIMENSION
 
 
 def bootstrap(
@@ -41,7 +43,10 @@ def bootstrap(
 ) -> TenantRag:
     """A wired TenantRag. The store's dimension follows the embedder's, or vice versa."""
     if embedder is None:
-        embedder = HashingEmbedder(dimension=DEFAULT_DIMENSION if uow is None else uow.dimension)
+        if uow is None or uow.dimension == wordllama.DIMENSION:
+            embedder = wordllama.WordLlamaEmbedder()
+        else:
+            embedder = HashingEmbedder(dimension=uow.dimension)
     return TenantRag(
         uow=uow or open_memory_sqlite(embedder.dimension),
         embedder=embedder,

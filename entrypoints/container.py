@@ -1,4 +1,4 @@
-"""The composition root: settings -> backend -> embedder, chunker, hasher, clock -> TenantRag.
+"""The composition root: settings -> the store's settings -> backend, embedder, chunker... -> TenantRag.
 
 One ``Container`` wires a deployment, and the HTTP API, the CLI and any service embedding
 tenantrag build the same one::
@@ -39,6 +39,7 @@ from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.entrypoints.backends import backend_resource
 from tenantrag.entrypoints.embedders import embedder_resource
 from tenantrag.entrypoints.settings import Settings
+from tenantrag.entrypoints.store_embedder import settings_for_store
 
 T = TypeVar("T")
 
@@ -53,11 +54,14 @@ class Container(containers.DeclarativeContainer):
     """tenantrag's providers; see the module docstring for how to use and override them."""
 
     settings = providers.Singleton(Settings)
+    # The settings with the embedder the store records when EMBEDDER is unset (a store
+    # filled by another embedder keeps it): what the backend and the embedder are built from.
+    store_settings = providers.Resource(settings_for_store, settings=settings)
 
-    uow_factory = providers.Resource(backend_resource, settings=settings)
+    uow_factory = providers.Resource(backend_resource, settings=store_settings)
 
     # A resource, like the backend: an HTTP embedder's client is closed at shutdown.
-    embedder = providers.Resource(embedder_resource, settings=settings)
+    embedder = providers.Resource(embedder_resource, settings=store_settings)
     chunker = providers.Singleton(
         TextChunker, chunk_size=settings.provided.chunk_size, chunk_overlap=settings.provided.chunk_overlap
     )

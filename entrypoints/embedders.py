@@ -1,9 +1,13 @@
 """Building the embedder ``EMBEDDER`` names from the settings, and closing it at shutdown.
 
-``hashing`` (the default) needs nothing; ``openai`` calls an OpenAI-compatible HTTP
-endpoint; ``sentence-transformers`` runs a local model and needs the optional extra of
-that name. The container holds the embedder as a resource (:func:`embedder_resource`), so
-an HTTP embedder's connections are closed when the container shuts down.
+``wordllama`` (the default) is a semantic model shipped inside its package, offline;
+``hashing`` is lexical feature hashing; ``openai`` calls an OpenAI-compatible HTTP
+endpoint; ``sentence-transformers`` and ``fastembed`` run a local model and need the
+optional extra of their name. The container holds the embedder as a resource
+(:func:`embedder_resource`), so an HTTP embedder's connections are closed at shutdown.
+
+Without ``EMBEDDER`` a store keeps the embedder it records (:func:`settings_for_store`, see
+``store_embedder.py``): a database filled by ``hashing`` goes on with ``hashing``.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import assert_never
 
+from tenantrag.adapters.embedders.fastembed import FastEmbedEmbedder
 from tenantrag.adapters.embedders.openai_compatible import OpenAICompatibleEmbedder
 from tenantrag.adapters.embedders.sentence_transformers import SentenceTransformersEmbedder
+from tenantrag.adapters.embedders.wordllama import WordLlamaEmbedder
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.ports.embedder import Embedder
@@ -25,10 +31,13 @@ __all__ = ["close_embedder", "embedder_resource", "make_embedder"]
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder ``EMBEDDER`` names, making ``EMBEDDING_DIMENSION``-long vectors.
 
-    Building a sentence-transformers embedder loads its model (seconds; a download the first
-    time): call this from a worker thread inside an event loop, as the container does.
+    Building a local-model embedder loads its model (once per process: seconds for
+    sentence-transformers, half a second for wordllama): call this from a worker thread
+    inside an event loop, as the container does.
     """
     match settings.embedder:
+        case "wordllama":
+            return WordLlamaEmbedder(dimension=settings.embedding_dimension)
         case "hashing":
             return HashingEmbedder(dimension=settings.embedding_dimension)
         case "openai":
@@ -46,6 +55,12 @@ def make_embedder(settings: Settings) -> Embedder:
             )
         case "sentence-transformers":
             return SentenceTransformersEmbedder(
+                model=_model(settings),
+                dimension=settings.embedding_dimension,
+                batch_size=settings.embedding_batch_size,
+            )
+        case "fastembed":
+            return FastEmbedEmbedder(
                 model=_model(settings),
                 dimension=settings.embedding_dimension,
                 batch_size=settings.embedding_batch_size,

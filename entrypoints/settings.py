@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from tenantrag.adapters.embedders import openai_compatible, sentence_transformers
+from tenantrag.adapters.embedders import openai_compatible, wordllama
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
 from tenantrag.domain.fusion import FusionMethod
 from tenantrag.domain.model.embedding_model import MAX_DIMENSION as MAX_EMBEDDING_DIMENSION
@@ -58,9 +58,18 @@ Backend = Literal["sqlite", "postgresql", "memory"]
 JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 VectorDistance = Literal["cosine", "l2", "inner_product"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-EmbedderName = Literal["hashing", "openai", "sentence-transformers"]
+EmbedderName = Literal["wordllama", "hashing", "openai", "sentence-transformers", "fastembed"]
+# EMBEDDING_DIMENSION when unset: the embedder's own (hashing's is its historic 384; a
+# sentence-transformers or fastembed model's is checked against it when it loads).
+DEFAULT_DIMENSIONS: dict[str, int] = {"wordllama": wordllama.DIMENSION, "hashing": 384}
+FALLBACK_DIMENSION = 384
 
 _MIN_PRODUCTION_MEMORY_KIB = 19_456
+
+_EXAMPLE_MODELS = {
+    "sentence-transformers": "sentence-transformers/all-MiniLM-L6-v2",
+    "fastembed": "BAAI/bge-small-en-v1.5",
+}
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -148,10 +157,13 @@ class Settings(BaseSettings):
     password_hash_parallelism: int = Field(default=4, ge=1, le=64)
 
     # --- embedding, ingestion and search -----------------------------------------------------
-    embedder: EmbedderName = "hashing"
-    # None: the embedder's default (sentence-transformers), required (openai), none (hashing).
+    # Unset: the embedder the store records, else wordllama (see entrypoints/embedders.py).
+    embedder: EmbedderName = "wordllama"
+    # Required by openai, sentence-transformers and fastembed (a hub id or a local folder);
+    # wordllama and hashing have none.
     embedding_model: str | None = Field(default=None, validate_default=True)
-    embedding_dimension: int = Field(default=384, ge=1, le=MAX_EMBEDDING_DIMENSION)
+    # Unset: the embedder's (DEFAULT_DIMENSIONS), else FALLBACK_DIMENSION.
+    embedding_dimension: int = Field(default=None, ge=1, le=MAX_EMBEDDING_DIMENSION, validate_default=True)
     # OpenAI-compatible endpoint; may hold credentials, so it is never quoted or shown.
     embedding_base_url: str = Field(default=openai_compatible.DEFAULT_BASE_URL, repr=False)
     embedding_api_key: SecretStr | None = Field(default=None, repr=False, validate_default=True)
@@ -197,14 +209,26 @@ class Settings(BaseSettings):
     def _model_for_the_embedder(cls, value: str | None, info: ValidationInfo) -> str | None:
         model = (value or "").strip() or None
         embedder = info.data.get("embedder")
-        if embedder == "hashing" and model is not None:
-            # Most likely EMBEDDER was forgotten: refused rather than silently hashing instead.
-            raise ValueError("the hashing embedder has no model; set EMBEDDER to use one")
+        if embedder in ("hashing", "wordllama") and model is not None:
+            # Most likely EMBEDDER was forgotten: refused rather than silently ignoring the model.
+            raise ValueError(f"the {embedder} embedder has no model; set EMBEDDER to use one")
         if embedder == "openai" and model is None:
             raise ValueError("is required when EMBEDDER=openai (such as text-embedding-3-small)")
-        if embedder == "sentence-transformers" and model is None:
-            return sentence_transformers.DEFAULT_MODEL
+        if embedder in ("sentence-transformers", "fastembed") and model is None:
+            # Never a silent default: a hub name would mean a download this machine may not make.
+            raise ValueError(
+                f"is required when EMBEDDER={embedder}: a model's hub id (such as"
+                f" {_EXAMPLE_MODELS[embedder]}) or the path of a local folder holding one"
+            )
         return model
+
+    @field_validator("embedding_dimension", mode="before")
+    @classmethod
+    def _dimension_of_the_embedder(cls, value: object, info: ValidationInfo) -> object:
+        embedder = info.data.get("embedder")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return DEFAULT_DIMENSIONS.get(str(embedder), FALLBACK_DIMENSION)
+        return value
 
     @field_validator("embedding_base_url")
     @classmethod
@@ -251,6 +275,11 @@ class Settings(BaseSettings):
         if self.database_url == MEMORY_URL:
             return "memory"
         return "postgresql" if make_url(self.database_url).get_backend_name() == "postgresql" else "sqlite"
+
+    @property
+    def embedder_chosen(self) -> bool:
+        """Whether ``EMBEDDER`` was given; if not, a store keeps the embedder it records."""
+        return "embedder" in self.model_fields_set
 
     @property
     def is_development(self) -> bool:
@@ -312,6 +341,16 @@ class Settings(BaseSettings):
         if self.hnsw_ef_construction < 2 * self.hnsw_m:
             problems.append(("HNSW_EF_CONSTRUCTION", f"must be at least twice HNSW_M ({2 * self.hnsw_m})"))
         problems.extend(self._check_password_cost())
+        wrong_dimension = self.embedding_dimension != wordllama.DIMENSION
+        if self.embedder == "wordllama" and wrong_dimension and self.embedder_chosen:
+            # Without EMBEDDER the store may record another embedder: checked when it is known.
+            problems.append(
+                (
+                    "EMBEDDING_DIMENSION",
+                    f"the wordllama embedder makes {wordllama.DIMENSION}-dimensional vectors, not"
+                    f" {self.embedding_dimension}: set {wordllama.DIMENSION} or leave it unset",
+                )
+            )
         if self.database_replica_url is not None and self.backend != "postgresql":
             problems.append(("DATABASE_REPLICA_URL", "read replicas are for PostgreSQL; DATABASE_URL is not"))
         elif (

@@ -18,44 +18,55 @@ from typing import Any
 
 import numpy as np
 
+from tenantrag.adapters.embedders.local_models import (
+    ModelCache,
+    ModelSource,
+    folder_identity,
+    hub_reachable,
+    locate,
+    quiet_loading,
+    unavailable,
+)
 from tenantrag.domain.errors import InvalidInput, Unavailable
 
-__all__ = ["DEFAULT_MODEL", "INSTALL_HINT", "SentenceTransformersEmbedder"]
+__all__ = ["INSTALL_HINT", "MARKERS", "SentenceTransformersEmbedder", "models"]
 
-# Small, fast, English, 384-dimensional: the same length as the hashing embedder's default.
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 INSTALL_HINT = "pip install 'tenantrag[sentence-transformers]'"
+# What makes a folder a sentence-transformers model (or a transformers one it can pool).
+MARKERS = ("modules.json", "config_sentence_transformers.json", "config.json")
+KIND = "sentence-transformers"
+
+#: The process's loaded models, by identity and device: each loads once per process.
+models = ModelCache()
 
 
 class SentenceTransformersEmbedder:
     """An :class:`~tenantrag.domain.ports.embedder.Embedder` over ``SentenceTransformer(model)``.
 
-    Building it loads the model, downloading it into the Hugging Face cache the first time,
-    and checks that it makes ``dimension``-long vectors, so that a model that does not fit
-    the store fails at start rather than on the first document. Outputs are scaled to unit
-    length, as every tenantrag embedder's are, whether or not the model normalises.
+    ``model`` is a hub id or a local folder (see ``local_models``). Building it loads the
+    model, from this machine if it is there, else downloading it if the hub can be reached
+    (else :class:`ModelUnavailable` at once), and checks that it makes ``dimension``-long
+    vectors, so that a model that does not fit the store fails at start rather than on the
+    first document. Outputs are scaled to unit length, as every tenantrag embedder's are.
     """
 
     def __init__(
         self, *, model: str, dimension: int, batch_size: int = 64, device: str | None = None
     ) -> None:
-        if not isinstance(model, str) or not model.strip():
-            raise InvalidInput("model", "must be a model name or path")
+        source = locate(model, markers=MARKERS)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size", f"must be a positive integer (got {batch_size!r})")
         library = _import_library()
-        try:
-            self._model: Any = library.SentenceTransformer(model, device=device)
-        except OSError as error:  # not in the cache and not downloadable, or no such model
-            raise Unavailable(f"could not load the sentence-transformers model {model!r}: {error}") from error
+        identity = folder_identity(source.folder) if source.folder else _hub_name(source.given)
+        self._model: Any = models.get(f"{identity}|{device}", lambda: _load(library, source, device))
         native = _native_dimension(self._model)
         if native is not None and native != dimension:
             raise InvalidInput(
                 "embedding_dimension",
-                f"the sentence-transformers model {model!r} makes {native}-dimensional vectors,"
-                f" expected {dimension}",
+                f"the sentence-transformers model {model!r} makes {native}-dimensional vectors, but"
+                f" EMBEDDING_DIMENSION is {dimension}: set EMBEDDING_DIMENSION={native}",
             )
-        self._model_name = model
+        self._model_name = identity
         self._dimension = dimension
         self._batch_size = batch_size
         # One encode at a time: the library already spreads a batch over every core (or the
@@ -114,6 +125,29 @@ def _import_library() -> Any:
             f" reinstall it: {INSTALL_HINT}"
         ) from error
     return sentence_transformers
+
+
+def _hub_name(model: str) -> str:
+    """A hub id as the library reads it: a bare name is one of sentence-transformers' own."""
+    return model if "/" in model else f"sentence-transformers/{model}"
+
+
+def _load(library: Any, source: ModelSource, device: str | None) -> Any:
+    """The model from this machine; downloaded only if it is not here and the hub answers."""
+    name = str(source.folder) if source.folder else source.given
+    with quiet_loading():
+        try:
+            return library.SentenceTransformer(name, device=device, local_files_only=True)
+        except OSError as error:  # not in the cache (or a broken folder)
+            if source.is_folder:
+                raise unavailable(KIND, source, error) from error
+            local_error: Exception = error
+        if not hub_reachable():
+            raise unavailable(KIND, source, "no network, or HF_HUB_OFFLINE is set") from local_error
+        try:
+            return library.SentenceTransformer(name, device=device)
+        except OSError as error:  # no such model on the hub, or the download failed
+            raise unavailable(KIND, source, error) from error
 
 
 def _native_dimension(model: Any) -> int | None:

@@ -21,6 +21,7 @@ class ExitCode(enum.IntEnum):
     AUTHENTICATION_FAILED = 7
     INVALID_SETTINGS = 8
     DATABASE = 9
+    MODEL_UNAVAILABLE = 10
     INTERRUPTED = 130
 
 
@@ -43,13 +44,16 @@ _BY_CODE = {
     "deployment_invalid": ExitCode.DATABASE,
     "provisioning_failed": ExitCode.DATABASE,
     "backup_failed": ExitCode.DATABASE,
+    # A local embedding model neither on this machine nor downloadable (no network).
+    "model_unavailable": ExitCode.MODEL_UNAVAILABLE,
 }
 
 #: For ``--help``: the table, one line per exit code.
 TABLE = (
     "Exit codes: 0 success, 1 unexpected error, 2 usage error, 3 not found, 4 permission denied,"
     " 5 conflict, 6 invalid input, 7 authentication failed, 8 invalid settings, 9 database unavailable"
-    " (unreachable, timed out, missing, outdated schema, failed migration), 130 interrupted."
+    " (unreachable, timed out, missing, outdated schema, failed migration), 10 embedding model"
+    " unavailable (not on this machine and no network), 130 interrupted."
 )
 
 

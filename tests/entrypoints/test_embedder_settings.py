@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from tenantrag.adapters.embedders.openai_compatible import DEFAULT_BASE_URL, OpenAICompatibleEmbedder
-from tenantrag.adapters.embedders.sentence_transformers import DEFAULT_MODEL, SentenceTransformersEmbedder
+from tenantrag.adapters.embedders import sentence_transformers
+from tenantrag.adapters.embedders.sentence_transformers import SentenceTransformersEmbedder
+from tenantrag.adapters.embedders.wordllama import WordLlamaEmbedder
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.entrypoints.container import container_for, running
@@ -22,6 +24,7 @@ from tests.unit.fake_embeddings_server import FakeEmbeddingsServer, clear_proxie
 
 SECRET = "s" * 64
 KEY = "sk-proj-settings-test-KEY-42"
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 PRODUCTION = {"ENVIRONMENT": "production", "JWT_SECRET_KEY": SECRET}
 
 NEW_VARIABLES = {
@@ -35,10 +38,15 @@ NEW_VARIABLES = {
 }
 
 
-def test_the_defaults_are_the_offline_hashing_embedder(settings_from_env: MakeSettings) -> None:
+def test_the_defaults_are_the_offline_wordllama_embedder(settings_from_env: MakeSettings) -> None:
     settings = settings_from_env()
 
-    assert (settings.embedder, settings.embedding_model) == ("hashing", None)
+    assert (settings.embedder, settings.embedding_model, settings.embedding_dimension) == (
+        "wordllama",
+        None,
+        256,
+    )
+    assert not settings.embedder_chosen
     assert (settings.embedding_base_url, settings.embedding_api_key) == (DEFAULT_BASE_URL, None)
     assert (settings.embedding_batch_size, settings.embedding_timeout) == (64, 30.0)
     assert (settings.embedding_max_retries, settings.embedding_request_dimensions) == (5, False)
@@ -52,7 +60,11 @@ def test_the_new_variables_are_settings() -> None:
 # (variables, field, expected value after parsing)
 READ = [
     ({"EMBEDDER": "openai", "EMBEDDING_MODEL": "my-model"}, "embedding_model", "my-model"),
-    ({"EMBEDDER": "sentence-transformers"}, "embedder", "sentence-transformers"),
+    ({"EMBEDDER": "sentence-transformers", "EMBEDDING_MODEL": MINILM}, "embedder", "sentence-transformers"),
+    ({"EMBEDDER": "fastembed", "EMBEDDING_MODEL": "BAAI/bge-small-en-v1.5"}, "embedder", "fastembed"),
+    ({"EMBEDDER": "hashing"}, "embedding_dimension", 384),
+    ({"EMBEDDER": "hashing", "EMBEDDING_DIMENSION": "48"}, "embedding_dimension", 48),
+    ({"EMBEDDER": "wordllama"}, "embedding_dimension", 256),
     ({"EMBEDDING_BASE_URL": "http://localhost:11434/v1/"}, "embedding_base_url", "http://localhost:11434/v1"),
     ({"EMBEDDING_BATCH_SIZE": "2048"}, "embedding_batch_size", 2048),
     ({"EMBEDDING_TIMEOUT": "2.5"}, "embedding_timeout", 2.5),
@@ -77,23 +89,27 @@ def test_the_api_key_is_read_as_a_secret(settings_from_env: MakeSettings) -> Non
     assert KEY not in str(settings)
 
 
-def test_sentence_transformers_defaults_to_a_small_384_dimensional_model(
-    settings_from_env: MakeSettings,
+@pytest.mark.parametrize("embedder", ["sentence-transformers", "fastembed"])
+def test_a_local_model_embedder_asks_for_its_model_instead_of_downloading_one(
+    settings_from_env: MakeSettings, embedder: str
 ) -> None:
-    settings = settings_from_env(EMBEDDER="sentence-transformers")
-    assert (settings.embedding_model, settings.embedding_dimension) == (DEFAULT_MODEL, 384)
-    assert (
-        settings_from_env(EMBEDDER="sentence-transformers", EMBEDDING_MODEL="acme/m").embedding_model
-        == "acme/m"
-    )
+    with pytest.raises(SettingsError) as raised:
+        settings_from_env(EMBEDDER=embedder)
+    variable, message = raised.value.problems[0]
+    assert variable == "EMBEDDING_MODEL"
+    assert f"is required when EMBEDDER={embedder}" in message
+    assert "local folder" in message
+    assert settings_from_env(EMBEDDER=embedder, EMBEDDING_MODEL="acme/m").embedding_model == "acme/m"
 
 
 # (variables, the variable the message must name, a fragment of what it says)
 INVALID = [
-    ({"EMBEDDER": "word2vec"}, "EMBEDDER", "'hashing', 'openai' or 'sentence-transformers'"),
+    ({"EMBEDDER": "word2vec"}, "EMBEDDER", "'wordllama', 'hashing', 'openai', 'sentence-transformers' or 'fastembed'"),
     ({"EMBEDDER": "openai"}, "EMBEDDING_MODEL", "is required when EMBEDDER=openai"),
     ({"EMBEDDER": "openai", "EMBEDDING_MODEL": "  "}, "EMBEDDING_MODEL", "is required when EMBEDDER=openai"),
-    ({"EMBEDDING_MODEL": "text-embedding-3-small"}, "EMBEDDING_MODEL", "the hashing embedder has no model"),
+    ({"EMBEDDING_MODEL": "text-embedding-3-small"}, "EMBEDDING_MODEL", "the wordllama embedder has no model"),
+    ({"EMBEDDER": "hashing", "EMBEDDING_MODEL": "m"}, "EMBEDDING_MODEL", "the hashing embedder has no model"),
+    ({"EMBEDDER": "wordllama", "EMBEDDING_DIMENSION": "384"}, "EMBEDDING_DIMENSION", "makes 256-dimensional vectors, not 384"),
     ({"EMBEDDING_BASE_URL": "ftp://files.example.com/v1"}, "EMBEDDING_BASE_URL", "http:// or https://"),
     ({"EMBEDDING_BASE_URL": "api.openai.com/v1"}, "EMBEDDING_BASE_URL", "http:// or https://"),
     ({"EMBEDDING_BATCH_SIZE": "0"}, "EMBEDDING_BATCH_SIZE", "greater than or equal to 1"),
@@ -176,8 +192,14 @@ def test_errors_never_quote_the_key_or_credentials_in_the_base_url(settings_from
 # --- make_embedder and the container -------------------------------------------------------
 
 
-def test_hashing_is_the_default_embedder(clean_env: Path) -> None:
-    embedder = make_embedder(Settings(_env_file=None, embedding_dimension=48))
+def test_wordllama_is_the_default_embedder(clean_env: Path) -> None:
+    embedder = make_embedder(Settings(_env_file=None))
+    assert isinstance(embedder, WordLlamaEmbedder)
+    assert embedder.dimension == 256
+
+
+def test_hashing_is_built_at_its_dimension(clean_env: Path) -> None:
+    embedder = make_embedder(Settings(_env_file=None, embedder="hashing", embedding_dimension=48))
     assert isinstance(embedder, HashingEmbedder)
     assert (embedder.name, embedder.dimension) == ("hashing-48", 48)
 
@@ -207,9 +229,10 @@ def test_sentence_transformers_is_built_with_the_model_and_batch_size(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[tuple[str, str | None]] = []
+    sentence_transformers.models.clear()
 
     class FakeSentenceTransformer:
-        def __init__(self, model: str, device: str | None = None) -> None:
+        def __init__(self, model: str, device: str | None = None, local_files_only: bool = False) -> None:
             built.append((model, device))
 
         def get_sentence_embedding_dimension(self) -> int:
@@ -219,11 +242,14 @@ def test_sentence_transformers_is_built_with_the_model_and_batch_size(
     module.SentenceTransformer = FakeSentenceTransformer  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "sentence_transformers", module)
 
-    embedder = make_embedder(Settings(_env_file=None, embedder="sentence-transformers"))
+    embedder = make_embedder(
+        Settings(_env_file=None, embedder="sentence-transformers", embedding_model=MINILM)
+    )
+    sentence_transformers.models.clear()
 
     assert isinstance(embedder, SentenceTransformersEmbedder)
-    assert built == [(DEFAULT_MODEL, None)]
-    assert (embedder.name, embedder.dimension) == (f"sentence-transformers:{DEFAULT_MODEL}", 384)
+    assert built == [(MINILM, None)]
+    assert (embedder.name, embedder.dimension) == (f"sentence-transformers:{MINILM}", 384)
 
 
 def test_sentence_transformers_without_the_extra_says_how_to_install_it(
@@ -231,7 +257,7 @@ def test_sentence_transformers_without_the_extra_says_how_to_install_it(
 ) -> None:
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(InvalidInput, match=r"pip install 'tenantrag\[sentence-transformers\]'"):
-        make_embedder(Settings(_env_file=None, embedder="sentence-transformers"))
+        make_embedder(Settings(_env_file=None, embedder="sentence-transformers", embedding_model=MINILM))
 
 
 async def test_the_container_closes_an_http_embedder_at_shutdown(clean_env: Path) -> None:
