@@ -83,7 +83,7 @@ async def test_each_run_builds_a_new_tenantrag_on_a_new_backend(clean_env: Path)
 
 
 async def test_memory_url_selects_sqlite_in_memory(clean_env: Path) -> None:
-    settings = Settings(_env_file=None, database_url="memory://", embedding_dimension=32)
+    settings = Settings(_env_file=None, database_url="memory://", embedder="hashing", embedding_dimension=32)
     async with running(container_for(settings)) as rag:
         assert isinstance(rag.uow, MemorySqliteUnitOfWorkFactory)
         assert rag.uow.dimension == rag.embedder.dimension == 32
@@ -92,7 +92,7 @@ async def test_memory_url_selects_sqlite_in_memory(clean_env: Path) -> None:
 
 async def test_providers_are_overridden_not_patched(clean_env: Path) -> None:
     container = Container()
-    container.settings.override(Settings(_env_file=None, database_url="memory://"))
+    container.settings.override(Settings(_env_file=None, database_url="memory://", embedder="hashing"))
     backend = open_memory_sqlite(384)
     container.uow_factory.override(providers.Object(backend))
     moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -111,7 +111,12 @@ async def test_providers_are_overridden_not_patched(clean_env: Path) -> None:
 
 async def test_the_chunker_and_embedder_follow_the_settings(clean_env: Path) -> None:
     settings = Settings(
-        _env_file=None, database_url="memory://", chunk_size=200, chunk_overlap=20, embedding_dimension=48
+        _env_file=None,
+        database_url="memory://",
+        chunk_size=200,
+        chunk_overlap=20,
+        embedder="hashing",
+        embedding_dimension=48,
     )
     container = container_for(settings)
     chunker = await provide(container.chunker)

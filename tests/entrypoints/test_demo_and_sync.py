@@ -31,7 +31,7 @@ class FlakyEmbedder(HashingEmbedder):
 
 @pytest.fixture
 async def rag(clean_env: Path) -> AsyncIterator[TenantRag]:
-    container = container_for(Settings(_env_file=None, database_url="memory://"))
+    container = container_for(Settings(_env_file=None, database_url="memory://", embedder="hashing"))
     container.embedder.override(providers.Object(FlakyEmbedder(dimension=384)))
     async with running(container) as wired:
         yield wired

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tenantrag.adapters.embedders.openai_compatible import DEFAULT_BASE_URL, OpenAICompatibleEmbedder
 from tenantrag.adapters.embedders import sentence_transformers
+from tenantrag.adapters.embedders.openai_compatible import DEFAULT_BASE_URL, OpenAICompatibleEmbedder
 from tenantrag.adapters.embedders.sentence_transformers import SentenceTransformersEmbedder
 from tenantrag.adapters.embedders.wordllama import WordLlamaEmbedder
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
@@ -102,14 +102,15 @@ def test_a_local_model_embedder_asks_for_its_model_instead_of_downloading_one(
     assert settings_from_env(EMBEDDER=embedder, EMBEDDING_MODEL="acme/m").embedding_model == "acme/m"
 
 
+EMBEDDERS = "'wordllama', 'hashing', 'openai', 'sentence-transformers' or 'fastembed'"
 # (variables, the variable the message must name, a fragment of what it says)
 INVALID = [
-    ({"EMBEDDER": "word2vec"}, "EMBEDDER", "'wordllama', 'hashing', 'openai', 'sentence-transformers' or 'fastembed'"),
+    ({"EMBEDDER": "word2vec"}, "EMBEDDER", EMBEDDERS),
     ({"EMBEDDER": "openai"}, "EMBEDDING_MODEL", "is required when EMBEDDER=openai"),
     ({"EMBEDDER": "openai", "EMBEDDING_MODEL": "  "}, "EMBEDDING_MODEL", "is required when EMBEDDER=openai"),
     ({"EMBEDDING_MODEL": "text-embedding-3-small"}, "EMBEDDING_MODEL", "the wordllama embedder has no model"),
     ({"EMBEDDER": "hashing", "EMBEDDING_MODEL": "m"}, "EMBEDDING_MODEL", "the hashing embedder has no model"),
-    ({"EMBEDDER": "wordllama", "EMBEDDING_DIMENSION": "384"}, "EMBEDDING_DIMENSION", "makes 256-dimensional vectors, not 384"),
+    ({"EMBEDDER": "wordllama", "EMBEDDING_DIMENSION": "384"}, "EMBEDDING_DIMENSION", "makes 256-dimensional"),
     ({"EMBEDDING_BASE_URL": "ftp://files.example.com/v1"}, "EMBEDDING_BASE_URL", "http:// or https://"),
     ({"EMBEDDING_BASE_URL": "api.openai.com/v1"}, "EMBEDDING_BASE_URL", "http:// or https://"),
     ({"EMBEDDING_BATCH_SIZE": "0"}, "EMBEDDING_BATCH_SIZE", "greater than or equal to 1"),

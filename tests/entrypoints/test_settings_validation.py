@@ -59,7 +59,11 @@ INVALID = [
         "PASSWORD_HASH_TIME_COST",
         "at least 2 in staging",
     ),
-    ({"EMBEDDER": "word2vec"}, "EMBEDDER", "'hashing', 'openai' or 'sentence-transformers'"),
+    (
+        {"EMBEDDER": "word2vec"},
+        "EMBEDDER",
+        "'wordllama', 'hashing', 'openai', 'sentence-transformers' or 'fastembed'",
+    ),
     ({"EMBEDDING_DIMENSION": "20000"}, "EMBEDDING_DIMENSION", "less than or equal to 16000"),
     ({"CHUNK_SIZE": "100", "CHUNK_OVERLAP": "100"}, "CHUNK_OVERLAP", "less than CHUNK_SIZE (100)"),
     ({"MAX_K": "0"}, "MAX_K", "greater than or equal to 1"),

@@ -22,7 +22,8 @@ def test_nothing_set_means_sqlite_in_the_working_directory_in_development(clean_
     assert settings.backend == "sqlite"
     assert settings.sqlite_path == Path("tenantrag.db")
     assert settings.migrates_on_start
-    assert (settings.embedding_dimension, settings.max_k, settings.max_page_size) == (384, 100, 100)
+    assert (settings.embedder, settings.embedding_dimension) == ("wordllama", 256)
+    assert (settings.max_k, settings.max_page_size) == (100, 100)
     assert settings.max_upload_bytes == 10 * 1024 * 1024
     assert (settings.jwt_algorithm, settings.jwt_access_token_expire_minutes, settings.jwt_audience) == (
         "HS256",
