@@ -231,8 +231,15 @@ class DocumentText(RequestBody):
     filename: Name
     text: str = Field(description="The document's text; its UTF-8 size counts against the upload limit.")
     title: Annotated[str, Field(max_length=v.MAX_NAME_LENGTH)] = ""
-    media_type: Annotated[str, Field(max_length=255)] = "text/plain"
-    metadata: JsonObject = Field(default_factory=dict)
+    media_type: Annotated[str | None, Field(max_length=255)] = Field(
+        default=None,
+        description="How to read the text. Without it, the filename (else the source key) decides:"
+        " Markdown for .md and .markdown, HTML for .html and .htm, plain text otherwise.",
+    )
+    metadata: JsonObject = Field(
+        default_factory=dict,
+        description="Wins over the keys of the text's front matter, which are added to it.",
+    )
     tags: Tags = Field(default_factory=list)
     source_key: Annotated[str | None, Field(min_length=1, max_length=1024)] = Field(
         default=None,

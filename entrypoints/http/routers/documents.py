@@ -55,8 +55,9 @@ async def add_document(
     """Add a document from its text (or a new version of the one `source_key` names); queue it."""
     data = body.text.encode()
     config.limits.check_upload(len(data))
+    media_type = body.media_type or rag.ingestion.text_media_type(body.filename, body.source_key)
     submission = await rag.ingestion.submit(
-        actor, tenant, filename=body.filename, data=data, media_type=body.media_type,
+        actor, tenant, filename=body.filename, data=data, media_type=media_type,
         title=body.title or None, metadata=body.metadata, tags=body.tags, source_key=body.source_key,
         wait=wait,
     )  # fmt: skip
@@ -74,7 +75,10 @@ async def upload_document(
     response: Response,
     title: Annotated[str, Form(max_length=MAX_NAME_LENGTH)] = "",
     tags: Annotated[list[Annotated[str, Form(max_length=MAX_TAG_LENGTH)]] | None, Form()] = None,
-    metadata: Annotated[str | None, Form(description="A JSON object, as text.")] = None,
+    metadata: Annotated[
+        str | None,
+        Form(description="A JSON object, as text; its keys win over the file's front matter."),
+    ] = None,
     source_key: Annotated[str | None, Form(min_length=1, max_length=MAX_SOURCE_KEY_LENGTH)] = None,
     wait: Wait = False,
 ) -> SubmissionOut:
