@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -35,9 +36,11 @@ def member(world: World) -> Headers:
     return world.as_role(Role.MEMBER)
 
 
-async def _chunks(client: httpx.AsyncClient, docs: str, document: dict[str, object], member: Headers) -> list:
+async def _chunks(
+    client: httpx.AsyncClient, docs: str, document: dict[str, Any], member: Headers
+) -> list[dict[str, Any]]:
     response = await client.get(f"{docs}/{document['id']}/chunks", headers=member)
-    items: list = response.json()["items"]
+    items: list[dict[str, Any]] = response.json()["items"]
     return items
 
 
