@@ -25,6 +25,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "environment": "test",
         "jwt_secret_key": SECRET,
+        # Hashing: fast, deterministic, and at a dimension of the tests' choosing.
+        "embedder": "hashing",
         "embedding_dimension": DIMENSION,
         # Tests run queued jobs themselves (test_embedded_worker runs it on purpose).
         "embedded_worker": False,
