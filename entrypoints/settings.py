@@ -175,8 +175,8 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=1000, ge=1)
     chunk_overlap: int = Field(default=150, ge=0)
     max_k: int = Field(default=100, ge=1, le=1000)
-    # PostgreSQL's text search configuration for chunks.search_vector (stemming, stop words);
-    # fixed when the migrations create the column. SQLite's FTS5 index is English (porter).
+    # PostgreSQL's text search configuration for the full text, chunks_fts (stemming, stop words);
+    # fixed when the migrations create it. SQLite's FTS5 index is English (Snowball).
     text_search_config: str = Field(default="english", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     # How hybrid search fuses its two lists (domain/fusion.py), and reciprocal rank fusion's
     # k when it is rrf: higher flattens the lead of the top places.

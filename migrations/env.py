@@ -45,10 +45,7 @@ from tenantrag.adapters.sql.migrations import (
 )
 from tenantrag.adapters.sql.schema import (
     DEFAULT_DIMENSION,
-    FULL_TEXT_COLUMN,
-    FULL_TEXT_INDEX,
     FULL_TEXT_TABLE,
-    TERM_COUNT_COLUMN,
     VECTOR_INDEX,
     metadata,
 )
@@ -105,12 +102,10 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Leave the dialect-specific search structures out of ``alembic check`` and autogenerate:
-    PostgreSQL's vector and full-text indexes and generated ``tsvector`` and word-count columns, SQLite's
-    FTS5 table (and the shadow tables FTS5 keeps beside it) and its vector cache's
-    ``chunk_generations`` (revision e4a7c2d9f610)."""
-    if type_ == "index" and name in (VECTOR_INDEX, FULL_TEXT_INDEX):
-        return False
-    if type_ == "column" and name in (FULL_TEXT_COLUMN, TERM_COUNT_COLUMN) and obj.table.name == "chunks":
+    PostgreSQL's vector index, each dialect's full-text table (PostgreSQL's ``chunks_fts``,
+    SQLite's FTS5 table and the shadow and vocabulary tables beside it) and SQLite's vector
+    cache's ``chunk_generations`` (revision e4a7c2d9f610)."""
+    if type_ == "index" and name == VECTOR_INDEX:
         return False
     if type_ == "table" and name == SQLITE_CHUNK_GENERATIONS:
         return False

@@ -96,7 +96,7 @@ class PostgresOptions:
     # Tenants with at most this many chunks are searched exactly (a scan of their rows);
     # larger ones through the HNSW index with iterative scans. See search.py.
     exact_search_limit: int = attrs.field(default=20_000, validator=_positive("exact_search_limit"))
-    # The text search configuration the migrations generate chunks.search_vector with; fixed
+    # The text search configuration the migrations build the full text (chunks_fts) with; fixed
     # when the column is created (searches always use the column's own, see fulltext.py).
     text_search_config: str = attrs.field(default="english", validator=_text_search_config)
     echo: bool = False

@@ -18,7 +18,7 @@ prepared statements keep their cached plans (planning was 0.65 ms of a 1 ms sear
 
 Tenant sizes are counted (an index-only count on the primary key) and kept for
 ``SIZE_TTL`` seconds per process; a bulk insert forgets its tenant's count. The text
-search configuration of ``chunks.search_vector`` is read once. Both live here, in the
+search configuration (``tenantrag_text_config()``) is read once. Both live here, in the
 search strategy the factory owns, not in the (immutable) dialect.
 """
 
@@ -62,7 +62,7 @@ class Planner:
     def __init__(self, options: PostgresOptions) -> None:
         self.options = options
         self.sizes = TenantSizes()
-        # chunks.search_vector's text search configuration, read with a search's settings.
+        # The store's text search configuration (tenantrag_text_config()), read with a search's settings.
         self.text_search_config: str | None = None
 
     def exact(self, wanted: SearchFilter, size: int) -> bool:
@@ -72,7 +72,7 @@ class Planner:
     def text_config(self) -> str:
         config = self.text_search_config
         if config is None:  # pragma: no cover - the migrations always create the column
-            raise RuntimeError(f"chunks.{schema.FULL_TEXT_COLUMN} is missing: run `tenantrag init`")
+            raise RuntimeError("tenantrag_text_config() is missing: run `tenantrag init`")
         return config
 
     async def plan(
@@ -97,7 +97,7 @@ class Planner:
             if known is None
             else literal_column("0")
         )
-        config = fulltext.COLUMN_CONFIG if not config_known else literal_column("NULL")
+        config = fulltext.STORE_CONFIG if not config_known else literal_column("NULL")
         settings = select(
             count.label("count"),
             func.set_config("plan_cache_mode", "force_custom_plan", True),

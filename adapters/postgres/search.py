@@ -118,12 +118,13 @@ class PostgresChunkSearch:
         if search.is_empty:
             return []
         await self.planner.plan(session, tenant_id, query.k, None)
-        conditions = _conditions(tenant_id, query.filter)
-        found = fulltext.candidates(
-            tenant_id, conditions, self.planner.text_config, query.text, search, limit=query.k
-        )
-        top = found.cte("text_top")
-        rows = (await session.read(_with_chunks(top, tenant_id, top.c.score))).mappings().all()
+        params = fulltext.parameters(tenant_id, self.planner.text_config, query.text, search)
+        shape = (fulltext.one_word(search), search.expression is not None, query.k)
+        if query.filter.is_empty:
+            statement = _unfiltered_text_statement(*shape)
+        else:
+            statement = _text_statement(*shape, conditions=_conditions(fulltext.TENANT, query.filter))
+        rows = (await session.read(statement, params)).mappings().all()
         hits = [hit_from_row(row) for row in rows]
         hits.sort(key=hit_order)
         return hits
@@ -138,7 +139,24 @@ class PostgresChunkSearch:
         return fuse(vector, text, query.fusion, query.k)
 
 
-def _with_chunks(top: Any, tenant_id: uuid.UUID, score: ColumnElement[Any]) -> Select[Any]:
+@functools.lru_cache(maxsize=256)
+def _unfiltered_text_statement(one_word: bool, websearch: bool, limit: int) -> Select[Any]:
+    """An unfiltered text search's statement, built once per shape (every value is bound by
+    name when it runs): building it cost as much as running a rare word's search."""
+    return _text_statement(one_word, websearch, limit)
+
+
+def _text_statement(
+    one_word: bool, websearch: bool, limit: int, *, conditions: Sequence[Condition] = ()
+) -> Select[Any]:
+    found = fulltext.candidates(conditions, one_word=one_word, websearch=websearch, limit=limit)
+    top = found.cte("text_top")
+    return _with_chunks(top, fulltext.TENANT, top.c.score)
+
+
+def _with_chunks(
+    top: Any, tenant_id: uuid.UUID | ColumnElement[Any], score: ColumnElement[Any]
+) -> Select[Any]:
     """The ranked ids of ``top`` with what a hit shows, best first."""
     c, d = _chunks.c, _documents.c
     return (

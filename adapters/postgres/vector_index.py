@@ -25,10 +25,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.postgres.options import PostgresOptions
+from tenantrag.adapters.sql import schema
 from tenantrag.domain.errors import InvalidInput
 
 VECTOR_INDEX = "ix_chunks_embedding_hnsw"
-SEARCH_INDEX = "ix_chunks_search_vector"  # the full-text GIN index, tidied after a build
+SEARCH_INDEX = schema.FULL_TEXT_INDEX  # the full-text GIN index, tidied after a build
 # Memory for the build: pgvector builds fastest when the graph fits (it says so when not).
 DEFAULT_BUILD_MEMORY = "1GB"
 _MEMORY = re.compile(r"[1-9][0-9]{0,6}(kB|MB|GB)")

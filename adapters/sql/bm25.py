@@ -26,9 +26,10 @@ so a filter narrows which chunks are ranked, never their scores.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select, true
+from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select
 
 from tenantrag.adapters.sql import schema
 
@@ -40,47 +41,57 @@ _stats = schema.tenant_text_stats
 def ranked(
     postings: Any,
     query_terms: Any,
-    tenant_id: uuid.UUID,
-    admitted: ColumnElement[bool] | None,
+    tenant_id: uuid.UUID | ColumnElement[Any],
+    admitted: Sequence[Select[Any]],
     *,
     limit: int,
+    one_word: bool = False,
 ) -> Select[Any]:
-    """The ids and BM25 scores of the best ``limit`` chunks among ``postings`` (a CTE: read
-    twice, for ``df`` and for the scores, it must be computed once) that ``admitted`` lets
-    through (a condition on ``postings.c.id``; None: all), best first, then by id.
+    """The ids and BM25 scores of the best ``limit`` chunks among ``postings`` (a subquery
+    of ``id``, ``term``, ``tf``, ``dl``) whose ids every statement of ``admitted`` selects
+    (the filter's chunks, the websearch condition's; none: all), best first, then by id.
     ``query_terms``: the query's words as the postings name them (``term``) and how often
-    the query says each (``qtf``), one row per word."""
-    df = (
-        select(postings.c.term, cast(func.count(), Float).label("df"))
-        .group_by(postings.c.term)
-        .subquery("df")
-    )
-    stats = (
+    the query says each (``qtf``), one row per word. ``one_word``: the query has
+    one word, so a chunk has one posting and needs no sum (a common word in a large tenant
+    has tens of thousands of postings: the grouping was a third of the time).
+
+    One pass over the postings: ``df`` is a window count over them (a CTE read twice
+    would be materialized, which cost more than the scoring), ``N`` and ``avgdl`` are
+    scalar subqueries on the tenant's statistics, evaluated once.
+    """
+    n = select(cast(_stats.c.chunk_count, Float)).where(_stats.c.tenant_id == tenant_id).scalar_subquery()
+    per_word = (
         select(
-            cast(_stats.c.chunk_count, Float).label("n"),
-            (
-                cast(_stats.c.term_count, Float)
-                / func.nullif(cast(_stats.c.chunk_count, Float), 0.0, type_=Float)
-            ).label("avgdl"),
+            K1
+            * B
+            * cast(_stats.c.chunk_count, Float)
+            / func.nullif(cast(_stats.c.term_count, Float), 0.0, type_=Float)
         )
         .where(_stats.c.tenant_id == tenant_id)
-        .subquery("stats")
+        .scalar_subquery()
     )
-    one = literal(1.0, Float)
-    idf = func.ln(one + (stats.c.n - df.c.df + 0.5) / (df.c.df + 0.5))
-    tf = cast(postings.c.tf, Float)
-    length = cast(postings.c.dl, Float) / func.nullif(stats.c.avgdl, 0.0, type_=Float)
-    qtf = cast(query_terms.c.qtf, Float)
-    score = func.sum(qtf * idf * tf / (tf + K1 * (one - B + B * func.coalesce(length, one))))
-    found = (
-        select(postings.c.id.label("id"), score.label("score"))
-        .select_from(
-            postings.join(df, df.c.term == postings.c.term)
-            .join(query_terms, query_terms.c.term == postings.c.term)
-            .join(stats, true())
-        )
-        .group_by(postings.c.id)
-        .order_by(score.desc(), postings.c.id)
-        .limit(limit)
-    )
-    return found if admitted is None else found.where(admitted)
+    # One word: every posting is the word's, so df counts them all (no sort by term) and qtf
+    # is the query's one value.
+    df = func.count().over() if one_word else func.count().over(partition_by=postings.c.term)
+    counted = select(
+        postings.c.id,
+        postings.c.term,
+        cast(postings.c.tf, Float).label("tf"),
+        cast(postings.c.dl, Float).label("dl"),
+        cast(df, Float).label("df"),
+    ).subquery("counted")
+    idf = func.ln(literal(1.0, Float) + (n - counted.c.df + 0.5) / (counted.c.df + 0.5))
+    norm = literal(K1 * (1 - B), Float) + func.coalesce(per_word, 0.0) * counted.c.dl
+    if one_word:
+        qtf: ColumnElement[Any] = select(func.max(query_terms.c.qtf)).scalar_subquery()
+        joined: Any = counted
+    else:
+        qtf, joined = query_terms.c.qtf, counted.join(query_terms, query_terms.c.term == counted.c.term)
+    part = cast(qtf, Float) * idf * counted.c.tf / (counted.c.tf + norm)
+    score = part if one_word else func.sum(part)
+    found = select(counted.c.id.label("id"), score.label("score")).select_from(joined)
+    for ids in admitted:
+        found = found.where(counted.c.id.in_(ids))
+    if not one_word:
+        found = found.group_by(counted.c.id)
+    return found.order_by(score.desc(), counted.c.id).limit(limit)

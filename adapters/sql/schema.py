@@ -352,14 +352,18 @@ tenant_text_stats = Table(
 # Built by the migrations on PostgreSQL only, with a deployment's distance and build
 # options, so it is not part of this MetaData (env.py leaves it out of comparisons).
 VECTOR_INDEX = "ix_chunks_embedding_hnsw"
-# Full text, built by the migrations per dialect: on PostgreSQL a generated tsvector
-# column, its GIN index and a generated count of its words; on SQLite an FTS5 table of
-# the chunks' stems and word counts (by the chunks' rowid) and an fts5vocab table over it.
-FULL_TEXT_COLUMN = "search_vector"
-FULL_TEXT_INDEX = "ix_chunks_search_vector"
-TERM_COUNT_COLUMN = "term_count"
+# Full text, built by the migrations per dialect (revision a7d4c1e9b250), in a table beside
+# chunks, filled by triggers: on PostgreSQL ``chunks_fts`` (tenant_id, chunk_id, the
+# tsvector, its word count; a GIN index; row-level security), on SQLite an FTS5 table of
+# the chunks' stems and word counts keyed by the chunks' rowid, with an fts5vocab table.
 FULL_TEXT_TABLE = "chunks_fts"
+FULL_TEXT_COLUMN = "search_vector"
+FULL_TEXT_INDEX = "ix_chunks_fts_search_vector"
+TERM_COUNT_COLUMN = "term_count"
 FULL_TEXT_POSTINGS = "chunks_fts_instance"
+# Tenant tables PostgreSQL has beyond this MetaData: row-level security and the runtime
+# role's grants cover them too.
+POSTGRES_TENANT_TABLES = (FULL_TEXT_TABLE,)
 
 # Tables whose rows belong to one tenant: those with a tenant_id. Row-level security must
 # cover exactly these (tests/postgres/test_catalog.py), so a new one needs its policy.

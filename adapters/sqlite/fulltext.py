@@ -95,8 +95,10 @@ async def search_read(
             for n, term in enumerate(terms)
         )
     ).cte("query_terms")
-    admitted = _admitted(postings, tenant_id, query, search.expression)
-    top = bm25.ranked(postings, query_terms, tenant_id, admitted, limit=query.k).cte("text_top")
+    admitted = _admitted(tenant_id, query, search.expression)
+    top = bm25.ranked(
+        postings, query_terms, tenant_id, admitted, limit=query.k, one_word=len(terms) == 1
+    ).cte("text_top")
     hits = [hit_from_row(row) for row in (await session.read(_with_chunks(top, tenant_id))).mappings()]
     hits.sort(key=hit_order)
     return hits
@@ -118,25 +120,21 @@ def _postings(tenant_id: uuid.UUID, terms: list[str]) -> Any:
         .join(_index_table, doc == _FTS_ROWID)
         .where(term.in_(bindparam("terms", terms, expanding=True)), c.tenant_id == tenant_id)
         .group_by(doc, term)
-        .cte("postings")
+        .subquery("postings")
     )
 
 
-def _admitted(
-    postings: Any, tenant_id: uuid.UUID, query: TextQuery, expression: Expression | None
-) -> Condition | None:
-    """Which postings' chunks may rank: the filter's, and the websearch expression's."""
+def _admitted(tenant_id: uuid.UUID, query: TextQuery, expression: Expression | None) -> list[Select[Any]]:
+    """The ids of the chunks that may rank: the filter's, and the websearch expression's."""
     fts_query = None if expression is None else match_query(expression)
     if query.filter.is_empty and fts_query is None:
-        return None
+        return []
     conditions = candidates.conditions(tenant_id, query.filter)
     if fts_query is not None:
         matching = select(_FTS_ROWID).select_from(_index_table)
         matching = matching.where(_FTS.op("MATCH")(bindparam("fts_query", fts_query)))
         conditions.append(_CHUNK_ROWID.in_(matching))
-    admitted = select(_chunks.c.id).select_from(candidates.joined()).where(*conditions)
-    condition: Condition = postings.c.id.in_(admitted)
-    return condition
+    return [select(_chunks.c.id).select_from(candidates.joined()).where(*conditions)]
 
 
 def _with_chunks(top: Any, tenant_id: uuid.UUID) -> Select[Any]:

@@ -10,11 +10,15 @@ chunks it has, how many words they hold, and how many of them hold each query wo
 - ``tenant_text_stats`` (both dialects): per tenant, ``chunk_count`` and ``term_count`` (the
   words its chunks hold, stop words aside), kept by triggers on ``chunks`` in the
   transaction that writes the chunks; under row-level security on PostgreSQL. Backfilled.
-- PostgreSQL: ``chunks.term_count``, a stored generated column counting the words of the
-  chunk's tsvector (``tenantrag_word_count(to_tsvector(<the search_vector's
-  configuration>, content))``). Adding it rewrites ``chunks`` (an exclusive lock while it
-  runs). Statement-level triggers with transition tables keep the statistics, one upsert
-  per tenant and statement.
+- PostgreSQL: the full text moves out of ``chunks`` into ``chunks_fts`` (``tenant_id``,
+  ``chunk_id``, ``search_vector``, ``term_count``; the GIN index
+  ``ix_chunks_fts_search_vector``; row-level security), so a search that ranks every chunk
+  holding a common word reads these narrow rows, not the chunks' pages with their
+  embeddings (four rows a page at 384 dimensions, one at 1536). A statement-level trigger
+  on ``chunks`` fills it (``to_tsvector(tenantrag_text_config(), content)``, the
+  configuration the dropped ``chunks.search_vector`` was generated with, now a function
+  of its own); a deleted chunk's entry goes by cascade. Statement-level triggers on
+  ``chunks_fts`` keep the statistics, one upsert per tenant and statement.
 - SQLite: the FTS5 index is rebuilt to hold the chunks' stems (``text_analysis``: the
   Snowball English stemmer and PostgreSQL's English stop words, as PostgreSQL indexes) and
   their word counts, as its own content keyed by the chunks' rowid, with an ``fts5vocab``
@@ -85,21 +89,79 @@ def _upgrade_postgres() -> None:
         "CREATE POLICY tenant_isolation ON tenant_text_stats FOR ALL"
         f" USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
     )
+    # The configuration the old column was generated with stays the store's.
+    config = op.get_bind().execute(sa.text(_COLUMN_CONFIG)).scalar_one()
+    op.execute(
+        "CREATE FUNCTION tenantrag_text_config() RETURNS regconfig LANGUAGE sql IMMUTABLE PARALLEL SAFE"
+        f" AS $$ SELECT '{config}'::regconfig $$"
+    )
     op.execute(
         "CREATE FUNCTION tenantrag_word_count(tsvector) RETURNS integer"
         " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE"
         " AS $$ SELECT coalesce(sum(coalesce(cardinality(positions), 1)), 0)::integer FROM unnest($1) $$"
     )
-    config = op.get_bind().execute(sa.text(_COLUMN_CONFIG)).scalar_one()
     op.execute(
-        "ALTER TABLE chunks ADD COLUMN term_count integer GENERATED ALWAYS AS"
-        f" (tenantrag_word_count(to_tsvector('{config}'::regconfig, content))) STORED"
+        """CREATE TABLE chunks_fts (
+            tenant_id uuid NOT NULL,
+            chunk_id uuid NOT NULL,
+            search_vector tsvector NOT NULL,
+            term_count integer NOT NULL,
+            CONSTRAINT pk_chunks_fts PRIMARY KEY (tenant_id, chunk_id),
+            CONSTRAINT fk_chunks_fts_tenant_id_chunks FOREIGN KEY (tenant_id, chunk_id)
+                REFERENCES chunks (tenant_id, id) ON DELETE CASCADE
+        )"""
+    )
+    op.execute("ALTER TABLE chunks_fts ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE chunks_fts FORCE ROW LEVEL SECURITY")
+    op.execute(
+        "CREATE POLICY tenant_isolation ON chunks_fts FOR ALL"
+        f" USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
+    )
+    # The migration's role may be held to row-level security (FORCE): it owns the tables,
+    # and owners are exempt unless forced; the copy reads and writes every tenant's rows.
+    op.execute(
+        "INSERT INTO chunks_fts (tenant_id, chunk_id, search_vector, term_count)"
+        " SELECT tenant_id, id, search_vector, tenantrag_word_count(search_vector) FROM chunks"
+    )
+    op.execute("DROP INDEX IF EXISTS ix_chunks_search_vector")
+    op.execute("ALTER TABLE chunks DROP COLUMN search_vector")
+    op.execute(
+        "CREATE INDEX ix_chunks_fts_search_vector ON chunks_fts USING gin (search_vector)"
+        " WITH (gin_pending_list_limit = 256)"
+    )
+    op.execute(
+        """CREATE FUNCTION tenantrag_index_chunks() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO chunks_fts (tenant_id, chunk_id, search_vector, term_count)
+            SELECT tenant_id, id, v, tenantrag_word_count(v)
+            FROM (SELECT tenant_id, id, to_tsvector(tenantrag_text_config(), content) AS v
+                  FROM new_chunks) AS c;
+            RETURN NULL;
+        END $$"""
+    )
+    op.execute(
+        "CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks REFERENCING NEW TABLE AS new_chunks"
+        " FOR EACH STATEMENT EXECUTE FUNCTION tenantrag_index_chunks()"
+    )
+    # Chunks are not updated today, but a tool may: the index follows their content.
+    op.execute(
+        """CREATE FUNCTION tenantrag_reindex_chunk() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE chunks_fts SET search_vector = v, term_count = tenantrag_word_count(v)
+            FROM (SELECT to_tsvector(tenantrag_text_config(), NEW.content) AS v) AS c
+            WHERE tenant_id = NEW.tenant_id AND chunk_id = NEW.id;
+            RETURN NULL;
+        END $$"""
+    )
+    op.execute(
+        "CREATE TRIGGER chunks_fts_update AFTER UPDATE OF content ON chunks FOR EACH ROW"
+        " WHEN (OLD.content IS DISTINCT FROM NEW.content) EXECUTE FUNCTION tenantrag_reindex_chunk()"
     )
     op.execute(
         """CREATE FUNCTION tenantrag_text_stats_add() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO tenant_text_stats AS s (tenant_id, chunk_count, term_count)
-            SELECT tenant_id, count(*), coalesce(sum(term_count), 0) FROM changed_chunks
+            SELECT tenant_id, count(*), coalesce(sum(term_count), 0) FROM changed
             GROUP BY tenant_id ORDER BY tenant_id
             ON CONFLICT (tenant_id) DO UPDATE SET chunk_count = s.chunk_count + excluded.chunk_count,
                 term_count = s.term_count + excluded.term_count;
@@ -112,12 +174,12 @@ def _upgrade_postgres() -> None:
             UPDATE tenant_text_stats AS s SET chunk_count = s.chunk_count - gone.chunk_count,
                 term_count = s.term_count - gone.term_count
             FROM (SELECT tenant_id, count(*) AS chunk_count, coalesce(sum(term_count), 0) AS term_count
-                  FROM changed_chunks GROUP BY tenant_id) AS gone
+                  FROM changed GROUP BY tenant_id) AS gone
             WHERE s.tenant_id = gone.tenant_id;
             RETURN NULL;
         END $$"""
     )
-    # An update (chunks are not updated today, but a tool may) moves its rows' counts.
+    # On the index table, so a chunk deleted by any cascade is counted out with its entry.
     for name, event, rows, function in (
         ("insert", "INSERT", "NEW", "add"),
         ("delete", "DELETE", "OLD", "remove"),
@@ -125,13 +187,12 @@ def _upgrade_postgres() -> None:
         ("update_new", "UPDATE", "NEW", "add"),
     ):
         op.execute(
-            f"CREATE TRIGGER chunks_text_stats_{name} AFTER {event} ON chunks REFERENCING {rows} TABLE"
-            f" AS changed_chunks FOR EACH STATEMENT EXECUTE FUNCTION tenantrag_text_stats_{function}()"
+            f"CREATE TRIGGER chunks_fts_stats_{name} AFTER {event} ON chunks_fts REFERENCING {rows} TABLE"
+            f" AS changed FOR EACH STATEMENT EXECUTE FUNCTION tenantrag_text_stats_{function}()"
         )
-    # The migration's role may be held to row-level security (FORCE): count every tenant.
     op.execute(
         "INSERT INTO tenant_text_stats (tenant_id, chunk_count, term_count)"
-        " SELECT tenant_id, count(*), coalesce(sum(term_count), 0) FROM chunks GROUP BY tenant_id"
+        " SELECT tenant_id, count(*), coalesce(sum(term_count), 0) FROM chunks_fts GROUP BY tenant_id"
     )
 
 
@@ -188,12 +249,28 @@ def _upgrade_sqlite() -> None:
 
 def downgrade() -> None:
     if op.get_context().dialect.name == "postgresql":
-        for trigger in ("update_new", "update_old", "delete", "insert"):
-            op.execute(f"DROP TRIGGER IF EXISTS chunks_text_stats_{trigger} ON chunks")
-        op.execute("DROP FUNCTION IF EXISTS tenantrag_text_stats_add()")
-        op.execute("DROP FUNCTION IF EXISTS tenantrag_text_stats_remove()")
-        op.execute("ALTER TABLE chunks DROP COLUMN IF EXISTS term_count")
-        op.execute("DROP FUNCTION IF EXISTS tenantrag_word_count(tsvector)")
+        config = op.get_bind().execute(sa.text("SELECT tenantrag_text_config()::text")).scalar_one()
+        # The generated column of revision 7c1e2a9b4d10, and its index with c5f2a8e9d371's option.
+        op.execute(
+            "ALTER TABLE chunks ADD COLUMN search_vector tsvector"
+            f" GENERATED ALWAYS AS (to_tsvector('{config}'::regconfig, content)) STORED"
+        )
+        op.execute(
+            "CREATE INDEX ix_chunks_search_vector ON chunks USING gin (search_vector)"
+            " WITH (gin_pending_list_limit = 256)"
+        )
+        op.execute("DROP TRIGGER IF EXISTS chunks_fts_update ON chunks")
+        op.execute("DROP TRIGGER IF EXISTS chunks_fts_insert ON chunks")
+        op.execute("DROP TABLE IF EXISTS chunks_fts")
+        for function in (
+            "tenantrag_text_stats_add()",
+            "tenantrag_text_stats_remove()",
+            "tenantrag_index_chunks()",
+            "tenantrag_reindex_chunk()",
+            "tenantrag_word_count(tsvector)",
+            "tenantrag_text_config()",
+        ):
+            op.execute(f"DROP FUNCTION IF EXISTS {function}")
     else:
         for trigger in ("chunks_fts_update", "chunks_fts_delete", "chunks_fts_insert"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")

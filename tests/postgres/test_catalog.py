@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantrag.adapters.sql.schema import TENANT_TABLES
+from tenantrag.adapters.sql.schema import POSTGRES_TENANT_TABLES, TENANT_TABLES
 from tests.postgres.conftest import ROLE
 
 pytestmark = pytest.mark.postgres
@@ -40,7 +40,9 @@ async def test_every_table_with_a_tenant_id_forces_row_level_security_with_both_
         " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped"
         " WHERE c.relkind IN ('r', 'p') AND c.relnamespace = to_regnamespace(current_schema())",
     )
-    assert {name for name, *_ in tables} == {table.name for table in TENANT_TABLES}
+    assert {name for name, *_ in tables} == {table.name for table in TENANT_TABLES} | set(
+        POSTGRES_TENANT_TABLES
+    )
     assert all(enabled and forced for _name, enabled, forced in tables), tables
     policies = await rows(
         raw,

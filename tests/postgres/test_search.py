@@ -175,13 +175,15 @@ async def test_without_a_valid_vector_index_every_tenant_is_searched_exactly(cor
 async def test_the_full_text_index_keeps_a_small_pending_list_merged_by_a_build(corpus: Corpus) -> None:
     async def pending_pages_merged() -> int:
         async with corpus.factory.engine.connect() as connection:
-            merged = await connection.scalar(text("SELECT gin_clean_pending_list('ix_chunks_search_vector')"))
+            merged = await connection.scalar(
+                text("SELECT gin_clean_pending_list('ix_chunks_fts_search_vector')")
+            )
             await connection.commit()
         return int(merged)
 
     async with corpus.factory.engine.connect() as connection:
         options = await connection.scalar(
-            text("SELECT reloptions FROM pg_class WHERE oid = 'ix_chunks_search_vector'::regclass")
+            text("SELECT reloptions FROM pg_class WHERE oid = 'ix_chunks_fts_search_vector'::regclass")
         )
     assert options == ["gin_pending_list_limit=256"]
     async with corpus.factory.engine.connect() as connection:

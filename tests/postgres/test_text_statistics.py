@@ -44,7 +44,10 @@ async def statistics(
             text("SELECT tenant_id, chunk_count, term_count FROM tenant_text_stats")
         )
         counted = await connection.execute(
-            text("SELECT tenant_id, count(*), sum(term_count) FROM chunks GROUP BY tenant_id")
+            text(
+                "SELECT c.tenant_id, count(*), sum(f.term_count) FROM chunks c"
+                " JOIN chunks_fts f ON f.tenant_id = c.tenant_id AND f.chunk_id = c.id GROUP BY c.tenant_id"
+            )
         )
         said = {row[0]: (row[1], row[2]) for row in kept if row[1] or row[2]}
         return said, {row[0]: (row[1], row[2]) for row in counted}
