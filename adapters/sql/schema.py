@@ -361,6 +361,7 @@ FULL_TEXT_COLUMN = "search_vector"
 FULL_TEXT_INDEX = "ix_chunks_fts_search_vector"
 TERM_COUNT_COLUMN = "term_count"
 FULL_TEXT_POSTINGS = "chunks_fts_instance"
+FULL_TEXT_SIZES = "chunks_fts_sizes"  # SQLite: each chunk's word count, by rowid
 # Tenant tables PostgreSQL has beyond this MetaData: row-level security and the runtime
 # role's grants cover them too.
 POSTGRES_TENANT_TABLES = (FULL_TEXT_TABLE,)

@@ -3,7 +3,8 @@
 One analysis for both backends' queries and for SQLite's index:
 
 - **SQLite** indexes what ``index_terms`` makes of a chunk (the FTS5 table holds the stems,
-  tokenized by ``unicode61`` alone), through the SQL function ``tenantrag_terms`` that
+  each after its tenant's id, tokenized by ``unicode61`` alone), through the SQL function
+  ``tenantrag_terms(tenant_id, content)`` that
   ``adapters/sqlite/engine.py`` registers on every connection and the FTS triggers call.
 - **PostgreSQL** indexes with its own parser and the ``english`` configuration, whose stemmer
   is the same Snowball English stemmer (PyStemmer here) and whose stop words are the same
@@ -39,6 +40,7 @@ def stems(words: Iterable[str]) -> list[str]:
     return _stemmer().stemWords(kept) if kept else []
 
 
-def index_terms(text: str | None) -> str:
-    """What the index holds for ``text``: its stems in order, separated by single spaces."""
-    return " ".join(stems(split_words(text))) if text else ""
+def index_terms(text: str | None, prefix: str = "") -> str:
+    """What the index holds for ``text``: its stems in order, each after ``prefix``,
+    separated by single spaces."""
+    return " ".join(prefix + stem for stem in stems(split_words(text))) if text else ""

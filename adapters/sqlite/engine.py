@@ -117,7 +117,7 @@ def configure_sqlite_engine(engine: Engine, *, busy_timeout: float = DEFAULT_BUS
     - Every new connection: the driver's own transaction handling off (we emit BEGIN, so that
       DDL is transactional and SAVEPOINT works), the busy timeout, ``foreign_keys=ON`` (a
       no-op inside a transaction, so it is set on connect), WAL and ``synchronous=NORMAL``,
-      and the SQL function ``tenantrag_terms(text)`` (``text_analysis.index_terms``), which
+      and the SQL function ``tenantrag_terms(tenant_id, text)`` (``text_analysis.index_terms``), which
       the full-text triggers index a new chunk's content with: a connection without it
       cannot insert chunks.
     - BEGIN: deferred, or IMMEDIATE for a unit of work that is about to write (see
@@ -133,7 +133,13 @@ def register_functions(connection: Any) -> None:
     """Give a connection (sqlite3's, or the driver's adapted one) the SQL functions tenantrag's
     triggers call. A tool writing chunks through a connection of its own must call it first
     ("no such function: tenantrag_terms" otherwise)."""
-    connection.create_function(INDEX_TERMS_FUNCTION, 1, index_terms, deterministic=True)
+    connection.create_function(INDEX_TERMS_FUNCTION, 2, _tenant_terms, deterministic=True)
+
+
+def _tenant_terms(tenant_id: str | None, content: str | None) -> str:
+    # A tenant's stems start with its id (32 hex digits, as the column stores it), so each
+    # tenant has posting lists of its own (see adapters/sqlite/fulltext.py).
+    return index_terms(content, prefix=tenant_id or "")
 
 
 def _timeout_ms(busy_timeout: float) -> int:

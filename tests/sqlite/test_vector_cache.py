@@ -287,7 +287,8 @@ async def test_hybrid_search_fuses_the_cached_vector_part(
     await store(factory, seeded.tenant.id, 30, rng)
     query = HybridQuery(text="chunk", embedding=vector(rng), k=7)
     for _ in range(2):
-        assert await search(factory, seeded.tenant.id, query) == await search(
-            uncached, seeded.tenant.id, query
-        )
+        # Relative score fusion carries the cosines' float noise: equal within tolerance.
+        cached = await search(factory, seeded.tenant.id, query)
+        assert_same_hits(cached, await search(uncached, seeded.tenant.id, query))
+        assert all(hit.text_rank for hit in cached[:1])
     assert factory.vector_cache.hits > 0
