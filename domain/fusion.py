@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
 
 DEFAULT_RRF_K = 60
@@ -44,10 +45,7 @@ class FusionMethod(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "hybrid.method") -> FusionMethod:
-        try:
-            return cls(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise InvalidInput(field, f"must be relative_score or rrf, got {value!r:.40}") from None
+        return v.choice(field, cls, value)
 
 
 def _method(value: object) -> FusionMethod:

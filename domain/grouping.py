@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain import validation as v
 from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.search import SearchHit, fuse, hit_order
 
@@ -38,10 +38,7 @@ class ResultUnit(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "group") -> ResultUnit:
-        try:
-            return cls(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise InvalidInput(field, f"must be documents or chunks, got {value!r:.40}") from None
+        return v.choice(field, cls, value)
 
 
 @attrs.frozen(kw_only=True)

@@ -131,10 +131,7 @@ class TextMatch(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "match") -> TextMatch:
-        try:
-            return cls(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise InvalidInput(field, f"must be any or websearch, got {value!r:.40}") from None
+        return v.choice(field, cls, value)
 
 
 class SearchMode(enum.StrEnum):
@@ -144,10 +141,7 @@ class SearchMode(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "mode") -> SearchMode:
-        try:
-            return cls(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise InvalidInput(field, f"must be vector, text or hybrid, got {value!r:.40}") from None
+        return v.choice(field, cls, value)
 
 
 def _match(value: object) -> TextMatch:

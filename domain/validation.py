@@ -6,17 +6,20 @@ same way whether it came from HTTP, the CLI or the Python API.
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import uuid
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from tenantrag.domain.errors import InvalidInput
+
+C = TypeVar("C", bound=enum.StrEnum)
 
 MAX_NAME_LENGTH = 255
 MAX_TEXT_LENGTH = 10_000_000
@@ -28,6 +31,17 @@ MAX_TAGS = 64
 MAX_ERROR_LENGTH = 4000
 
 JSONObject = dict[str, Any]
+
+
+def choice(field: str, kind: type[C], value: object) -> C:
+    """``value`` as a member of the string enum ``kind``; InvalidInput naming ``field`` and
+    listing the members otherwise."""
+    try:
+        return kind(value)  # type: ignore[arg-type]
+    except ValueError:
+        names = [str(member.value) for member in kind]
+        allowed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        raise InvalidInput(field, f"must be {allowed}, got {value!r:.40}") from None
 
 
 def text(field: str, value: object, *, max_length: int = MAX_NAME_LENGTH, allow_empty: bool = False) -> str:

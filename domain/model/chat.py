@@ -9,7 +9,6 @@ from datetime import datetime
 import attrs
 
 from tenantrag.domain import validation as v
-from tenantrag.domain.errors import InvalidInput
 
 
 class MessageRole(enum.StrEnum):
@@ -19,10 +18,7 @@ class MessageRole(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> MessageRole:
-        try:
-            return cls(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise InvalidInput("role", f"must be user, assistant or system, got {value!r:.40}") from None
+        return v.choice("role", cls, value)
 
 
 def parse_message_role(value: MessageRole | str) -> MessageRole:

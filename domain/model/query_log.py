@@ -20,10 +20,7 @@ class Feedback(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> Feedback:
-        try:
-            return cls(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise InvalidInput("feedback", f"must be thumbs_up or thumbs_down, got {value!r:.40}") from None
+        return v.choice("feedback", cls, value)
 
 
 @attrs.frozen
