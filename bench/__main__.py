@@ -1,6 +1,7 @@
 """``python -m bench``: run the benchmark suite and write results.json, results.md, results.png.
 
-``python -m bench quality [...]``: the retrieval-quality benchmark instead (bench/quality.py)."""
+``python -m bench quality [...]``: the retrieval-quality benchmark instead (bench/quality.py);
+``python -m bench fulltext [...]``: full-text search speed on each backend (bench/fulltext_speed.py)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import quality
 
         return quality.main(given[1:])
+    if given[:1] == ["fulltext"]:
+        from bench import fulltext_speed
+
+        return fulltext_speed.main(given[1:])
     args = parser().parse_args(given)
     scale = args.scale or (SMOKE_SCALE if args.smoke else DEFAULT_SCALE)
     if scale < 100:

@@ -131,3 +131,14 @@ def check_crud(dimension: str, crud: dict[str, Any]) -> None:
                 operation,
                 numbers,
             )
+
+
+def test_the_full_text_speed_bench_runs_and_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import fulltext_speed
+
+    assert fulltext_speed.main(["--scale", "300", "--backends", "sqlite", "--dimensions", "8"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].startswith("| backend | `cat` |")
+    row = table[-1].split("|")
+    assert row[1].strip() == "sqlite"
+    assert all(float(cell) > 0 for cell in row[2:-1])
