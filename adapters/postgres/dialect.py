@@ -57,6 +57,8 @@ class PostgresDialect:
     embeddings: PgVectors
     options: PostgresOptions
     name: str = attrs.field(default="postgresql", init=False)
+    # An error aborts the whole transaction: every write runs in a SAVEPOINT.
+    statement_atomic: bool = attrs.field(default=False, init=False)
     timeout: str = attrs.field(init=False, default=attrs.Factory(lambda self: _timeout(self.options), True))
 
     async def begin(

@@ -50,6 +50,12 @@ class SqlDialect(Protocol):
     @property
     def embeddings(self) -> EmbeddingCodec: ...
 
+    @property
+    def statement_atomic(self) -> bool:
+        """A failed statement undoes itself and leaves the transaction usable (SQLite's
+        ABORT), so one statement with one row of parameters needs no SAVEPOINT of its own.
+        False where an error aborts the whole transaction (PostgreSQL)."""
+
     async def begin(
         self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
     ) -> None:

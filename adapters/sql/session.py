@@ -131,10 +131,14 @@ class SqlSession:
             raise await self.fail(error) from error
 
     async def write(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
-        """Run one write in its own SAVEPOINT: it happens whole, or not at all."""
+        """Run one write whole, or not at all: in its own SAVEPOINT, unless it is a single
+        statement execution on a dialect whose failed statements undo themselves (the
+        SAVEPOINT would cost two round trips for nothing)."""
         connection = self.writable_connection()
         try:
             await self.dialect.prepare_write(connection)
+            if self.dialect.statement_atomic and _one_execution(params):
+                return await connection.execute(statement, params)
             async with connection.begin_nested():
                 return await connection.execute(statement, params)
         except DBAPIError as error:
@@ -196,3 +200,8 @@ class SqlSession:
                 details={"rule": "database.timeout"},
             )
         return error
+
+
+def _one_execution(params: Params) -> bool:
+    """Whether ``params`` run the statement once (no parameters, one set, or a list of one)."""
+    return not isinstance(params, Sequence) or len(params) == 1

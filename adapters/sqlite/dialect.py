@@ -30,6 +30,11 @@ from tenantrag.adapters.sqlite.engine import track_transaction, transaction_stat
 class SqliteDialect:
     embeddings: Float32Blobs
     name: str = attrs.field(default="sqlite", init=False)
+    # SQLite's default conflict resolution (ABORT; the schema chooses no other, and no
+    # trigger raises ROLLBACK or FAIL) backs out a failed statement, its triggers'
+    # changes included, and keeps the transaction: a single write needs no SAVEPOINT.
+    # executemany runs the statement once per row, so a batch still gets one.
+    statement_atomic: bool = attrs.field(default=True, init=False)
 
     async def begin(
         self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False

@@ -30,6 +30,7 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
+from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document, DocumentStatus, sha256_hex
 from tenantrag.domain.model.document_version import DocumentVersion, VersionStatus
 from tenantrag.domain.model.ids import new_id
@@ -131,40 +132,42 @@ class IngestionService(Service):
             )  # fmt: skip
         else:
             draft = _relabelled(existing, title=title, metadata=metadata, tags=tags)
+        if latest is not None and retry:
+            version = latest.transition(VersionStatus.PENDING, now=now)
+        else:
+            version = DocumentVersion(
+                id=new_id(), tenant_id=tenant, document_id=ident, version=number, content_sha256=digest,
+                size_bytes=len(data), media_type=resolved, storage_key=key, created_at=now, updated_at=now,
+            )  # fmt: skip
+        job = Job(
+            id=new_id(), tenant_id=tenant, document_id=ident, kind=INGEST_JOB,
+            payload={"version": number}, created_at=now, updated_at=now,
+        )  # fmt: skip
+        if wait:
+            # Ours from the start: no worker can take the job while we hold the lease, so the
+            # version (and below the document) start processing here: run's first transaction.
+            job = job.start(now=now, lease_until=now + self.lease)
+            version = version.transition(VersionStatus.PROCESSING, now=now)
         await self.blobs.put(tenant, key, data)
 
         async with self.uow.tenant(tenant) as uow:
             await authorize(uow, actor, Permission.DOCUMENT_WRITE)
             if existing is None:
-                document = draft
+                document = draft.started(now=now) if wait else draft
                 await uow.documents.add(document)
                 outcome = SubmitOutcome.CREATED
             else:
                 current = (await get_document(uow, existing.id)).queued(now=now)
+                current = current.started(now=now) if wait else current
                 document = attrs.evolve(current, title=draft.title, metadata=draft.metadata, tags=draft.tags)
                 await uow.documents.update(document)
                 outcome = SubmitOutcome.RETRIED if retry else SubmitOutcome.NEW_VERSION
-            if retry:
-                assert latest is not None
-                await uow.versions.update(latest.transition(VersionStatus.PENDING, now=now))
-            else:
-                version = DocumentVersion(
-                    id=new_id(), tenant_id=tenant, document_id=ident, version=number,
-                    content_sha256=digest, size_bytes=len(data), media_type=resolved,
-                    storage_key=key, created_at=now, updated_at=now,
-                )  # fmt: skip
-                await uow.versions.add(version)
-            job = Job(
-                id=new_id(), tenant_id=tenant, document_id=ident, kind=INGEST_JOB,
-                payload={"version": number}, created_at=now, updated_at=now,
-            )  # fmt: skip
-            if wait:  # ours from the start: no worker can take it while we hold the lease
-                job = job.start(now=now, lease_until=now + self.lease)
+            await (uow.versions.update if retry else uow.versions.add)(version)
             await uow.jobs.add(job)
             await uow.commit()
         if not wait:
             return Submission(outcome, document, job)
-        return Submission(outcome, *await self._run_here(job))
+        return Submission(outcome, *await self._run_here(job, document, version, new=existing is None))
 
     async def add_text(
         self,
@@ -217,18 +220,24 @@ class IngestionService(Service):
         )  # fmt: skip
         return submission.document
 
-    async def _run_here(self, job: Job) -> tuple[Document, Job]:
+    async def _run_here(
+        self, job: Job, document: Document, version: DocumentVersion, *, new: bool
+    ) -> tuple[Document, Job]:
+        """Run ``job``, submitted with ``document`` and ``version`` already processing (a
+        ``new`` document has no chunks yet), here; its outcome as stored."""
         try:
-            await self.run(job)
+            stored = await self._ingest(job, document, version, new=new)
         except Exception as exc:
             await self._fail_here(job, exc)
             raise
-        async with self.uow.tenant(job.tenant_id) as uow:
-            document = await uow.documents.get(job.document_id) if job.document_id else None
+        if stored is not None:
+            return stored
+        async with self.uow.tenant(job.tenant_id) as uow:  # superseded or deleted: read back
+            current = await uow.documents.get(job.document_id) if job.document_id else None
             finished = await uow.jobs.get(job.id)
-        if document is None or finished is None:
+        if current is None or finished is None:
             raise NotFound("document", job.document_id)
-        return document, finished
+        return current, finished
 
     async def _fail_here(self, job: Job, exc: Exception) -> None:
         reason = v.error_text(describe(exc))
@@ -252,22 +261,30 @@ class IngestionService(Service):
                 "job.payload", f"an ingest job names a document version, got {job.payload!r:.80}"
             )
         started = await self._start(job, number)
-        if started is None:
-            return
-        document, version = started
+        if started is not None:
+            await self._ingest(job, *started, new=False)
+
+    async def _ingest(
+        self, job: Job, document: Document, version: DocumentVersion, *, new: bool
+    ) -> tuple[Document, Job] | None:
+        """Parse, chunk, embed and swap the processing ``version``; the document and the job
+        as the swap stored them (None if it stored no document)."""
+        number = version.version
         data = await self.blobs.get(job.tenant_id, version.storage_key)
         parsed = self.parser.parse(data, version.media_type, document.filename)
         # Checked (its size) before anything is embedded; the swap merges again, into the
         # document as it is then.
         metadata = document_metadata.merged(document.metadata, parsed.declared)
-        async with self.uow.tenant(job.tenant_id) as uow:
-            current = await uow.chunks.list_for_document(document.id)
+        current: list[Chunk] = []
+        if not new:  # a document created with this version has no chunks to reuse
+            async with self.uow.tenant(job.tenant_id) as uow:
+                current = list(await uow.chunks.list_for_document(document.id))
         built = await build_chunks(
             attrs.evolve(document, metadata=document_metadata.for_chunks(metadata)), parsed,
             chunker=self.chunker, embedder=self.embedder, current=current,
             dimension=self.uow.dimension, now=self.clock.now(),
         )  # fmt: skip
-        await self._swap(job, number, built, parsed.title, parsed.declared)
+        return await self._swap(job, number, built, parsed.title, parsed.declared)
 
     async def give_up(self, job: Job, error: str) -> None:
         """The job will not be retried: its version, and the document, failed with ``error``."""
@@ -312,26 +329,25 @@ class IngestionService(Service):
 
     async def _swap(
         self, job: Job, number: int, built: BuiltChunks, title: str | None, declared: Mapping[str, Any]
-    ) -> None:
+    ) -> tuple[Document, Job] | None:
         now = self.clock.now()
         chunks, reused = built.chunks, built.reused
         assert job.document_id is not None
         async with self.uow.tenant(job.tenant_id) as uow:
             summary = f"version {number}: {len(chunks)} chunks, {len(chunks) - reused} embedded"
             # First, so that a worker whose lease ran out stops here, holding nothing.
-            await uow.jobs.update(
-                job.finish(JobStatus.SUCCEEDED, now=now, summary=summary), if_attempt=job.attempts
-            )
+            finished = job.finish(JobStatus.SUCCEEDED, now=now, summary=summary)
+            await uow.jobs.update(finished, if_attempt=job.attempts)
             document = await uow.documents.get(job.document_id)
             versions = {x.version: x for x in await uow.versions.list_for_document(job.document_id)}
             version = versions.get(number)
             if document is None or version is None:
-                return  # deleted meanwhile: roll back, write nothing
+                return None  # deleted meanwhile: roll back, write nothing
             if any(x.status is VersionStatus.ACTIVE and x.version > number for x in versions.values()):
                 # A newer version finished first (several workers): this one is history already.
                 await uow.versions.update(version.transition(VersionStatus.SUPERSEDED, now=now))
                 await uow.commit()
-                return
+                return None
             await uow.chunks.delete_for_document(document.id)
             await uow.chunks.add_many(chunks)
             for other in versions.values():
@@ -342,8 +358,10 @@ class IngestionService(Service):
             newer_queued = any(x.in_flight and x.version > number for x in versions.values())
             activated = document.activate(active, now=now, parsed_title=title, newer_queued=newer_queued)
             metadata = document_metadata.merged(activated.metadata, declared)
-            await uow.documents.update(attrs.evolve(activated, metadata=metadata))
+            completed = attrs.evolve(activated, metadata=metadata)
+            await uow.documents.update(completed)
             await uow.commit()
+        return completed, finished
 
 
 async def _existing(
