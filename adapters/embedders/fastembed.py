@@ -14,16 +14,13 @@ and the offline behaviour are ``local_models``'.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tenantrag.adapters.embedders.local_models import (
+    LocalModelEmbedder,
     ModelCache,
     ModelSource,
     folder_identity,
@@ -44,8 +41,11 @@ KIND = "fastembed"
 models = ModelCache()
 
 
-class FastEmbedEmbedder:
-    """An :class:`~tenantrag.domain.ports.embedder.Embedder` over ``fastembed.TextEmbedding``."""
+class FastEmbedEmbedder(LocalModelEmbedder):
+    """An :class:`~tenantrag.domain.ports.embedder.Embedder` over ``fastembed.TextEmbedding``
+    (one encode at a time: ONNX Runtime already uses every core for one call)."""
+
+    kind = KIND
 
     def __init__(
         self, *, model: str, dimension: int, batch_size: int = 64, cache_dir: str | None = None
@@ -70,49 +70,14 @@ class FastEmbedEmbedder:
         self._model: Any = models.get(
             identity, lambda: _load(library, source, name, cache_dir, repository=repository)
         )
-        self._model_name = identity
-        self._dimension = dimension
+        super().__init__(identity, dimension)
         self._batch_size = batch_size
-        # ONNX Runtime already uses every core for one call; one at a time.
-        self._encoding = threading.Lock()
 
-    def __repr__(self) -> str:
-        return f"FastEmbedEmbedder(model={self._model_name!r}, dimension={self._dimension})"
-
-    @property
-    def name(self) -> str:
-        return f"fastembed:{self._model_name}"
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    async def embed_documents(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
-        if not texts:
-            return []
-        return await asyncio.to_thread(self._encode, list(texts))
-
-    async def embed_query(self, text: str) -> tuple[float, ...]:
-        if not text:
-            return (await self.embed_documents([text]))[0]
-        return (await asyncio.to_thread(self._encode, [text], query=True))[0]
-
-    def _encode(self, texts: list[str], *, query: bool = False) -> list[tuple[float, ...]]:
-        with self._encoding:
-            if query and hasattr(self._model, "query_embed"):
-                raw = list(self._model.query_embed(texts))
-            else:
-                raw = list(self._model.embed(texts, batch_size=self._batch_size))
-        matrix = np.asarray(raw, dtype=np.float64)
-        if matrix.shape != (len(texts), self._dimension):
-            raise InvalidInput(
-                "embedding_dimension",
-                f"the fastembed model {self._model_name!r} returned an array of shape {matrix.shape},"
-                f" expected ({len(texts)}, {self._dimension})",
-            )
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix = matrix / np.where(norms == 0.0, 1.0, norms)
-        return [tuple(row) for row in matrix.tolist()]
+    def _raw(self, texts: list[str], *, query: bool) -> Any:
+        # An empty query has nothing for query_embed's prefix to introduce: embedded as is.
+        if query and all(texts) and hasattr(self._model, "query_embed"):
+            return list(self._model.query_embed(texts))
+        return list(self._model.embed(texts, batch_size=self._batch_size))
 
 
 def _describe(source: ModelSource, known: dict[str, dict[str, Any]]) -> dict[str, Any]:

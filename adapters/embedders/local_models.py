@@ -14,12 +14,15 @@
   on this machine, and the hub answers a TCP connection within seconds, is it downloaded.
   Otherwise :class:`ModelUnavailable` at once, saying how to point at a local copy, rather
   than minutes of retries.
+- **Embedding.** :class:`LocalModelEmbedder` is the port's side of both: name, dimension,
+  encoding in a worker thread one call at a time, outputs checked and scaled to unit length.
 - **Quiet.** Loading runs with standard output sent to standard error and the hub's
   progress bars off, so ``--json`` output stays the result alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -27,15 +30,18 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
+
+import numpy as np
 
 from tenantrag.adapters.embedders.errors import ModelUnavailable
 from tenantrag.domain.errors import InvalidInput
 
 __all__ = [
+    "LocalModelEmbedder",
     "ModelCache",
     "ModelSource",
     "folder_identity",
@@ -149,6 +155,62 @@ class ModelCache:
     def clear(self) -> None:
         with self._guard:
             self._models.clear()
+
+
+class LocalModelEmbedder:
+    """An :class:`~tenantrag.domain.ports.embedder.Embedder` over a model in this process: a
+    subclass sets ``kind`` (the name's prefix) and turns texts into a raw array (``_raw``).
+
+    Encoding is CPU- or GPU-bound and synchronous, so it runs in a worker thread, one call at
+    a time: the libraries already spread a batch over every core (or the GPU), so concurrent
+    calls would only compete for them and multiply peak memory. A thread lock, not an asyncio
+    one, so that the embedder is not tied to one event loop.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, model_name: str, dimension: int) -> None:
+        self._model_name = model_name
+        self._dimension = dimension
+        self._encoding = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self._model_name!r}, dimension={self._dimension})"
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self._model_name}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
+        if not texts:
+            return []
+        return await asyncio.to_thread(self._encode, list(texts), query=False)
+
+    async def embed_query(self, text: str) -> tuple[float, ...]:
+        return (await asyncio.to_thread(self._encode, [text], query=True))[0]
+
+    def _raw(self, texts: list[str], *, query: bool) -> Any:
+        """The model's output for ``texts`` (queries if ``query``): one row per text."""
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], *, query: bool) -> list[tuple[float, ...]]:
+        with self._encoding:
+            raw = self._raw(texts, query=query)
+        matrix = np.asarray(raw, dtype=np.float64)
+        if matrix.shape != (len(texts), self._dimension):
+            raise InvalidInput(
+                "embedding_dimension",
+                f"the {self.kind} model {self._model_name!r} returned an array of shape"
+                f" {matrix.shape}, expected ({len(texts)}, {self._dimension})",
+            )
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        # A zero vector has no direction to keep; it stays zero rather than becoming NaN.
+        matrix = matrix / np.where(norms == 0.0, 1.0, norms)
+        return [tuple(row) for row in matrix.tolist()]
 
 
 def offline() -> bool:

@@ -5,20 +5,16 @@ sentence-transformers pulls in PyTorch (gigabytes), so it is the optional extra
 importing this module costs nothing, and a deployment that does not choose it never
 needs the library. Without it, building the embedder says which command installs it.
 
-Encoding is CPU- or GPU-bound and synchronous, so it runs in a worker thread and the
-event loop keeps serving other requests meanwhile.
+Encoding runs in a worker thread, one call at a time (``local_models.LocalModelEmbedder``),
+so the event loop keeps serving other requests meanwhile.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from tenantrag.adapters.embedders.local_models import (
+    LocalModelEmbedder,
     ModelCache,
     ModelSource,
     folder_identity,
@@ -40,7 +36,7 @@ KIND = "sentence-transformers"
 models = ModelCache()
 
 
-class SentenceTransformersEmbedder:
+class SentenceTransformersEmbedder(LocalModelEmbedder):
     """An :class:`~tenantrag.domain.ports.embedder.Embedder` over ``SentenceTransformer(model)``.
 
     ``model`` is a hub id or a local folder (see ``local_models``). Building it loads the
@@ -49,6 +45,8 @@ class SentenceTransformersEmbedder:
     vectors, so that a model that does not fit the store fails at start rather than on the
     first document. Outputs are scaled to unit length, as every tenantrag embedder's are.
     """
+
+    kind = KIND
 
     def __init__(
         self, *, model: str, dimension: int, batch_size: int = 64, device: str | None = None
@@ -66,49 +64,13 @@ class SentenceTransformersEmbedder:
                 f"the sentence-transformers model {model!r} makes {native}-dimensional vectors, but"
                 f" EMBEDDING_DIMENSION is {dimension}: set EMBEDDING_DIMENSION={native}",
             )
-        self._model_name = identity
-        self._dimension = dimension
+        super().__init__(identity, dimension)
         self._batch_size = batch_size
-        # One encode at a time: the library already spreads a batch over every core (or the
-        # GPU), so concurrent encodes would only compete for them and multiply peak memory.
-        # A thread lock, not an asyncio one, so that the embedder is not tied to one event loop.
-        self._encoding = threading.Lock()
 
-    def __repr__(self) -> str:
-        return f"SentenceTransformersEmbedder(model={self._model_name!r}, dimension={self._dimension})"
-
-    @property
-    def name(self) -> str:
-        return f"sentence-transformers:{self._model_name}"
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    async def embed_documents(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
-        if not texts:
-            return []
-        return await asyncio.to_thread(self._encode, list(texts))
-
-    async def embed_query(self, text: str) -> tuple[float, ...]:
-        return (await self.embed_documents([text]))[0]
-
-    def _encode(self, texts: list[str]) -> list[tuple[float, ...]]:
-        with self._encoding:
-            raw = self._model.encode(
-                texts, batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False
-            )
-        matrix = np.asarray(raw, dtype=np.float64)
-        if matrix.shape != (len(texts), self._dimension):
-            raise InvalidInput(
-                "embedding_dimension",
-                f"the sentence-transformers model {self._model_name!r} returned an array of shape"
-                f" {matrix.shape}, expected ({len(texts)}, {self._dimension})",
-            )
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        # A zero vector has no direction to keep; it stays zero rather than becoming NaN.
-        matrix = matrix / np.where(norms == 0.0, 1.0, norms)
-        return [tuple(row) for row in matrix.tolist()]
+    def _raw(self, texts: list[str], *, query: bool) -> Any:
+        return self._model.encode(
+            texts, batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
 
 
 def _import_library() -> Any:
