@@ -76,6 +76,7 @@ INVALID = [
     ({"WORKER_POLL_INTERVAL": "nan"}, "WORKER_POLL_INTERVAL", "finite number"),
     ({"TEXT_SEARCH_CONFIG": "english; DROP TABLE chunks"}, "TEXT_SEARCH_CONFIG", "match pattern"),
     ({"HYBRID_RRF_K": "0"}, "HYBRID_RRF_K", "greater than or equal to 1"),
+    ({"HYBRID_FUSION": "borda"}, "HYBRID_FUSION", "relative_score"),
     ({"DATABASE_REPLICA_URL": PG}, "DATABASE_REPLICA_URL", "read replicas are for PostgreSQL"),
     (
         {"DATABASE_URL": PG, "DATABASE_REPLICA_URL": "sqlite:///r.db"},

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tenantrag.domain.fusion import FusionMethod
 from tenantrag.entrypoints.settings import Settings, SettingsError, variables
 from tests.entrypoints.conftest import MakeSettings
 from tests.entrypoints.settings_values import SECRET
@@ -76,6 +77,7 @@ EVERY_VARIABLE = [
     ("MAX_UPLOAD_BYTES", "1024", "max_upload_bytes", 1024),
     ("TEXT_SEARCH_CONFIG", "german", "text_search_config", "german"),
     ("HYBRID_RRF_K", "20", "hybrid_rrf_k", 20),
+    ("HYBRID_FUSION", "rrf", "hybrid_fusion", FusionMethod.RRF),
     ("WORKER_LEASE_SECONDS", "90", "worker_lease_seconds", 90.0),
     ("WORKER_MAX_ATTEMPTS", "5", "worker_max_attempts", 5),
     ("WORKER_POLL_INTERVAL", "0.25", "worker_poll_interval", 0.25),
