@@ -183,7 +183,13 @@ async def test_every_search_is_recorded_with_its_filter_mode_latency_and_chunks(
         else:
             assert described["filter"] == {}
     hybrid = logs[responses[-1]["query_log_id"]]["metadata"]["search"]
-    assert hybrid["fusion"] == {"rrf_k": 1, "vector_weight": 1.0, "text_weight": 0.5, "candidates": 10}
+    assert hybrid["fusion"] == {
+        "method": "rrf",
+        "rrf_k": 1,
+        "vector_weight": 1.0,
+        "text_weight": 0.5,
+        "candidates": 10,
+    }
     assert logs[responses[2]["query_log_id"]]["metadata"]["search"]["embedding"] == "given"
     # Feedback is given on a search's log by whoever searched.
     rated = await client.post(

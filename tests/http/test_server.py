@@ -35,6 +35,7 @@ def test_uvicorn_serves_health_and_shuts_down_cleanly(tmp_path: Path) -> None:
         "DATABASE_URL": url,
         "ENVIRONMENT": "test",
         "JWT_SECRET_KEY": SECRET,
+        "EMBEDDER": "hashing",
         "EMBEDDING_DIMENSION": "64",
     }
     command = [
