@@ -22,7 +22,6 @@ import logging
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -40,8 +39,9 @@ from tenantrag.adapters.embedders import openai_compatible, wordllama
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
 from tenantrag.domain.fusion import FusionMethod
 from tenantrag.domain.model.embedding_model import MAX_DIMENSION as MAX_EMBEDDING_DIMENSION
-from tenantrag.entrypoints import database_urls, jwt_secret
+from tenantrag.entrypoints import database_urls, embedder_settings, jwt_secret
 from tenantrag.entrypoints.database_urls import MEMORY_URL, SslMode
+from tenantrag.entrypoints.embedder_settings import EmbedderName
 from tenantrag.entrypoints.settings_errors import (
     SettingsError,
     settings_error,
@@ -58,18 +58,7 @@ Backend = Literal["sqlite", "postgresql", "memory"]
 JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 VectorDistance = Literal["cosine", "l2", "inner_product"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-EmbedderName = Literal["wordllama", "hashing", "openai", "sentence-transformers", "fastembed"]
-# EMBEDDING_DIMENSION when unset: the embedder's own (hashing's is its historic 384; a
-# sentence-transformers or fastembed model's is checked against it when it loads).
-DEFAULT_DIMENSIONS: dict[str, int] = {"wordllama": wordllama.DIMENSION, "hashing": 384}
-FALLBACK_DIMENSION = 384
-
 _MIN_PRODUCTION_MEMORY_KIB = 19_456
-
-_EXAMPLE_MODELS = {
-    "sentence-transformers": "sentence-transformers/all-MiniLM-L6-v2",
-    "fastembed": "BAAI/bge-small-en-v1.5",
-}
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -207,60 +196,30 @@ class Settings(BaseSettings):
     @field_validator("embedding_model")
     @classmethod
     def _model_for_the_embedder(cls, value: str | None, info: ValidationInfo) -> str | None:
-        model = (value or "").strip() or None
-        embedder = info.data.get("embedder")
-        if embedder in ("hashing", "wordllama") and model is not None:
-            # Most likely EMBEDDER was forgotten: refused rather than silently ignoring the model.
-            raise ValueError(f"the {embedder} embedder has no model; set EMBEDDER to use one")
-        if embedder == "openai" and model is None:
-            raise ValueError("is required when EMBEDDER=openai (such as text-embedding-3-small)")
-        if embedder in ("sentence-transformers", "fastembed") and model is None:
-            # Never a silent default: a hub name would mean a download this machine may not make.
-            raise ValueError(
-                f"is required when EMBEDDER={embedder}: a model's hub id (such as"
-                f" {_EXAMPLE_MODELS[embedder]}) or the path of a local folder holding one"
-            )
-        return model
+        return embedder_settings.model(value, info.data.get("embedder"))
 
     @field_validator("embedding_dimension", mode="before")
     @classmethod
     def _dimension_of_the_embedder(cls, value: object, info: ValidationInfo) -> object:
-        embedder = info.data.get("embedder")
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return DEFAULT_DIMENSIONS.get(str(embedder), FALLBACK_DIMENSION)
-        return value
+        return embedder_settings.dimension(value, info.data.get("embedder"))
 
     @field_validator("embedding_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        url = value.strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host")
-        return url
+        return embedder_settings.base_url(value)
 
     @field_validator("embedding_api_key", mode="before")
     @classmethod
     def _blank_key_is_none(cls, value: object) -> object:
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        return (value.strip() or None) if isinstance(value, str) else value
+        return embedder_settings.blank_key_is_none(value)
 
     @field_validator("embedding_api_key")
     @classmethod
     def _key_where_needed(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        environment = info.data.get("environment")
-        if (
-            value is None
-            and info.data.get("embedder") == "openai"
-            and environment not in (None, "development")
-            and info.data.get("embedding_base_url") == openai_compatible.DEFAULT_BASE_URL
-        ):
-            raise ValueError(
-                f"is required when EMBEDDER=openai uses {openai_compatible.DEFAULT_BASE_URL}"
-                f" and ENVIRONMENT={environment}"
-            )
-        return value
+        data = info.data
+        return embedder_settings.api_key(
+            value, data.get("embedder"), data.get("environment"), data.get("embedding_base_url")
+        )
 
     def __init__(self, **values: Any) -> None:
         try:
