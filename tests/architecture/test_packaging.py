@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("domain", "adapters", "entrypoints")
+LAYERS = ("domain", "adapters", "entrypoints", "integrations")
 # Root folders mapped to tenantrag.<folder>: the layers, and the Alembic migrations.
 PACKAGE_FOLDERS = (*LAYERS, "migrations")
 TOP_PACKAGE = "tenantrag"
