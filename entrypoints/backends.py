@@ -89,7 +89,9 @@ def plain_engine(settings: Settings) -> AsyncEngine:
             "sslkey": settings.db_ssl_key,
         }
         connect_args = {key: value for key, value in libpq.items() if value is not None}
-    return create_async_engine(settings.database_url, poolclass=NullPool, connect_args=connect_args)
+    return create_async_engine(
+        settings.database_url, poolclass=NullPool, connect_args=connect_args, hide_parameters=True
+    )
 
 
 def migration_attributes(settings: Settings) -> dict[str, object]:

@@ -80,6 +80,8 @@ def create_postgres_engine(url: str, options: PostgresOptions | None = None) -> 
         pool_timeout=options.pool_timeout,
         pool_recycle=round(options.pool_recycle),
         echo=options.echo,
+        # Logs and error messages never show bound values: they include password and key hashes.
+        hide_parameters=True,
         connect_args=connect_args(options),
     )
     if options.pool_pre_ping:

@@ -37,7 +37,7 @@ def create_migration_engine(url: str) -> AsyncEngine:
     """
     normalized = normalize_database_url(url, field="url")
     _require_sqlite_folder(normalized)
-    engine = create_async_engine(normalized, poolclass=NullPool)
+    engine = create_async_engine(normalized, poolclass=NullPool, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         configure_sqlite_engine(engine.sync_engine)
     return engine

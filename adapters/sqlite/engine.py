@@ -18,6 +18,8 @@ once to avoid deadlocks), whereas BEGIN IMMEDIATE waits up to the busy timeout.
 from __future__ import annotations
 
 import functools
+import os
+import urllib.parse
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -94,6 +96,8 @@ def create_sqlite_engine(
     # Reset on return is ours (_on_reset): the default rolls back every connection coming
     # back, which costs a round trip to aiosqlite's thread even when nothing is open.
     kwargs.setdefault("pool_reset_on_return", None)
+    # Logs (DATABASE_ECHO) and error messages never show bound values: they include hashes.
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(sqlite_url(url), **kwargs)
     configure_sqlite_engine(engine.sync_engine, busy_timeout=busy_timeout)
 
@@ -120,13 +124,47 @@ def configure_sqlite_engine(engine: Engine, *, busy_timeout: float = DEFAULT_BUS
       and the SQL function ``tenantrag_terms(tenant_id, text)`` (``text_analysis.index_terms``), which
       the full-text triggers index a new chunk's content with: a connection without it
       cannot insert chunks.
+    - Before a connection opens a database file that does not exist yet, the file is created
+      empty with mode 0600: it will hold password and key hashes, and SQLite would otherwise
+      create it as the umask allows (usually 0644, world-readable). SQLite gives its WAL and
+      shared-memory files the database file's mode.
     - BEGIN: deferred, or IMMEDIATE for a unit of work that is about to write (see
       ``track_transaction``).
     """
-    listeners = (("connect", _connect_listener(_timeout_ms(busy_timeout))), ("begin", _on_begin))
+    listeners = (
+        ("do_connect", _create_privately),
+        ("connect", _connect_listener(_timeout_ms(busy_timeout))),
+        ("begin", _on_begin),
+    )
     for name, listener in listeners:
         if not event.contains(engine, name, listener):
             event.listen(engine, name, listener)
+
+
+def _create_privately(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+    path = _database_path(str(cargs[0]) if cargs else "", uri=bool(cparams.get("uri")))
+    if path is None:
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # an existing database keeps the mode its owner gave it
+    except OSError:
+        return  # a missing folder or no permission: SQLite's own open says so more clearly
+    os.close(descriptor)
+
+
+def _database_path(target: str, *, uri: bool) -> str | None:
+    """The file a connection target names, or None for one that names no file (memory, memdb)."""
+    if uri:
+        parsed = urllib.parse.urlsplit(target)
+        query = urllib.parse.parse_qs(parsed.query)
+        if query.get("vfs") == ["memdb"] or query.get("mode") in (["memory"], ["ro"]):
+            return None
+        target = urllib.parse.unquote(parsed.path)
+    if target in ("", ":memory:"):
+        return None
+    return target
 
 
 def register_functions(connection: Any) -> None:
