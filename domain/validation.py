@@ -51,6 +51,13 @@ def text(field: str, value: object, *, max_length: int = MAX_NAME_LENGTH, allow_
         raise InvalidInput(field, "must not be empty")
     if len(value) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters (got {len(value)})")
+    storable(field, value)
+    return value
+
+
+def storable(field: str, value: str) -> str:
+    """Refuse what no backend stores, naming ``field``: NUL (PostgreSQL's text and jsonb cannot
+    hold it, SQLite would) and lone surrogates (not encodable as UTF-8)."""
     if "\x00" in value:
         raise InvalidInput(field, "must not contain NUL characters")
     try:
@@ -98,7 +105,29 @@ def json_object(field: str, value: object, *, max_bytes: int = MAX_JSON_BYTES) -
     if len(encoded.encode()) > max_bytes:
         raise InvalidInput(field, f"must encode to at most {max_bytes} bytes of JSON")
     decoded: JSONObject = json.loads(encoded)
+    # json.dumps escapes NUL as \u0000 and every surrogate as \udXXX: without either, no
+    # string inside can be unstorable, and the walk (which names the offending path) is skipped.
+    if "\\u0000" in encoded or "\\ud" in encoded:
+        _storable_json(field, decoded)
     return decoded
+
+
+def _storable_json(path: str, value: object) -> None:
+    """Every key and string at any depth of a decoded JSON value passes ``storable``; the
+    error names the path (``metadata.authors[1].name``)."""
+    if isinstance(value, str):
+        storable(path, value)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _storable_json(f"{path}[{index}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            step = f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
+            try:
+                storable(path, key)
+            except InvalidInput as error:
+                raise InvalidInput(path, f"key {json.dumps(key)} {error.problem}") from None
+            _storable_json(step, item)
 
 
 def tags(field: str, values: object) -> tuple[str, ...]:
