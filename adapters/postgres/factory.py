@@ -21,8 +21,10 @@ from tenantrag.adapters.postgres.engine import create_postgres_engine, postgres_
 from tenantrag.adapters.postgres.health import HealthReport, probe
 from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.postgres.provision import ProvisioningError, check_role, provision_role
+from tenantrag.adapters.postgres.replica import replica_lag
 from tenantrag.adapters.postgres.search import PostgresChunkSearch
 from tenantrag.adapters.postgres.vector_index import VectorIndexState
+from tenantrag.adapters.sql.read_routing import ReadRouting
 from tenantrag.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from tenantrag.adapters.sql.urls import redact
 from tenantrag.domain.errors import InvalidInput, TenantRagError
@@ -46,16 +48,22 @@ class PostgresUnitOfWorkFactory(SqlUnitOfWorkFactory):
         replica: AsyncEngine | None = None,
     ) -> None:
         self.options = options or PostgresOptions()
+        routing = None
+        if replica is not None:
+            routing = ReadRouting(
+                engine, replica, lag=replica_lag, max_lag=self.options.replica_max_lag,
+                check_interval=self.options.replica_check_interval,
+            )  # fmt: skip
         codec = PgVectors(dimension)
         self.dialect = PostgresDialect(codec, self.options)
         self.chunk_search = PostgresChunkSearch(codec, self.options)
         writer = PostgresChunkWriter(codec, self.chunk_search.sizes)
         super().__init__(
-            engine, dimension, self.dialect, search=self.chunk_search, writer=writer, replica=replica
+            engine, dimension, self.dialect, search=self.chunk_search, writer=writer, replica=routing
         )
 
     async def health(self) -> HealthReport:
-        return await probe(self.engine)
+        return await probe(self.engine, self.read_routing)
 
     async def vector_index_state(self) -> VectorIndexState:
         """Whether the HNSW index is there and valid (see vector_index.py)."""

@@ -1,4 +1,5 @@
-"""The PostgreSQL health probe: is the server there, how fast, which versions, how busy the pool."""
+"""The PostgreSQL health probe: is the server there, how fast, which versions, how busy the pool,
+and, with a read replica, whether reads are going to it (read_routing.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+from tenantrag.adapters.sql.read_routing import ReadRouting
+
 
 @attrs.frozen(kw_only=True)
 class HealthReport:
@@ -19,13 +22,15 @@ class HealthReport:
     pgvector_version: str | None
     migration_revision: str | None
     pool: dict[str, Any]
+    replica: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
-async def probe(engine: AsyncEngine) -> HealthReport:
-    """One round trip on a pooled connection, as the connecting user (not the runtime role)."""
+async def probe(engine: AsyncEngine, routing: ReadRouting | None = None) -> HealthReport:
+    """One round trip on a pooled connection, as the connecting user (not the runtime role);
+    with a replica, its state after a fresh check."""
     started = time.perf_counter()
     async with engine.connect() as connection:
         row = (
@@ -39,6 +44,7 @@ async def probe(engine: AsyncEngine) -> HealthReport:
             )
         ).one()
     latency = (time.perf_counter() - started) * 1000
+    replica = None if routing is None else (await routing.check()).as_dict()
     return HealthReport(
         backend="postgresql",
         latency_ms=round(latency, 3),
@@ -46,6 +52,7 @@ async def probe(engine: AsyncEngine) -> HealthReport:
         pgvector_version=row[1],
         migration_revision=row[2],
         pool=pool_statistics(engine),
+        replica=replica,
     )
 
 

@@ -99,6 +99,12 @@ class PostgresOptions:
     # The text search configuration the migrations build the full text (chunks_fts) with; fixed
     # when the column is created (searches always use the column's own, see fulltext.py).
     text_search_config: str = attrs.field(default="english", validator=_text_search_config)
+    # With a read replica: reads leave it while it is further behind than this (seconds),
+    # and its state is checked this often (see adapters/sql/read_routing.py).
+    replica_max_lag: float = attrs.field(
+        default=30.0, validator=_positive("replica_max_lag", allow_zero=True)
+    )
+    replica_check_interval: float = attrs.field(default=5.0, validator=_positive("replica_check_interval"))
     echo: bool = False
 
     def __attrs_post_init__(self) -> None:

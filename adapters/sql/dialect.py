@@ -20,7 +20,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
-ProblemKind = Literal["unique", "foreign_key", "check", "not_null", "locked", "timeout"]
+# "unavailable": the server is gone, refused the connection, or is shutting down (a retry
+# later may succeed); never a statement's own fault.
+ProblemKind = Literal["unique", "foreign_key", "check", "not_null", "locked", "timeout", "unavailable"]
 
 
 @attrs.frozen

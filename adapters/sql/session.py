@@ -11,7 +11,14 @@ Every statement of a unit of work goes through here, which is where:
   work goes on;
 - lock timeouts become ``Conflict`` and command timeouts ``Unavailable`` (never a
   raw driver exception), and end the unit of work, since its transaction can no
-  longer be trusted to be whole.
+  longer be trusted to be whole;
+- a database that cannot be reached (refused, terminated, shutting down, no pooled
+  connection free in time) is ``Unavailable`` with rule ``database.unavailable``. Opening
+  is retried once, as nothing has been done yet: a pooled connection the server dropped
+  costs a retry (SQLAlchemy then replaces the pool's older connections), and a read-only
+  unit of work whose replica is unreachable opens on the primary instead (read_routing.py).
+  A failure after that is not replayed: the caller gets ``Unavailable`` (a commit that
+  fails so may or may not have been applied).
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from typing import Any
 from sqlalchemy import Executable
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from tenantrag.adapters.sql.dialect import Problem, SqlDialect
+from tenantrag.adapters.sql.read_routing import ReadRouting
 from tenantrag.domain.errors import Conflict, Unavailable
 from tenantrag.domain.ports.unit_of_work import ReadOnlyUnitOfWork, UnitOfWorkNotActive
 
@@ -49,8 +58,11 @@ class SqlSession:
         tenant_id: uuid.UUID | None = None,
         *,
         read_only: bool = False,
+        routing: ReadRouting | None = None,
     ) -> None:
         self._engine = engine
+        # With a replica: where a read-only unit of work opens (the engine given is the primary).
+        self._routing = routing if read_only else None
         self.dialect = dialect
         # The tenant this unit of work is for; None for system work.
         self.tenant_id = tenant_id
@@ -64,13 +76,39 @@ class SqlSession:
         if self._used:
             raise UnitOfWorkNotActive("a unit of work runs one transaction; ask the factory for a new one")
         self._used = True
-        connection = await self._engine.connect()
+        engine = self._engine if self._routing is None else self._routing.engine()
+        try:
+            self._connection = await self._begin(engine)
+            return
+        except (DBAPIError, PoolTimeout) as error:
+            if not self._unreachable(error):
+                raise self._translate(error) from error
+            if self._routing is not None and engine is self._routing.replica:
+                engine = self._routing.failed(error)
+            first = error
+        try:  # once more: nothing was done on the connection that failed
+            self._connection = await self._begin(engine)
+        except (DBAPIError, PoolTimeout) as error:
+            if self._unreachable(error):
+                raise _unavailable(error) from first
+            raise self._translate(error) from error
+
+    async def _begin(self, engine: AsyncEngine) -> AsyncConnection:
+        connection = await engine.connect()
         try:
             await self.dialect.begin(connection, self.tenant_id, read_only=self.read_only)
         except BaseException:
             await connection.close()
             raise
-        self._connection = connection
+        return connection
+
+    def _unreachable(self, error: DBAPIError | PoolTimeout) -> bool:
+        if not isinstance(error, DBAPIError):
+            return True  # no pooled connection came free in time
+        if error.connection_invalidated:
+            return True
+        problem = self.dialect.classify(error)
+        return problem is not None and problem.kind == "unavailable"
 
     async def commit(self) -> None:
         connection = self.connection()
@@ -94,6 +132,10 @@ class SqlSession:
         try:
             self.dialect.finish(connection)
             await connection.rollback()
+        except DBAPIError:
+            # A connection the server dropped cannot roll back (there is nothing left to
+            # undo); it must not go back to the pool either.
+            await connection.invalidate()
         finally:
             await connection.close()
 
@@ -127,6 +169,19 @@ class SqlSession:
         try:
             async with connection.stream(statement) as result:
                 yield result
+        except DBAPIError as error:
+            raise await self.fail(error) from error
+
+    async def lock(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
+        """A read that locks what it reads until the transaction ends (``statement`` says
+        ``FOR UPDATE``): row locks on PostgreSQL; on SQLite, which renders no ``FOR UPDATE``,
+        the write lock taken first (BEGIN IMMEDIATE), so the read sees the latest commit and
+        nothing changes it before this unit of work ends. For invariants a read-then-write
+        would break under concurrency (the last owner, one document's versions)."""
+        connection = self.writable_connection()
+        try:
+            await self.dialect.prepare_write(connection)
+            return await connection.execute(statement, params)
         except DBAPIError as error:
             raise await self.fail(error) from error
 
@@ -173,7 +228,11 @@ class SqlSession:
 
     async def violation(self, error: DBAPIError) -> ConstraintViolation | None:
         problem = self.dialect.classify(error)
-        if problem is None or problem.kind in ("locked", "timeout"):
+        if (
+            problem is None
+            or problem.kind in ("locked", "timeout", "unavailable")
+            or error.connection_invalidated
+        ):
             return None
         return ConstraintViolation(problem)
 
@@ -186,7 +245,10 @@ class SqlSession:
             await self.rollback()
         return translated
 
-    def _translate(self, error: DBAPIError) -> Exception:
+    def _translate(self, error: DBAPIError | PoolTimeout) -> Exception:
+        if self._unreachable(error):
+            return _unavailable(error)
+        assert isinstance(error, DBAPIError)  # a pool timeout is always unreachable
         problem = self.dialect.classify(error)
         if problem is not None and problem.kind == "locked":
             return Conflict(
@@ -200,6 +262,15 @@ class SqlSession:
                 details={"rule": "database.timeout"},
             )
         return error
+
+
+def _unavailable(error: BaseException) -> Unavailable:
+    """The database could not be reached; the driver's message may name hosts, so it stays
+    in the chained exception (the logs), not in what a client is told."""
+    return Unavailable(
+        "the database is unavailable (unreachable, restarting or overloaded); retry shortly",
+        details={"rule": "database.unavailable"},
+    )
 
 
 def _one_execution(params: Params) -> bool:

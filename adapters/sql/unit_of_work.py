@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenantrag.adapters.sql.chunk_repository import ChunkSearch, ChunkWriter, SqlChunkRepository
 from tenantrag.adapters.sql.dialect import SqlDialect
 from tenantrag.adapters.sql.job_queue import SqlJobQueue
+from tenantrag.adapters.sql.read_routing import ReadRouting
 from tenantrag.adapters.sql.repository import repository_for
 from tenantrag.adapters.sql.rows import Mapper, chunk_mapper
 from tenantrag.adapters.sql.session import SqlSession
@@ -71,8 +72,9 @@ class _SqlUnitOfWork:
         tenant_id: uuid.UUID | None,
         *,
         read_only: bool = False,
+        routing: ReadRouting | None = None,
     ) -> None:
-        self._session = SqlSession(engine, dialect, tenant_id, read_only=read_only)
+        self._session = SqlSession(engine, dialect, tenant_id, read_only=read_only, routing=routing)
 
     async def __aenter__(self) -> Self:
         await self._session.open()
@@ -102,8 +104,9 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         search: ChunkSearch,
         writer: ChunkWriter | None = None,
         read_only: bool = False,
+        routing: ReadRouting | None = None,
     ) -> None:
-        super().__init__(engine, dialect, tenant_id, read_only=read_only)
+        super().__init__(engine, dialect, tenant_id, read_only=read_only, routing=routing)
         self.tenant_id = tenant_id
         session = self._session
         # Typed as the ports: the protocols' attributes are settable, hence invariant.
@@ -139,9 +142,10 @@ class SqlUnitOfWorkFactory:
     """A SQL backend: units of work on one engine, in one dialect, with the backend's chunk
     ``search`` and (optional) bulk chunk ``writer`` given to every tenant unit of work.
 
-    With a ``replica`` engine, read-only tenant units of work run there; everything
-    else, system work included (logins must see a password change at once), runs on
-    the primary ``engine``.
+    With a ``replica`` (an engine, or a ``ReadRouting`` that also measures its lag),
+    read-only tenant units of work run there while it answers, and on the primary when it
+    does not (read_routing.py); everything else, system work included (logins must see a
+    password change at once), runs on the primary ``engine``.
     """
 
     def __init__(
@@ -152,12 +156,14 @@ class SqlUnitOfWorkFactory:
         *,
         search: ChunkSearch,
         writer: ChunkWriter | None = None,
-        replica: AsyncEngine | None = None,
+        replica: AsyncEngine | ReadRouting | None = None,
     ) -> None:
         if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
             raise InvalidInput("dimension", f"must be a positive integer, got {dimension!r}")
         self._engine = engine
-        self._replica = replica
+        if isinstance(replica, AsyncEngine):
+            replica = ReadRouting(engine, replica)
+        self._routing = replica
         self._dimension = dimension
         self._dialect = dialect
         self._search = search
@@ -174,12 +180,16 @@ class SqlUnitOfWorkFactory:
 
     @property
     def replica(self) -> AsyncEngine | None:
-        return self._replica
+        return None if self._routing is None else self._routing.replica
+
+    @property
+    def read_routing(self) -> ReadRouting | None:
+        """Where reads go, when there is a replica (its state is in the health report)."""
+        return self._routing
 
     def tenant(self, tenant_id: uuid.UUID, *, read_only: bool = False) -> SqlTenantUnitOfWork:
-        engine = self._replica if read_only and self._replica is not None else self._engine
         return SqlTenantUnitOfWork(
-            engine,
+            self._engine,
             self._dialect,
             identifier("tenant_id", tenant_id),
             self._dimension,
@@ -187,6 +197,7 @@ class SqlUnitOfWorkFactory:
             search=self._search,
             writer=self._writer,
             read_only=read_only,
+            routing=self._routing,
         )
 
     def system(self) -> SqlSystemUnitOfWork:
@@ -194,6 +205,7 @@ class SqlUnitOfWorkFactory:
 
     async def dispose(self) -> None:
         """Close every pooled connection; the factory cannot be used afterwards."""
+        if self._routing is not None:
+            await self._routing.close()
+            await self._routing.replica.dispose()
         await self._engine.dispose()
-        if self._replica is not None:
-            await self._replica.dispose()

@@ -17,12 +17,15 @@ _NOT_NULL = "NOT NULL constraint failed: "
 _CHECK = "CHECK constraint failed: "
 
 
-def classify(error: DBAPIError) -> Problem | None:
+def classify(error: DBAPIError) -> Problem | None:  # noqa: PLR0911 - one return per kind
     original = error.orig
     message = str(original)
     name = str(getattr(original, "sqlite_errorname", ""))
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in message:
         return Problem("locked", message=message)
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR")):
+        # The file cannot be opened or read right now (a missing mount, an I/O error).
+        return Problem("unavailable", message=message)
     if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or message.startswith(_UNIQUE):
         table, columns = _columns(message.removeprefix(_UNIQUE))
         return Problem("unique", table, columns, message)

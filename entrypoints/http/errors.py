@@ -18,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from tenantrag.domain.errors import AuthenticationFailed, InvalidInput, TenantRagError
@@ -175,9 +177,43 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if database_unreachable(exc):
+        # Missed by the units of work's translation (a pool, a driver's COPY): still an outage.
+        logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(
+            request.url.path, status=503, code="database_unavailable", detail=_SERVER_DETAIL[503],
+            headers=RETRY_AFTER,
+        )  # fmt: skip
     # Starlette logs and re-raises after this handler; the client learns nothing internal.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(request.url.path, status=500, code="internal_error", detail=_SERVER_DETAIL[500])
+
+
+# SQLSTATEs of a server that went away or will not take connections now (class 08 too).
+_UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database could not be reached, rather
+    than that a statement was wrong: a dropped or refused connection, a full pool."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, PoolTimeout | DisconnectionError):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        original = error.orig if isinstance(error, DBAPIError) else error
+        if any(
+            kind.__module__.startswith("psycopg") and kind.__name__ in ("OperationalError", "InterfaceError")
+            for kind in type(original).__mro__
+        ):
+            state = getattr(original, "sqlstate", None)
+            if state is None or state.startswith("08") or state in _UNREACHABLE_STATES:
+                return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -12,7 +12,12 @@ with any of these keys:
 - ``<name>_version``: a version string, shown as ``versions[<name>]``
   (``server_version``, ``pgvector_version``);
 - ``migration_revision``: the revision the database is at, which then spares the
-  report its own Alembic round trip.
+  report its own Alembic round trip;
+- ``replica``: the read replica's state (``ReadRouting``), shown as it is.
+
+Readiness (``/health/ready``) is the cheap, unauthenticated part a load balancer polls:
+the primary answers a round trip in time, or the instance is not ready (503). A replica
+down or lagging leaves it ready (reads go to the primary) and is shown.
 
 Other keys are ignored and values of the wrong type dropped, so a hook cannot
 break the endpoint; a hook that raises is reported in ``errors`` by exception type
@@ -21,6 +26,7 @@ only, as messages may carry connection details.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Mapping
@@ -68,11 +74,53 @@ class HealthDetail(BaseModel):
         description="Database server and extension versions the backend reports."
     )
     embedder: EmbedderHealth
+    replica: dict[str, object] | None = Field(
+        default=None,
+        description="With DATABASE_REPLICA_URL: its status (`ok`, `down`, `lagging`), where reads"
+        " go, its lag and the reason it gets no reads.",
+    )
     errors: list[str] = Field(description="What could not be checked, and why.")
 
 
 class Liveness(BaseModel):
     status: Literal["ok"] = "ok"
+
+
+class ReplicaHealth(BaseModel):
+    status: Literal["ok", "down", "lagging"] = Field(description="`ok`: reads go to the replica.")
+    reads: Literal["replica", "primary"] = Field(description="Where read-only work goes now.")
+    lag_seconds: float | None = Field(description="How far behind the replica was at its last check.")
+
+
+class Readiness(BaseModel):
+    """Whether this instance can serve: the database answers. A replica that is down or
+    lagging does not make it unready (reads go to the primary), but is shown."""
+
+    status: Literal["ready", "unavailable"]
+    database: Literal["ok", "unavailable"]
+    replica: ReplicaHealth | None = Field(description="Null without DATABASE_REPLICA_URL.")
+
+
+# A load balancer polls often: a database slower than this to answer is not ready.
+READINESS_TIMEOUT = 5.0
+
+
+async def readiness(rag: TenantRag, *, within: float = READINESS_TIMEOUT) -> Readiness:
+    """One round trip through a system unit of work (the primary), within ``within`` seconds."""
+    try:
+        reachable = (await asyncio.wait_for(_database(rag, []), within)).reachable
+    except TimeoutError:
+        reachable = False
+    routing = getattr(rag.uow, "read_routing", None)
+    replica = None
+    if routing is not None:
+        state = routing.state()
+        replica = ReplicaHealth(status=state.status, reads=state.reads, lag_seconds=state.lag_seconds)
+    return Readiness(
+        status="ready" if reachable else "unavailable",
+        database="ok" if reachable else "unavailable",
+        replica=replica,
+    )
 
 
 async def probe(rag: TenantRag, *, backend: str, database_url: str | None) -> HealthDetail:
@@ -91,6 +139,7 @@ async def probe(rag: TenantRag, *, backend: str, database_url: str | None) -> He
         pool=_numbers(extra.get("pool")),
         versions=_versions(extra),
         embedder=EmbedderHealth(name=rag.embedder.name, dimension=rag.embedder.dimension),
+        replica=_replica(extra.get("replica")),
         errors=errors,
     )
 
@@ -144,6 +193,10 @@ def _numbers(value: object) -> dict[str, float] | None:
     return {
         str(k): float(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
     }
+
+
+def _replica(value: object) -> dict[str, object] | None:
+    return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else None
 
 
 def _versions(report: Mapping[str, object]) -> dict[str, str]:
