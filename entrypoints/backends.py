@@ -221,6 +221,8 @@ def postgres_options(settings: Settings) -> PostgresOptions:
         distance=settings.vector_distance,
         exact_search_limit=settings.exact_search_limit,
         text_search_config=settings.text_search_config,
+        replica_max_lag=settings.database_replica_max_lag,
+        replica_check_interval=settings.database_replica_check_interval,
     )
 
 

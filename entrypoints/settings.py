@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # --- the database ------------------------------------------------------------------------
     database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
     database_replica_url: str | None = Field(default=None, repr=False)
+    # Seconds the replica may lag before reads leave it for the primary, and how often its
+    # state is checked (adapters/sql/read_routing.py).
+    database_replica_max_lag: float = Field(default=30.0, ge=0)
+    database_replica_check_interval: float = Field(default=5.0, gt=0)
     database_echo: bool = Field(default=False, validation_alias=_env("DATABASE_ECHO", "SQL_ECHO"))
     # None: migrate at start in development and test, refuse an outdated schema otherwise.
     auto_migrate: bool | None = None

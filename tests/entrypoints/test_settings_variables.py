@@ -40,6 +40,8 @@ EVERY_VARIABLE = [
     ("LOG_LEVEL", "DEBUG", "log_level", "DEBUG"),
     ("DATABASE_URL", "sqlite:///data/app.db", "database_url", "sqlite+aiosqlite:///data/app.db"),
     ("DATABASE_ECHO", "true", "database_echo", True),
+    ("DATABASE_REPLICA_MAX_LAG", "2.5", "database_replica_max_lag", 2.5),
+    ("DATABASE_REPLICA_CHECK_INTERVAL", "0.5", "database_replica_check_interval", 0.5),
     ("SQL_ECHO", "1", "database_echo", True),
     ("AUTO_MIGRATE", "false", "auto_migrate", False),
     ("DB_POOL_SIZE", "20", "db_pool_size", 20),
