@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
-from tenantrag.domain.errors import NotFound
+from tenantrag.domain import validation as v
+from tenantrag.domain.errors import InvalidInput, NotFound
 from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.model.document import Document, DocumentStatus
+from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document, DocumentStatus
 from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission
@@ -18,6 +19,17 @@ from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
+
+# How many documents one read_many may name: a batch for a framework's page of ids.
+MAX_READ_MANY = 1000
+
+
+@attrs.frozen
+class StoredDocument:
+    """A document and, when asked for, its chunks (``DocumentService.read_many``)."""
+
+    document: Document
+    chunks: tuple[Chunk, ...] = ()
 
 
 async def get_document(uow: TenantUnitOfWork, document_id: uuid.UUID) -> Document:
@@ -37,6 +49,38 @@ class DocumentService(Service):
         async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
             await authorize(uow, actor, Permission.DOCUMENT_READ)
             return await get_document(uow, as_id("document_id", document_id))
+
+    async def read_many(
+        self,
+        actor: Principal,
+        tenant_id: uuid.UUID | str,
+        *,
+        ids: Iterable[uuid.UUID | str] = (),
+        source_keys: Iterable[str] = (),
+        chunks: bool = False,
+    ) -> list[StoredDocument]:
+        """The documents with these ids, then those with these source keys, each once and in
+        the order named; a missing one is left out. With ``chunks``, each with its chunks.
+        One read, for integrations that address documents by their own keys."""
+        wanted = [as_id("ids", value) for value in ids]
+        keys = [v.text("source_keys", key, max_length=MAX_SOURCE_KEY_LENGTH).strip() for key in source_keys]
+        if len(wanted) + len(keys) > MAX_READ_MANY:
+            raise InvalidInput("ids", f"name at most {MAX_READ_MANY} documents at a time")
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_READ)
+            found: dict[uuid.UUID, Document] = {}
+            for document_id in wanted:
+                if (document := await uow.documents.get(document_id)) is not None:
+                    found.setdefault(document.id, document)
+            for key in keys:
+                if (document := await uow.documents.get_by_source_key(key)) is not None:
+                    found.setdefault(document.id, document)
+            if not chunks:
+                return [StoredDocument(document) for document in found.values()]
+            return [
+                StoredDocument(document, tuple(await uow.chunks.list_for_document(document.id)))
+                for document in found.values()
+            ]
 
     async def list(
         self,
