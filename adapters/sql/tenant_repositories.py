@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 from tenantrag.adapters.sql import rows
 from tenantrag.adapters.sql.repository import SqlRepository, TableRepository
+from tenantrag.adapters.sql.rows import E
 from tenantrag.adapters.sql.session import SqlSession
-from tenantrag.adapters.sql.tables import Rows, StaleRow
+from tenantrag.adapters.sql.tables import Condition, Rows, StaleRow
 from tenantrag.domain.errors import NotFound
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.chat import ChatSession, Message
@@ -35,6 +36,11 @@ class SqlCurrentTenantRepository:
 
     async def get(self) -> Tenant | None:
         return await self._rows.one(self._mine)
+
+    async def lock(self) -> Tenant | None:
+        # FOR NO KEY UPDATE: lockers wait for each other, but the foreign-key checks of
+        # every insert into the tenant's tables (FOR KEY SHARE) do not wait for them.
+        return await _locked(self._rows, self._mine, key_share=True)
 
     async def update(self, tenant: Tenant) -> None:
         # Another tenant's row is out of reach, so it does not exist from here.
@@ -68,6 +74,9 @@ class SqlDocumentRepository(SqlRepository[Document]):
 
     async def get_by_source_key(self, source_key: str) -> Document | None:
         return await self.rows.one(self.c.source_key == source_key)
+
+    async def lock(self, document_id: uuid.UUID) -> Document | None:
+        return await _locked(self.rows, self.c.id == document_id)
 
     async def list(
         self, page: PageRequest, *, status: DocumentStatus | None = None, tag: str | None = None
@@ -109,6 +118,12 @@ class SqlJobRepository(SqlRepository[Job]):
     async def list(self, page: PageRequest, *, document_id: uuid.UUID | None = None) -> Page[Job]:
         return await self.rows.page(page, *self.equal(document_id=document_id))
 
+    async def unfinished_for_document(self, document_id: uuid.UUID) -> Sequence[Job]:
+        unfinished = self.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
+        return await self.rows.all(
+            self.c.document_id == document_id, unfinished, order_by=[self.c.created_at]
+        )
+
 
 class SqlQueryLogRepository(SqlRepository[QueryLog]):
     mapper = rows.QUERY_LOGS
@@ -126,3 +141,10 @@ class SqlMessageRepository(TableRepository[Message]):
 
     async def list(self, session_id: uuid.UUID, page: PageRequest) -> Page[Message]:
         return await self.rows.page(page, self.c.session_id == session_id)
+
+
+async def _locked(rows: Rows[E], condition: Condition, *, key_share: bool = False) -> E | None:
+    """The one row ``condition`` names, locked until the transaction ends (SqlSession.lock)."""
+    statement = rows.select(condition).limit(1).with_for_update(key_share=key_share)
+    row = (await rows.session.lock(statement)).mappings().first()
+    return None if row is None else rows.mapper.from_row(row)

@@ -101,6 +101,13 @@ class CurrentTenantRepository(Protocol):
     """The unit of work's own tenant row."""
 
     async def get(self) -> Tenant | None: ...
+    async def lock(self) -> Tenant | None:
+        """The tenant row, locked until the unit of work ends: units of work that take it
+        first run one after the other, each seeing what the one before committed (how
+        "a tenant keeps an active owner" holds under concurrency). It does not stop
+        writes to the tenant's other rows."""
+        ...
+
     async def update(self, tenant: Tenant) -> None: ...
     async def delete(self) -> None:
         """Delete the tenant and, by cascade, everything it owns."""
@@ -120,6 +127,12 @@ class DocumentRepository(Protocol):
     async def add(self, document: Document) -> None: ...
     async def get(self, document_id: uuid.UUID) -> Document | None: ...
     async def get_by_source_key(self, source_key: str) -> Document | None: ...
+    async def lock(self, document_id: uuid.UUID) -> Document | None:
+        """The document, locked until the unit of work ends (None if there is none): every
+        unit of work that writes a document's versions, chunks or ingest jobs takes it
+        first, so they run one after the other and decide on what the one before committed."""
+        ...
+
     async def update(self, document: Document) -> None: ...
     async def delete(self, document_id: uuid.UUID) -> None:
         """Delete the document and, by cascade, its versions, chunks and jobs."""
@@ -174,6 +187,9 @@ class JobRepository(Protocol):
         ...
 
     async def list(self, page: PageRequest, *, document_id: uuid.UUID | None = None) -> Page[Job]: ...
+    async def unfinished_for_document(self, document_id: uuid.UUID) -> Sequence[Job]:
+        """The document's queued and running jobs, oldest first."""
+        ...
 
 
 class QueryLogRepository(Protocol):

@@ -2,6 +2,14 @@
 
 Owners manage everyone; admins manage members and viewers; only an owner grants or
 removes the owner role; and a tenant always keeps at least one active owner.
+
+That last rule is a read (how many active owners are there?) followed by a write, which
+two owners acting at once would both pass (each demoting, removing or suspending the
+other, or both leaving). So every change to a membership first locks the tenant row
+(``uow.tenant.lock()``: FOR NO KEY UPDATE on PostgreSQL, the write lock on SQLite), and
+only then authorizes, reads and writes: such changes of one tenant run one after the
+other, each seeing what the one before committed. A unit of work that lost a deadlock or
+waited too long for the lock runs again (``retrying.retried``).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize, effective_role
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
+from tenantrag.domain.usecases.retrying import retried
 
 
 def _check_manage(actor_role: Role, current: Role | None, target: Role | None) -> None:
@@ -34,8 +43,17 @@ def _name(role: Role | None) -> str:
 
 
 async def _keep_an_owner(uow: TenantUnitOfWork, membership: Membership) -> None:
+    # Only sound after _lock_tenant: then no other change of this tenant's memberships
+    # can commit between this count and this unit of work's commit.
     if membership.is_active_owner and await uow.memberships.count_active_owners() <= 1:
         raise Conflict("a tenant must keep at least one active owner")
+
+
+async def _lock_tenant(uow: TenantUnitOfWork) -> None:
+    """Take the tenant's lock before anything is read (see the module docstring); a tenant
+    that is gone is NotFound, as authorize would say."""
+    if await uow.tenant.lock() is None:
+        raise NotFound("tenant", uow.tenant_id)
 
 
 @attrs.define
@@ -51,9 +69,16 @@ class MemberService(Service):
     ) -> Membership:
         """Add an existing user, named by id or email, with ``role``."""
         target_role = Role.parse(role)
+        tenant = as_id("tenant_id", tenant_id)
         user = await self._find_user(user_id, email)
+        return await retried(lambda: self._add(actor, tenant, user, target_role), what="adding a member")
+
+    async def _add(
+        self, actor: Principal, tenant: uuid.UUID, user: uuid.UUID, target_role: Role
+    ) -> Membership:
         now = self.clock.now()
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        async with self.uow.tenant(tenant) as uow:
+            await _lock_tenant(uow)
             actor_role = await authorize(uow, actor, Permission.MEMBER_MANAGE)
             _check_manage(actor_role, None, target_role)
             if await uow.memberships.get(user) is not None:
@@ -83,7 +108,16 @@ class MemberService(Service):
         self, actor: Principal, tenant_id: uuid.UUID | str, user_id: uuid.UUID | str, role: Role | str
     ) -> Membership:
         target_role = Role.parse(role)
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        tenant, target = as_id("tenant_id", tenant_id), as_id("user_id", user_id)
+        return await retried(
+            lambda: self._change_role(actor, tenant, target, target_role), what="changing a member's role"
+        )
+
+    async def _change_role(
+        self, actor: Principal, tenant: uuid.UUID, user_id: uuid.UUID, target_role: Role
+    ) -> Membership:
+        async with self.uow.tenant(tenant) as uow:
+            await _lock_tenant(uow)
             actor_role = await authorize(uow, actor, Permission.MEMBER_MANAGE)
             membership = await self._get(uow, user_id)
             _check_manage(actor_role, membership.role, target_role)
@@ -98,7 +132,16 @@ class MemberService(Service):
         self, actor: Principal, tenant_id: uuid.UUID | str, user_id: uuid.UUID | str, active: bool
     ) -> Membership:
         """Suspend or restore a membership without forgetting its role."""
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        tenant, target = as_id("tenant_id", tenant_id), as_id("user_id", user_id)
+        return await retried(
+            lambda: self._set_active(actor, tenant, target, active), what="suspending or restoring a member"
+        )
+
+    async def _set_active(
+        self, actor: Principal, tenant: uuid.UUID, user_id: uuid.UUID, active: bool
+    ) -> Membership:
+        async with self.uow.tenant(tenant) as uow:
+            await _lock_tenant(uow)
             actor_role = await authorize(uow, actor, Permission.MEMBER_MANAGE)
             membership = await self._get(uow, user_id)
             _check_manage(actor_role, membership.role, membership.role)
@@ -111,8 +154,12 @@ class MemberService(Service):
 
     async def remove(self, actor: Principal, tenant_id: uuid.UUID | str, user_id: uuid.UUID | str) -> None:
         """Remove a member; any member may also remove themself (leave), bar the last owner."""
-        target = as_id("user_id", user_id)
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        tenant, target = as_id("tenant_id", tenant_id), as_id("user_id", user_id)
+        await retried(lambda: self._remove(actor, tenant, target), what="removing a member")
+
+    async def _remove(self, actor: Principal, tenant: uuid.UUID, target: uuid.UUID) -> None:
+        async with self.uow.tenant(tenant) as uow:
+            await _lock_tenant(uow)
             if actor.user_id == target and actor.tenant_id is None:
                 await effective_role(uow, actor)
                 membership = await self._get(uow, target)
