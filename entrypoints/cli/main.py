@@ -20,6 +20,7 @@ from tenantrag.entrypoints.cli import (
     dev,
     documents,
     ingest,
+    mcp,
     members,
     schema,
     search,
@@ -76,6 +77,7 @@ app.command()(backup.restore)
 app.command()(schema.reset)
 app.command()(serve.serve)
 app.command()(worker.worker)
+app.command()(mcp.mcp)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="user")
 app.add_typer(tenants.app, name="tenant")

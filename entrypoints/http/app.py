@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from tenantrag import __version__
 from tenantrag.entrypoints.container import Container, running
@@ -26,6 +27,10 @@ from tenantrag.entrypoints.http.limits import BodySizeLimit, Limits
 from tenantrag.entrypoints.http.openapi import install_openapi
 from tenantrag.entrypoints.http.routers import health
 from tenantrag.entrypoints.http.tokens import TokenCodec
+from tenantrag.entrypoints.mcp.http import METHODS as MCP_METHODS
+from tenantrag.entrypoints.mcp.http import PATH as MCP_PATH
+from tenantrag.entrypoints.mcp.http import McpEndpoint
+from tenantrag.entrypoints.mcp.tools import Tools
 from tenantrag.entrypoints.settings import Settings
 from tenantrag.entrypoints.workers import background_worker
 
@@ -83,7 +88,7 @@ def create_app(container: Container) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(container) as rag, background_worker(rag, container.settings()):
+        async with running(container) as rag, background_worker(rag, container.settings()), mcp.running():
             app.state.tenantrag = ApiContext(config=config, rag=rag)
             try:
                 yield
@@ -102,6 +107,9 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     routers.include_v1(app)
     app.include_router(health.router)
+    # MCP over streamable HTTP, for agents (entrypoints/mcp/http.py): API keys only.
+    mcp = McpEndpoint(Tools(limits=config.limits))
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=MCP_METHODS, include_in_schema=False))
     app.add_middleware(BodySizeLimit, max_bytes=config.limits.max_body_bytes)
     install_openapi(
         app,

@@ -1,0 +1,210 @@
+"""``tenantrag mcp``: the MCP server over stdio, as an agent host starts it, on a SQLite file.
+
+The server is a real process (``python -m tenantrag.entrypoints.cli mcp``) spoken to by the
+SDK's own client (``stdio_client`` + ``ClientSession``), acting as the API key in
+``TENANTRAG_API_KEY``. The command's refusals (no key, a bad key, no SDK) run in-process.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.types import CallToolResult, TextContent
+from typer.testing import CliRunner
+
+from tenantrag.domain.usecases.app import TenantRag
+from tenantrag.entrypoints.cli.exit_codes import ExitCode
+from tenantrag.entrypoints.cli.main import app as cli_app
+from tenantrag.entrypoints.container import running
+from tenantrag.entrypoints.settings import Settings
+from tests.cli.conftest import clean_process_environment
+from tests.entrypoints.conftest import clear_environment
+from tests.http.helpers import DIMENSION, SECRET, make_container, make_settings
+from tests.integrations.mcp_world import CATS, McpWorld, build_mcp_world
+
+pytestmark = [pytest.mark.sqlite]
+SESSION_SECONDS = 90  # a whole session: the process's start (imports, the store) and every call
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> tuple[Settings, dict[str, str]]:
+    """A migrated SQLite file, its settings, and the environment the server process gets."""
+    from tenantrag.adapters.sql import migrations
+
+    url = f"sqlite:///{tmp_path / 'agents.sqlite'}"
+    migrations.upgrade(url, embedding_dimension=DIMENSION)
+    environment = {
+        "DATABASE_URL": url,
+        "ENVIRONMENT": "test",
+        "JWT_SECRET_KEY": SECRET,
+        "EMBEDDER": "hashing",
+        "EMBEDDING_DIMENSION": str(DIMENSION),
+    }
+    return make_settings(url), environment
+
+
+@asynccontextmanager
+async def store_rag(settings: Settings) -> AsyncIterator[TenantRag]:
+    async with running(make_container(settings)) as rag:
+        yield rag
+
+
+@pytest.fixture
+async def world(store: tuple[Settings, dict[str, str]]) -> McpWorld:
+    async with store_rag(store[0]) as rag:
+        return await build_mcp_world(rag)
+
+
+@asynccontextmanager
+async def agent(
+    environment: dict[str, str], key: str, errlog: TextIO, folder: Path
+) -> AsyncIterator[ClientSession]:
+    """The server process, started as an agent host does, and an initialized session with it."""
+    server = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "tenantrag.entrypoints.cli", "mcp"],
+        env=clean_process_environment(**environment, TENANTRAG_API_KEY=key),
+        cwd=folder,
+    )
+    async with stdio_client(server, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+def text_of(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+def error_text(result: CallToolResult) -> str:
+    """The text of a tool error (a refusal: the call itself went through)."""
+    assert result.is_error, text_of(result)
+    assert result.structured_content is None
+    return text_of(result)
+
+
+def structured(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, text_of(result)
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content
+
+
+@pytest.mark.slow
+async def test_a_viewer_key_searches_and_reads_its_tenant_only(
+    store: tuple[Settings, dict[str, str]], world: McpWorld, tmp_path: Path
+) -> None:
+    settings, environment = store
+    with (tmp_path / "server.log").open("w+") as errlog:
+        with anyio.fail_after(SESSION_SECONDS):
+            async with agent(environment, world.viewer_key, errlog, tmp_path) as session:
+                tools = {tool.name for tool in (await session.list_tools()).tools}
+                found = await session.call_tool("search", {"query": "why do cats purr?"})
+                listed = await session.call_tool("list_documents", {})
+                write = await session.call_tool("add_text_document", {"text": "Parrots.", "filename": "p.md"})
+                other = await session.call_tool("search", {"query": "cats", "tenant": world.globex.slug})
+                their = await session.call_tool("read_document", {"document_id": str(world.globex_note.id)})
+                # Revoked while the agent runs: its next call is refused.
+                async with store_rag(settings) as rag:
+                    keys = await rag.api_keys.list(world.owner, world.acme.id)
+                    viewer = next(key for key in keys.items if key.name == "agent-viewer")
+                    await rag.api_keys.revoke(world.owner, world.acme.id, viewer.id)
+                revoked = await session.call_tool("list_documents", {})
+        errlog.seek(0)
+        log = errlog.read()
+
+    assert tools == {"search", "list_documents", "read_document", "add_text_document"}
+    hits = structured(found)["hits"]
+    assert hits[0]["document_id"] == str(world.cats.id)
+    assert hits[0]["filename"] == "cats.md"
+    assert CATS in text_of(found)
+    assert {hit["document_id"] for hit in hits} <= {str(i) for i in world.acme_ids}
+    assert {d["id"] for d in structured(listed)["documents"]} == {str(i) for i in world.acme_ids}
+    assert error_text(write).startswith("permission_denied:")
+    assert error_text(other) == f"not_found: tenant {world.globex.slug} not found"
+    assert error_text(their).startswith("not_found: document")
+    assert error_text(revoked).startswith("authentication_failed:")
+    assert f"tenant {world.acme.slug} (role cap viewer)" in log
+    async with store_rag(settings) as rag:
+        listed_after = await rag.documents.list(world.owner, world.acme.id)
+    assert {d.id for d in listed_after.items} == world.acme_ids
+
+
+@pytest.mark.slow
+async def test_a_member_key_adds_a_document_an_agent_then_finds(
+    store: tuple[Settings, dict[str, str]], world: McpWorld, tmp_path: Path
+) -> None:
+    settings, environment = store
+    with (tmp_path / "server.log").open("w+") as errlog, anyio.fail_after(SESSION_SECONDS):
+        async with agent(environment, world.member_key, errlog, tmp_path) as session:
+            added = structured(
+                await session.call_tool(
+                    "add_text_document",
+                    {"text": "Parrots mimic human speech.", "filename": "parrots.txt", "tags": ["birds"]},
+                )
+            )
+            found = structured(
+                await session.call_tool(
+                    "search", {"query": "parrots", "mode": "text", "filter": {"tags": "birds"}}
+                )
+            )
+    assert added["document"]["status"] == "completed"
+    assert [hit["document_id"] for hit in found["hits"]] == [added["document"]["id"]]
+    async with store_rag(settings) as rag:
+        stored = await rag.documents.get(world.owner, world.acme.id, added["document"]["id"])
+    assert stored.tags == ("birds",)
+
+
+@pytest.fixture
+def command_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: tuple[Settings, dict[str, str]]
+) -> Path:
+    clear_environment(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    for name, value in store[1].items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(cli_app, ["mcp", *args], env=env, catch_exceptions=False)
+
+
+def test_without_a_key_the_command_says_what_to_set(command_env: Path) -> None:
+    result = _run(env={"TENANTRAG_API_KEY": ""})
+    assert result.exit_code == ExitCode.AUTHENTICATION_FAILED
+    assert "set TENANTRAG_API_KEY to an API key" in result.stderr
+    named = _run("--api-key-env", "AGENT_KEY")
+    assert named.exit_code == ExitCode.AUTHENTICATION_FAILED
+    assert "set AGENT_KEY to an API key" in named.stderr
+
+
+async def test_a_bad_key_is_refused_before_serving(command_env: Path, world: McpWorld) -> None:
+    # The command runs its own event loop: in a worker thread, away from the test's.
+    bad = await anyio.to_thread.run_sync(
+        lambda: _run(env={"TENANTRAG_API_KEY": "trk_000000000000_notarealsecretnotarealsecret"})
+    )
+    assert bad.exit_code == ExitCode.AUTHENTICATION_FAILED
+    assert "invalid, expired or revoked API key" in bad.stderr
+    assert bad.stdout == ""  # stdout is the protocol's: nothing else is ever written there
+
+
+def test_without_the_extra_the_command_names_it(command_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "mcp", None)  # find_spec("mcp") is then None: not installed
+    result = _run(env={"TENANTRAG_API_KEY": "trk_000000000000_notarealsecretnotarealsecret"})
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "pip install 'tenantrag[mcp]'" in result.stderr
+
+
+def test_the_command_is_listed_in_help(command_env: Path) -> None:
+    result = CliRunner().invoke(cli_app, ["mcp", "--help"])
+    assert result.exit_code == 0
+    assert "--api-key-env" in result.stdout
