@@ -23,6 +23,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import limits
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 from pydantic import (
     AliasChoices,
     Field,
@@ -148,6 +151,13 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1, le=100)
     password_hash_memory_cost: int = Field(default=65_536, ge=8, le=4 * 1024 * 1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=64)
+    # Failed password logins allowed per account from one client address, and per client
+    # address over all accounts, in the `limits` notation; past them 429 with Retry-After
+    # (entrypoints/http/throttling.py). The counts live in LOGIN_THROTTLE_STORAGE: memory://
+    # (this process), or a storage URL the `limits` library knows (redis://...) to share them.
+    login_limit_per_account_address: str = "10 per 15 minutes"
+    login_limit_per_address: str = "100 per 15 minutes"
+    login_throttle_storage: str = Field(default="memory://", repr=False)
 
     # --- embedding, ingestion and search -----------------------------------------------------
     # Unset: the embedder the store records, else wordllama (see entrypoints/embedders.py).
@@ -280,6 +290,29 @@ class Settings(BaseSettings):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         return database_urls.normalised_url(value)
+
+    @field_validator("login_limit_per_account_address", "login_limit_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(
+                "must be a rate in the `limits` notation, like '10 per 15 minutes' or '100/hour'"
+            ) from None
+        return value
+
+    @field_validator("login_throttle_storage")
+    @classmethod
+    def _throttle_storage(cls, value: str) -> str:
+        # Built, not connected: an unknown scheme or a missing driver is refused at start.
+        try:
+            storage_from_string(value if value.startswith("async+") else f"async+{value}")
+        except (ConfigurationError, ValueError) as error:
+            raise ValueError(
+                f"must be memory:// or a storage URL of the `limits` library (redis://host:6379): {error}"
+            ) from None
+        return value
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

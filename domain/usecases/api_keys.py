@@ -44,12 +44,21 @@ class ApiKeyService(Service):
         role_cap: Role | str = Role.MEMBER,
         expires_at: datetime | None = None,
     ) -> IssuedKey:
-        """A key acting as the actor in this tenant, capped at ``role_cap`` (no higher than the actor)."""
+        """A key acting as the actor in this tenant, capped at ``role_cap`` (no higher than the actor).
+
+        Only a signed-in user (or the system) issues keys: a key presented as the credential
+        may not, because whatever it issued would outlive its expiry and its revocation.
+        """
         cap = Role.parse(role_cap, "role_cap")
         if actor.user_id is None:
             raise InvalidInput("actor", "an API key acts as a user; the system has none")
         async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
             role = await authorize(uow, actor, Permission.API_KEY_MANAGE)
+            if actor.api_key_id is not None:
+                # A key's child could outlive it (expiry, revocation): keys are made by people.
+                raise PermissionDenied(
+                    "an API key cannot issue API keys; sign in with a password to issue one"
+                )
             if cap.rank > role.rank:
                 raise PermissionDenied(f"a {role.value} cannot issue a key capped at {cap.value}")
             generated = generate_key()

@@ -52,7 +52,9 @@ class TenantService(Service):
             if user is None or not user.is_active:
                 raise NotFound("user", owner)
             if await uow.tenants.get_by_slug(tenant.slug) is not None:
-                raise Conflict(f"a tenant with slug {tenant.slug!r} already exists")
+                # Slugs are global names, so a taken one cannot be hidden; nothing else is said
+                # (neither the tenant's id nor its name), and reading it answers as if missing.
+                raise Conflict(f"the slug {tenant.slug!r} is not available; choose another")
             await uow.tenants.add(tenant)
             await uow.memberships.add(
                 Membership(
@@ -98,9 +100,13 @@ class TenantService(Service):
             pass
         async with self.uow.system() as uow:
             found = await uow.tenants.get_by_slug(ref.strip().lower())
-        if found is None:
-            raise NotFound("tenant", ref)
-        return await self.get(actor, found.id)
+        try:
+            if found is None:
+                raise NotFound("tenant", ref)
+            return await self.get(actor, found.id)
+        except NotFound:
+            # The same words for a tenant the caller may not see as for a missing one: never its id.
+            raise NotFound("tenant", ref) from None
 
     async def update(
         self,

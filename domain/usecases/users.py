@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import attrs
@@ -34,7 +35,7 @@ class UserService(Service):
             id=new_id(),
             email=normalise_email(email),
             full_name=full_name,
-            password_hash=None if password is None else self.hasher.hash(password),
+            password_hash=None if password is None else await asyncio.to_thread(self.hasher.hash, password),
             is_superuser=is_superuser,
             created_at=now,
             updated_at=now,
@@ -50,22 +51,30 @@ class UserService(Service):
         """The user whose password this is; upgrades an outdated hash on the way.
 
         Every failure looks the same, and an unknown email still spends the time of
-        a verification, so callers cannot probe which emails exist.
+        a verification, so callers cannot probe which emails exist. Hashing runs in a worker
+        thread (Argon2 releases the GIL): many logins at once must not hold the event loop.
         """
         try:
             normalised = normalise_email(email)
             v.text("password", password, max_length=MAX_PASSWORD_LENGTH)
         except Exception:
-            self.hasher.dummy_verify()
+            await asyncio.to_thread(self.hasher.dummy_verify)
             raise AuthenticationFailed(_BAD_LOGIN) from None
         async with self.uow.system() as uow:
-            user = await uow.users.get_by_email(normalised)
-            if user is None or user.password_hash is None:
-                self.hasher.dummy_verify()
-                raise AuthenticationFailed(_BAD_LOGIN)
-            valid, new_hash = self.hasher.verify_and_update(password, user.password_hash)
-            if not valid or not user.is_active:
-                raise AuthenticationFailed(_BAD_LOGIN)
+            found = await uow.users.get_by_email(normalised)
+        # No transaction is held while Argon2 works.
+        if found is None or found.password_hash is None:
+            await asyncio.to_thread(self.hasher.dummy_verify)
+            raise AuthenticationFailed(_BAD_LOGIN)
+        valid, new_hash = await asyncio.to_thread(
+            self.hasher.verify_and_update, password, found.password_hash
+        )
+        if not valid or not found.is_active:
+            raise AuthenticationFailed(_BAD_LOGIN)
+        async with self.uow.system() as uow:
+            user = await uow.users.get(found.id)
+            if user is None or not user.is_active or user.password_hash != found.password_hash:
+                raise AuthenticationFailed(_BAD_LOGIN)  # deleted, suspended or re-keyed meanwhile
             now = self.clock.now()
             user = attrs.evolve(
                 user, password_hash=new_hash or user.password_hash, last_login_at=now, updated_at=now

@@ -26,6 +26,7 @@ from tenantrag.entrypoints.http.errors import install_error_handlers
 from tenantrag.entrypoints.http.limits import BodySizeLimit, Limits
 from tenantrag.entrypoints.http.openapi import install_openapi
 from tenantrag.entrypoints.http.routers import health
+from tenantrag.entrypoints.http.throttling import LoginThrottle
 from tenantrag.entrypoints.http.tokens import TokenCodec
 from tenantrag.entrypoints.mcp.http import METHODS as MCP_METHODS
 from tenantrag.entrypoints.mcp.http import PATH as MCP_PATH
@@ -74,6 +75,11 @@ def api_config(settings: Settings) -> ApiConfig:
             max_upload_bytes=settings.max_upload_bytes,
         ),
         backend=settings.backend,
+        login_throttle=LoginThrottle.build(
+            per_account_address=settings.login_limit_per_account_address,
+            per_address=settings.login_limit_per_address,
+            storage=settings.login_throttle_storage,
+        ),
         database_url=None if settings.backend == "memory" else settings.database_url,
     )
 

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.entrypoints.http.limits import Limits
+from tenantrag.entrypoints.http.throttling import LoginThrottle
 from tenantrag.entrypoints.http.tokens import TokenCodec
 
 
@@ -22,6 +23,7 @@ class ApiConfig:
     tokens: TokenCodec
     limits: Limits
     backend: str
+    login_throttle: LoginThrottle
     # For the migration check of /health/detailed; it may hold a password, so never shown.
     database_url: str | None = attrs.field(default=None, repr=False)
 

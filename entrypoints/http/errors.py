@@ -61,6 +61,7 @@ HTTP_CODES: Mapping[int, str] = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
 }

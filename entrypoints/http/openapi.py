@@ -25,6 +25,7 @@ _DESCRIPTIONS = {
     409: "The change clashes with current state (a uniqueness rule, the last owner, a lifecycle).",
     413: "The request body or upload is larger than the configured limit.",
     422: "A value is invalid; `field` names it.",
+    429: "Too many failed attempts; retry after `Retry-After` seconds.",
     503: "The database did not answer in time or is unreachable; retry after `Retry-After` seconds.",
 }
 # Any request may be refused by the body-size limit, before it is routed.

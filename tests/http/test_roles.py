@@ -70,6 +70,8 @@ class Op:
     target: Target | None = None
     success: int = 200
     files: dict[str, Any] | None = None
+    # Refused (403) to every API key, whatever its cap: a key cannot issue keys.
+    keys_refused: bool = False
 
     async def call(self, client: httpx.AsyncClient, world: World, headers: Headers) -> httpx.Response:
         target = await self.target(world) if self.target is not None else ""
@@ -91,7 +93,7 @@ OPS = [
     Op("remove member", Role.ADMIN, "DELETE", "/members/{target}", target=_new_viewer, success=204),
     Op("list api keys", Role.MEMBER, "GET", "/api-keys"),
     Op("issue api key", Role.MEMBER, "POST", "/api-keys", body={"name": "ci", "role_cap": "viewer"},
-       success=201),
+       success=201, keys_refused=True),
     Op("add document", Role.MEMBER, "POST", "/documents", body={"filename": "a.md", "text": "Dogs bark."},
        success=202),
     Op("upload document", Role.MEMBER, "POST", "/documents/upload", files={"file": ("b.md", b"# B\nbirds")},
@@ -111,7 +113,9 @@ OPS = [
 ]  # fmt: skip
 
 
-def _expected(op: Op, role: Role) -> int:
+def _expected(op: Op, role: Role, kind: str) -> int:
+    if kind == "key" and op.keys_refused:
+        return 403
     return op.success if role.rank >= op.minimum.rank else 403
 
 
@@ -122,7 +126,7 @@ async def test_each_caller_gets_what_the_policy_allows(
     for role in Role:
         for kind, headers in (("jwt", world.as_role(role)), ("key", await world.key_as(role))):
             response = await op.call(client, world, headers)
-            expected = _expected(op, role)
+            expected = _expected(op, role, kind)
             assert response.status_code == expected, f"{op.name} as {role} via {kind}: {response.text}"
             if expected == 403:
                 assert_problem(response, 403, "permission_denied")

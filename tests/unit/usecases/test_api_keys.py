@@ -114,3 +114,19 @@ async def test_admins_see_and_revoke_every_key_members_only_their_own(
         await app.api_keys.revoke(workspace.actor(Role.MEMBER), workspace.tenant.id, theirs.key.id)
     revoked = await app.api_keys.revoke(workspace.actor(Role.ADMIN), workspace.tenant.id, mine.key.id)
     assert revoked.revoked_at is not None
+
+
+async def test_a_key_cannot_issue_keys_so_nothing_outlives_it(app: TenantRag, workspace: Workspace) -> None:
+    """Issue 17: a key that expires in seconds minted one without expiry, which outlived it."""
+    owner = workspace.actor(Role.OWNER)
+    parent = await app.api_keys.issue(
+        owner, workspace.tenant.id, name="short", role_cap=Role.OWNER,
+        expires_at=app.api_keys.clock.now() + timedelta(seconds=4),
+    )  # fmt: skip
+    as_key = await app.api_keys.verify(parent.plaintext)
+    with pytest.raises(PermissionDenied, match="an API key cannot issue API keys"):
+        await app.api_keys.issue(as_key, workspace.tenant.id, name="child")
+    with pytest.raises(PermissionDenied):
+        await app.api_keys.issue(as_key, workspace.tenant.id, name="child", expires_at=parent.key.expires_at)
+    listed = await app.api_keys.list(owner, workspace.tenant.id)
+    assert [key.name for key in listed.items] == ["short"]
