@@ -29,6 +29,7 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.grouping import ResultUnit
 from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document
 from tenantrag.domain.ports.chunker import TextSpan
@@ -54,6 +55,23 @@ class _WholeText:
 
     def split(self, text: str) -> Sequence[TextSpan]:
         return [TextSpan(0, len(text), text)] if text else []
+
+
+@attrs.frozen
+class _Given:
+    """The embedder of a record whose vector the framework already made (a LlamaIndex node's)."""
+
+    vector: Vector
+    name: str
+    dimension: int
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+        if len(texts) != 1:  # _WholeText makes one chunk of a record
+            raise InvalidInput("embedding", f"one vector was given for {len(texts)} texts")
+        return [self.vector]
+
+    async def embed_query(self, text: str) -> Vector:
+        raise InvalidInput("embedding", "a record's given vector embeds no query")
 
 
 @attrs.frozen
@@ -149,9 +167,15 @@ class TenantStore:
             self._checked = True
 
     async def put(
-        self, key: str, text: str, metadata: Mapping[str, Any], tags: Iterable[str] = ()
+        self,
+        key: str,
+        text: str,
+        metadata: Mapping[str, Any],
+        tags: Iterable[str] = (),
+        vector: Sequence[float] | None = None,
     ) -> Document:
-        """Add or replace the record ``key`` (see the module for what changes what)."""
+        """Add or replace the record ``key`` (see the module for what changes what), embedded
+        here unless its ``vector`` is given."""
         key = check_key(key)
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("page_content", f"record {key!r}: a record must hold some text")
@@ -159,8 +183,13 @@ class TenantStore:
         wanted = dict(metadata)
         tags = v.tags("tags", tags)
 
+        ingestion = self._ingestion
+        if vector is not None:
+            given = _Given(v.embedding("embedding", vector), self.embedder.name, self.embedder.dimension)
+            ingestion = attrs.evolve(ingestion, embedder=given)
+
         async def add() -> Document:
-            return await self._ingestion.add_text(
+            return await ingestion.add_text(
                 self.principal, self.tenant_id, filename=FILENAME, text=text, media_type=PLAIN_TEXT,
                 metadata=wanted, tags=tags, source_key=key,
             )  # fmt: skip
@@ -193,6 +222,17 @@ class TenantStore:
             await self.rag.documents.delete(self.principal, self.tenant_id, stored.document.id)
         return len(found)
 
+    async def delete_tagged(self, tag: str) -> int:
+        """Delete every record carrying ``tag``; how many were deleted."""
+        deleted = 0
+        while True:  # each pass deletes what it listed, so the first page is always fresh
+            page = await self.rag.documents.list(self.principal, self.tenant_id, tag=tag)
+            for document in page:
+                await self.rag.documents.delete(self.principal, self.tenant_id, document.id)
+            deleted += len(page)
+            if page.next_cursor is None:
+                return deleted
+
     async def search(
         self,
         *,
@@ -203,6 +243,7 @@ class TenantStore:
         mode: SearchMode | str | None = None,
         group: ResultUnit | str = ResultUnit.CHUNKS,
         match: str | None = None,
+        fusion: Fusion | None = None,
         **options: Any,
     ) -> list[Found]:
         """Search the tenant (the library's ``search.run``); each result with its document."""
@@ -211,7 +252,7 @@ class TenantStore:
         await self._check_embedder()
         outcome = await self._search.run(
             self.principal, self.tenant_id, text=text, embedding=embedding, k=k, filter=search_filter(filter),
-            mode=mode, match=match, group=group, record=self.record_searches,
+            mode=mode, match=match, group=group, fusion=fusion, record=self.record_searches,
         )  # fmt: skip
         if outcome.documents:
             ranked = [(document.best, document.score) for document in outcome.documents]
