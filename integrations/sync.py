@@ -31,8 +31,7 @@ import asyncio
 import atexit
 import inspect
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from concurrent.futures import Future
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, ParamSpec, Self, TypeVar
 
@@ -53,6 +52,7 @@ from tenantrag.domain.usecases.tenants import TenantService
 from tenantrag.domain.usecases.users import UserService
 from tenantrag.entrypoints.container import Container, container_for, running
 from tenantrag.entrypoints.settings import Settings
+from tenantrag.integrations._loop import LoopThread
 
 __all__ = ["SyncClosedError", "SyncService", "SyncTenantrag"]
 
@@ -65,50 +65,6 @@ AppSource = TenantRag | Callable[[], TenantRag | Awaitable[TenantRag]]
 
 class SyncClosedError(RuntimeError):
     """A call on a ``SyncTenantrag`` (or one of its services) after ``close()``."""
-
-
-class _LoopThread:
-    """An event loop running forever on a daemon thread, and the way to run coroutines on it."""
-
-    def __init__(self, name: str) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_forever()
-
-    def run(self, coroutine: Coroutine[Any, Any, R]) -> R:
-        if threading.current_thread() is self._thread:
-            coroutine.close()
-            raise RuntimeError(
-                "a SyncTenantrag was called from its own event loop (inside a coroutine it runs); "
-                "await the async app (rag.app) there instead"
-            )
-        future: Future[R] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-        try:
-            return future.result()
-        except BaseException:
-            # Interrupted while waiting (Ctrl-C): do not leave the call running behind us.
-            future.cancel()
-            raise
-
-    def stop(self) -> None:
-        """Cancel what is left on the loop, stop it, join the thread and close the loop."""
-        if self._thread.is_alive():
-            self.run(self._drain())
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-        self._loop.close()
-
-    async def _drain(self) -> None:
-        leftover = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in leftover:
-            task.cancel()
-        await asyncio.gather(*leftover, return_exceptions=True)
-        await self._loop.shutdown_asyncgens()
-        await self._loop.shutdown_default_executor()
 
 
 class SyncService(Generic[S]):
@@ -177,13 +133,13 @@ class SyncTenantrag:
         or ``from_app``.
         """
         self._calls = _Calls()
-        self._loop = _LoopThread(name="tenantrag-sync")
+        self._loop = LoopThread(name="tenantrag-sync")
         self._stop: asyncio.Event | None = None
         self._keeper: asyncio.Task[None] | None = None
         try:
             self._app = self._loop.run(self._open(opener))
         except BaseException:
-            self._loop.stop()
+            self._loop.close()
             raise
         for name in self.SERVICES:
             setattr(self, name, SyncService(getattr(self._app, name), self))
@@ -267,10 +223,7 @@ class SyncTenantrag:
             self._calls.closed = True
             self._calls.condition.wait_for(lambda: self._calls.active == 0)
         atexit.unregister(self.close)
-        try:
-            self._loop.run(self._finish())
-        finally:
-            self._loop.stop()
+        self._loop.close(self._finish())
 
     def __enter__(self) -> Self:
         return self
