@@ -11,6 +11,11 @@ one store, sync or async, must run on one loop:
 - ``CallerLoop``: the app already lives in the caller's loop (an async service that built
   it at start). Async calls run in place; sync calls are refused, since blocking that loop
   on itself would never return.
+- ``FacadeRunner``: the app is a ``SyncTenantrag``'s (``integrations/sync.py``), which owns
+  its loop; calls run there (async callers wait for it on a worker thread).
+
+``bound(rag, runner)`` picks: a ``SyncTenantrag`` brings its own loop; a ``TenantRag``
+without a runner gets a new ``LoopThread``, which the store then owns and closes.
 
 A ``LoopThread`` never closed is closed at interpreter exit (``weakref.finalize``), so an
 unclosed store leaks no loop and warns nothing.
@@ -22,7 +27,13 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.usecases.app import TenantRag
+
+if TYPE_CHECKING:
+    from tenantrag.integrations.sync import SyncTenantrag
 
 R = TypeVar("R")
 
@@ -124,3 +135,37 @@ class CallerLoop:
     def close(self, last: Coroutine[Any, Any, object] | None = None) -> None:
         if last is not None:
             last.close()
+
+
+class FacadeRunner:
+    """Runs on a ``SyncTenantrag``'s loop; closing is the facade's owner's business."""
+
+    def __init__(self, facade: SyncTenantrag) -> None:
+        self._facade = facade
+
+    def run(self, coroutine: Coroutine[Any, Any, R]) -> R:
+        return self._facade.call(_awaited, coroutine)
+
+    async def arun(self, coroutine: Coroutine[Any, Any, R]) -> R:
+        return await asyncio.to_thread(self.run, coroutine)
+
+
+async def _awaited(coroutine: Coroutine[Any, Any, R]) -> R:
+    return await coroutine
+
+
+def bound(rag: object, runner: Runner | None, name: str) -> tuple[TenantRag, Runner, LoopThread | None]:
+    """The app, the runner its calls go through, and the loop thread made here (None if the
+    caller or a ``SyncTenantrag`` owns the loop)."""
+    from tenantrag.integrations.sync import SyncTenantrag
+
+    if isinstance(rag, SyncTenantrag):
+        return rag.app, runner or FacadeRunner(rag), None
+    if not isinstance(rag, TenantRag):
+        raise InvalidInput(
+            "rag", f"must be a TenantRag (bootstrap()) or a SyncTenantrag, not {type(rag).__name__}"
+        )
+    if runner is not None:
+        return rag, runner, None
+    own = LoopThread(name)
+    return rag, own, own

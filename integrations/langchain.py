@@ -33,8 +33,9 @@ from tenantrag.domain.search import SearchMode
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.documents import StoredDocument
 from tenantrag.domain.usecases.principal import Principal
-from tenantrag.integrations._loop import CallerLoop, LoopThread, Runner
+from tenantrag.integrations._loop import CallerLoop, LoopThread, Runner, bound
 from tenantrag.integrations._tenant_store import Found, TenantStore, key_of, metadata_of
+from tenantrag.integrations.sync import SyncTenantrag
 
 __all__ = ["CallerLoop", "LangChainEmbedder", "LoopThread", "TenantRagVectorStore"]
 
@@ -94,7 +95,7 @@ class TenantRagVectorStore(VectorStore):
 
     def __init__(
         self,
-        rag: TenantRag,
+        rag: TenantRag | SyncTenantrag,
         *,
         tenant_id: uuid.UUID | str,
         principal: Principal,
@@ -104,9 +105,15 @@ class TenantRagVectorStore(VectorStore):
     ) -> None:
         self._embedding = embedding
         embedder = None if embedding is None else LangChainEmbedder(embedding)
-        self._store = TenantStore.bind(rag, tenant_id, principal, embedder, record_searches=record_searches)
-        self._own_runner = LoopThread("tenantrag-langchain") if runner is None else None
-        self._runner: Runner = self._own_runner or runner  # type: ignore[assignment]
+        app, self._runner, self._own_runner = bound(rag, runner, "tenantrag-langchain")
+        self._app = app
+        try:
+            self._store = TenantStore.bind(
+                app, tenant_id, principal, embedder, record_searches=record_searches
+            )
+        except BaseException:
+            self.close()
+            raise
 
     # --- the binding ------------------------------------------------------------------
 
@@ -124,9 +131,9 @@ class TenantRagVectorStore(VectorStore):
 
     def close(self) -> None:
         """Close the store's own loop thread, and the app's connections with it (a store
-        given a ``runner`` leaves both to their owner)."""
+        given a ``runner`` or a ``SyncTenantrag`` leaves both to their owner)."""
         if self._own_runner is not None:
-            self._own_runner.close(self._store.rag.aclose())
+            self._own_runner.close(self._app.aclose())
 
     def __enter__(self) -> Self:
         return self

@@ -44,9 +44,10 @@ from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.search import SearchMode
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
-from tenantrag.integrations._loop import CallerLoop, LoopThread, Runner
+from tenantrag.integrations._loop import CallerLoop, LoopThread, Runner, bound
 from tenantrag.integrations._tenant_store import TenantStore, key_of, metadata_of
 from tenantrag.integrations.llamaindex_filters import filters_to_json
+from tenantrag.integrations.sync import SyncTenantrag
 
 __all__ = [
     "CallerLoop",
@@ -140,11 +141,12 @@ class TenantRagVectorStore(BasePydanticVectorStore):
     _store: TenantStore = PrivateAttr()
     _runner: Runner = PrivateAttr()
     _own_runner: LoopThread | None = PrivateAttr(default=None)
+    _app: TenantRag = PrivateAttr()
     _embed_model: BaseEmbedding = PrivateAttr()
 
     def __init__(
         self,
-        rag: TenantRag,
+        rag: TenantRag | SyncTenantrag,
         *,
         tenant_id: uuid.UUID | str,
         principal: Principal,
@@ -154,9 +156,15 @@ class TenantRagVectorStore(BasePydanticVectorStore):
     ) -> None:
         super().__init__(stores_text=True)
         embedder = None if embed_model is None else LlamaIndexEmbedder(embed_model)
-        self._store = TenantStore.bind(rag, tenant_id, principal, embedder, record_searches=record_searches)
-        self._own_runner = LoopThread("tenantrag-llamaindex") if runner is None else None
-        self._runner = self._own_runner or runner  # type: ignore[assignment]
+        app, self._runner, self._own_runner = bound(rag, runner, "tenantrag-llamaindex")
+        self._app = app
+        try:
+            self._store = TenantStore.bind(
+                app, tenant_id, principal, embedder, record_searches=record_searches
+            )
+        except BaseException:
+            self.close()
+            raise
         self._embed_model = embed_model or TenantRagEmbedding(self._store.embedder, self._runner)
 
     @classmethod
@@ -177,10 +185,10 @@ class TenantRagVectorStore(BasePydanticVectorStore):
         return self._store.tenant_id
 
     def close(self) -> None:
-        """Close the store's own loop thread and the app's connections with it (a store given
-        a ``runner`` leaves both to their owner)."""
+        """Close the store's own loop thread, and the app's connections with it (a store
+        given a ``runner`` or a ``SyncTenantrag`` leaves both to their owner)."""
         if self._own_runner is not None:
-            self._own_runner.close(self._store.rag.aclose())
+            self._own_runner.close(self._app.aclose())
 
     def _run(self, coroutine: Coroutine[Any, Any, R]) -> R:
         return self._runner.run(coroutine)
