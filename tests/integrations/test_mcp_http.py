@@ -2,8 +2,8 @@
 
 The client (``ClientSession`` over ``streamable_http_client``) reaches the app in-process
 (httpx2's ASGI transport, the SDK's HTTP library) with its lifespan entered, as uvicorn runs
-it; test_mcp_stdio.py covers a real process. Every call acts as an API key, sent as a bearer
-token: its tenant is the only one reachable and its role cap bounds what a tool may do.
+it (test_mcp_processes.py talks to ``tenantrag serve`` itself). Every call acts as an API key,
+sent as a bearer token: its tenant is the only one reachable, its role cap bounds each tool.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ BACKENDS = [
     pytest.param("sqlite", marks=pytest.mark.sqlite),
     pytest.param("postgres", marks=pytest.mark.postgres),
 ]
+# What does not depend on the backend runs on SQLite alone; roles and tenants on both.
+sqlite_only = pytest.mark.parametrize(
+    "settings", [pytest.param("sqlite", marks=pytest.mark.sqlite)], indirect=True
+)
 MCP_URL = f"{BASE_URL}/mcp"
 CALL_SECONDS = 30  # an upper bound on any one exchange, so a hang fails instead of stalling
 
@@ -119,6 +123,7 @@ def structured(result: CallToolResult) -> dict[str, Any]:
     return content
 
 
+@sqlite_only
 async def test_tools_are_listed_with_their_schemas(app: FastAPI, world: McpWorld) -> None:
     async with connected(app, world.viewer_key) as session:
         with anyio.fail_after(CALL_SECONDS):
@@ -156,6 +161,7 @@ async def test_search_finds_the_right_document_in_every_mode(
     assert "Globex" not in text
 
 
+@sqlite_only
 async def test_search_by_document_with_a_filter(app: FastAPI, world: McpWorld) -> None:
     async with connected(app, world.viewer_key) as session:
         grouped = structured(await call(session, "search", query="cats and keys", group="documents", k=5))
@@ -173,6 +179,7 @@ async def test_search_by_document_with_a_filter(app: FastAPI, world: McpWorld) -
     assert excluded["empty_reason"]["code"] == "filter_excludes_all"
 
 
+@sqlite_only
 async def test_bad_arguments_are_tool_errors_naming_the_field(app: FastAPI, world: McpWorld) -> None:
     async with connected(app, world.viewer_key) as session:
         bad_filter = await call(
@@ -185,6 +192,7 @@ async def test_bad_arguments_are_tool_errors_naming_the_field(app: FastAPI, worl
     assert "mode" in error_text(bad_mode)  # the SDK checks arguments against the schema
 
 
+@sqlite_only
 async def test_list_and_read_documents(app: FastAPI, world: McpWorld) -> None:
     async with connected(app, world.viewer_key) as session:
         first = structured(await call(session, "list_documents", limit=1))
@@ -243,6 +251,7 @@ async def test_another_tenant_is_not_found(app: FastAPI, rag: TenantRag, world: 
     assert [d.id for d in globex.items] == [world.globex_note.id]
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("headers", "detail"),
     [
@@ -271,6 +280,7 @@ async def test_requests_without_a_valid_key_are_refused(
     assert detail in response.json()["detail"]
 
 
+@sqlite_only
 async def test_the_sdk_client_cannot_connect_without_a_valid_key(app: FastAPI, world: McpWorld) -> None:
     with pytest.raises(ExceptionGroup) as raised:  # the SDK reports the 401 from its task group
         async with connected(app, "trk_000000000000_notarealsecretnotarealsecret"):
@@ -278,6 +288,7 @@ async def test_the_sdk_client_cannot_connect_without_a_valid_key(app: FastAPI, w
     assert raised.group_contains(MCPError, depth=None)
 
 
+@sqlite_only
 async def test_a_revoked_key_stops_working_at_once(app: FastAPI, rag: TenantRag, world: McpWorld) -> None:
     keys = await rag.api_keys.list(world.owner, world.acme.id)
     viewer = next(key for key in keys.items if key.name == "agent-viewer")

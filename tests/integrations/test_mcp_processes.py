@@ -1,12 +1,15 @@
-"""``tenantrag mcp``: the MCP server over stdio, as an agent host starts it, on a SQLite file.
+"""The MCP server in real processes, on a SQLite file, spoken to by the SDK's own client.
 
-The server is a real process (``python -m tenantrag.entrypoints.cli mcp``) spoken to by the
-SDK's own client (``stdio_client`` + ``ClientSession``), acting as the API key in
-``TENANTRAG_API_KEY``. The command's refusals (no key, a bad key, no SDK) run in-process.
+``tenantrag mcp`` over stdio, as an agent host starts it (``stdio_client`` + ``ClientSession``),
+acting as the API key in ``TENANTRAG_API_KEY``; and ``tenantrag serve``, whose /mcp answers
+the streamable HTTP client (``streamable_http_client``) on 127.0.0.1 with the key as a bearer
+token. The command's refusals (no key, a bad key, no SDK) run in-process.
 """
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +17,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
+import httpx2
 import pytest
+from anyio.abc import Process
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 from typer.testing import CliRunner
 
@@ -161,6 +167,69 @@ async def test_a_member_key_adds_a_document_an_agent_then_finds(
     async with store_rag(settings) as rag:
         stored = await rag.documents.get(world.owner, world.acme.id, added["document"]["id"])
     assert stored.tags == ("birds",)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _wait_until_serving(base: str, server: Process, log: Path) -> None:
+    async with httpx2.AsyncClient() as http:
+        while True:
+            if server.returncode is not None:
+                output = await anyio.Path(log).read_text()
+                pytest.fail(f"tenantrag serve exited with {server.returncode}:\n{output}")
+            try:
+                if (await http.get(f"{base}/health", timeout=2)).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                await anyio.sleep(0.1)
+
+
+@pytest.mark.slow
+async def test_tenantrag_serve_answers_mcp_at_its_path(
+    store: tuple[Settings, dict[str, str]], world: McpWorld, tmp_path: Path
+) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        server = await anyio.open_process(
+            [sys.executable, "-m", "tenantrag.entrypoints.cli", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=clean_process_environment(**store[1], EMBEDDED_WORKER="false"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        with anyio.fail_after(SESSION_SECONDS):
+            await _wait_until_serving(base, server, log)
+            bearer = {"Authorization": f"Bearer {world.viewer_key}"}
+            async with (
+                httpx2.AsyncClient(headers=bearer) as http,
+                streamable_http_client(f"{base}/mcp", http_client=http) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                found = await session.call_tool(
+                    "search", {"query": "why do cats purr?", "group": "documents"}
+                )
+                refused = await session.call_tool("add_text_document", {"text": "x", "filename": "x.md"})
+            async with httpx2.AsyncClient() as http:
+                anonymous = await http.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    finally:
+        server.terminate()
+        with anyio.fail_after(30):
+            await server.wait()
+    documents = structured(found)["documents"]
+    assert documents[0]["document_id"] == str(world.cats.id)
+    assert {d["document_id"] for d in documents} <= {str(i) for i in world.acme_ids}
+    assert error_text(refused).startswith("permission_denied:")
+    assert anonymous.status_code == 401
+    assert "Traceback" not in await anyio.Path(log).read_text()
 
 
 @pytest.fixture
