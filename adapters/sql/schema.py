@@ -348,6 +348,9 @@ tenant_text_stats = Table(
     Column("term_count", BigInteger(), nullable=False),
     info={"noun": "text statistics"},
 )
+# Tables whose rows triggers derive from other tables' rows: a copy of a store leaves them
+# to the target's triggers (adapters/sql/store_copy.py).
+TRIGGER_MAINTAINED = frozenset({tenant_text_stats.name})
 
 # Built by the migrations on PostgreSQL only, with a deployment's distance and build
 # options, so it is not part of this MetaData (env.py leaves it out of comparisons).

@@ -31,6 +31,8 @@ _BY_CODE = {
     "conflict": ExitCode.CONFLICT,
     # A lifecycle move the current state forbids: a conflict with that state.
     "invalid_transition": ExitCode.CONFLICT,
+    # After `tenantrag copy`, the target does not hold what the source holds.
+    "copy_mismatch": ExitCode.CONFLICT,
     "invalid_input": ExitCode.INVALID_INPUT,
     "unparseable_document": ExitCode.INVALID_INPUT,
     "authentication_failed": ExitCode.AUTHENTICATION_FAILED,

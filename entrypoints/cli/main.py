@@ -31,6 +31,7 @@ from tenantrag.entrypoints.cli import (
     users,
     worker,
 )
+from tenantrag.entrypoints.cli import copy as store_copy
 from tenantrag.entrypoints.cli import eval as evaluation
 from tenantrag.entrypoints.cli.exit_codes import TABLE
 
@@ -74,6 +75,7 @@ app.command()(search.search)
 app.command(name="eval")(evaluation.evaluate)
 app.command()(backup.backup)
 app.command()(backup.restore)
+app.command(name="copy")(store_copy.copy)
 app.command()(schema.reset)
 app.command()(serve.serve)
 app.command()(worker.worker)

@@ -83,9 +83,10 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def database(cli: Cli, tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A seeded SQLite database, named by DATABASE_URL for every command of the test."""
+    """A seeded SQLite database with its originals, named by DATABASE_URL for every command of the test."""
     path = tmp_path / "rag.db"
     shutil.copy(seeded_template, path)
+    shutil.copytree(seeded_template.parent / "tenantrag-blobs", tmp_path / "tenantrag-blobs")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     return path
 
