@@ -8,6 +8,8 @@ token. The command's refusals (no key, a bad key, no SDK) run in-process.
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import sys
@@ -30,12 +32,13 @@ from tenantrag.entrypoints.cli.exit_codes import ExitCode
 from tenantrag.entrypoints.cli.main import app as cli_app
 from tenantrag.entrypoints.container import running
 from tenantrag.entrypoints.settings import Settings
-from tests.cli.conftest import clean_process_environment
+from tests.cli.conftest import clean_process_environment, console_script
 from tests.entrypoints.conftest import clear_environment
 from tests.http.helpers import DIMENSION, SECRET, make_container, make_settings
 from tests.integrations.mcp_world import CATS, McpWorld, build_mcp_world
 
 pytestmark = [pytest.mark.sqlite]
+README = Path(__file__).parents[2] / "README.md"
 SESSION_SECONDS = 90  # a whole session: the process's start (imports, the store) and every call
 
 
@@ -68,15 +71,26 @@ async def world(store: tuple[Settings, dict[str, str]]) -> McpWorld:
         return await build_mcp_world(rag)
 
 
+def readme_example(language: str) -> str:
+    """The first block in ``language`` of README's MCP section."""
+    text = README.read_text(encoding="utf-8")
+    body = text.split("\n## Give agents tools over MCP\n", 1)[1].split("\n## ", 1)[0]
+    found = re.search(rf"```{language}\n(.*?)```", body, re.DOTALL)
+    assert found is not None, f"README's MCP section has no {language} block"
+    return found.group(1)
+
+
 @asynccontextmanager
-async def agent(
-    environment: dict[str, str], key: str, errlog: TextIO, folder: Path
-) -> AsyncIterator[ClientSession]:
-    """The server process, started as an agent host does, and an initialized session with it."""
+async def agent(database_url: str, key: str, errlog: TextIO, folder: Path) -> AsyncIterator[ClientSession]:
+    """The server started as README's host configuration says (its values filled in), and an
+    initialized session with it."""
+    config = json.loads(readme_example("json"))["mcpServers"]["tenantrag"]
+    assert set(config["env"]) == {"TENANTRAG_API_KEY", "DATABASE_URL"}
+    assert config["command"] == "tenantrag"
     server = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "tenantrag.entrypoints.cli", "mcp"],
-        env=clean_process_environment(**environment, TENANTRAG_API_KEY=key),
+        command=console_script(),  # "tenantrag", as installed beside this Python
+        args=config["args"],
+        env=clean_process_environment(TENANTRAG_API_KEY=key, DATABASE_URL=database_url),
         cwd=folder,
     )
     async with stdio_client(server, errlog=errlog) as (read, write), ClientSession(read, write) as session:
@@ -111,7 +125,7 @@ async def test_a_viewer_key_searches_and_reads_its_tenant_only(
     settings, environment = store
     with (tmp_path / "server.log").open("w+") as errlog:
         with anyio.fail_after(SESSION_SECONDS):
-            async with agent(environment, world.viewer_key, errlog, tmp_path) as session:
+            async with agent(environment["DATABASE_URL"], world.viewer_key, errlog, tmp_path) as session:
                 tools = {tool.name for tool in (await session.list_tools()).tools}
                 found = await session.call_tool("search", {"query": "why do cats purr?"})
                 listed = await session.call_tool("list_documents", {})
@@ -150,7 +164,7 @@ async def test_a_member_key_adds_a_document_an_agent_then_finds(
 ) -> None:
     settings, environment = store
     with (tmp_path / "server.log").open("w+") as errlog, anyio.fail_after(SESSION_SECONDS):
-        async with agent(environment, world.member_key, errlog, tmp_path) as session:
+        async with agent(environment["DATABASE_URL"], world.member_key, errlog, tmp_path) as session:
             added = structured(
                 await session.call_tool(
                     "add_text_document",
@@ -191,7 +205,10 @@ async def _wait_until_serving(base: str, server: Process, log: Path) -> None:
 
 @pytest.mark.slow
 async def test_tenantrag_serve_answers_mcp_at_its_path(
-    store: tuple[Settings, dict[str, str]], world: McpWorld, tmp_path: Path
+    store: tuple[Settings, dict[str, str]],
+    world: McpWorld,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -220,6 +237,13 @@ async def test_tenantrag_serve_answers_mcp_at_its_path(
                 refused = await session.call_tool("add_text_document", {"text": "x", "filename": "x.md"})
             async with httpx2.AsyncClient() as http:
                 anonymous = await http.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+            # README's Python client, as pasted (it runs its own event loop: in a thread).
+            example = compile(readme_example("python"), "README.md", "exec")
+            variables = {"TENANTRAG_API_KEY": world.viewer_key, "TENANTRAG_MCP_URL": f"{base}/mcp"}
+            with pytest.MonkeyPatch.context() as patch:
+                for name, value in variables.items():
+                    patch.setenv(name, value)
+                await anyio.to_thread.run_sync(exec, example, {"__name__": "readme_mcp"})
     finally:
         server.terminate()
         with anyio.fail_after(30):
@@ -230,6 +254,9 @@ async def test_tenantrag_serve_answers_mcp_at_its_path(
     assert error_text(refused).startswith("permission_denied:")
     assert anonymous.status_code == 401
     assert "Traceback" not in await anyio.Path(log).read_text()
+    printed = capsys.readouterr().out
+    assert "[1] cats.md" in printed
+    assert CATS in printed
 
 
 @pytest.fixture
