@@ -19,6 +19,7 @@ from tenantrag.adapters.sql import rows
 from tenantrag.adapters.sql.repository import SqlRepository, TableRepository
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.adapters.sql.tables import Rows
+from tenantrag.adapters.sql.tenant_repositories import locked
 from tenantrag.domain.model.api_key import ApiKey
 from tenantrag.domain.model.embedding_model import EMBEDDING_MODEL_ID, EmbeddingModel
 from tenantrag.domain.model.membership import Membership
@@ -31,6 +32,9 @@ class SqlTenantRepository(SqlRepository[Tenant]):
 
     async def get_by_slug(self, slug: str) -> Tenant | None:
         return await self.rows.one(self.c.slug == slug)
+
+    async def lock(self, tenant_id: uuid.UUID) -> Tenant | None:
+        return await locked(self.rows, self.c.id == tenant_id, key_share=True)
 
 
 class SqlUserRepository(SqlRepository[User]):
@@ -54,6 +58,13 @@ class SqlMembershipDirectory:
         async with self._rows.session.acting_for(directory_user_id=str(user_id)):
             return tuple(
                 await self._rows.all(table.c.user_id == user_id, order_by=(table.c.created_at, table.c.id))
+            )
+
+    async def count_active_owners(self, tenant_id: uuid.UUID) -> int:
+        table = self._rows.table
+        async with self._rows.session.acting_for(current_tenant_id=str(tenant_id)):
+            return await self._rows.count(
+                table.c.tenant_id == tenant_id, table.c.role == "owner", table.c.is_active.is_(True)
             )
 
 

@@ -40,7 +40,7 @@ class SqlCurrentTenantRepository:
     async def lock(self) -> Tenant | None:
         # FOR NO KEY UPDATE: lockers wait for each other, but the foreign-key checks of
         # every insert into the tenant's tables (FOR KEY SHARE) do not wait for them.
-        return await _locked(self._rows, self._mine, key_share=True)
+        return await locked(self._rows, self._mine, key_share=True)
 
     async def update(self, tenant: Tenant) -> None:
         # Another tenant's row is out of reach, so it does not exist from here.
@@ -76,7 +76,7 @@ class SqlDocumentRepository(SqlRepository[Document]):
         return await self.rows.one(self.c.source_key == source_key)
 
     async def lock(self, document_id: uuid.UUID) -> Document | None:
-        return await _locked(self.rows, self.c.id == document_id)
+        return await locked(self.rows, self.c.id == document_id)
 
     async def list(
         self, page: PageRequest, *, status: DocumentStatus | None = None, tag: str | None = None
@@ -143,7 +143,7 @@ class SqlMessageRepository(TableRepository[Message]):
         return await self.rows.page(page, self.c.session_id == session_id)
 
 
-async def _locked(rows: Rows[E], condition: Condition, *, key_share: bool = False) -> E | None:
+async def locked(rows: Rows[E], condition: Condition, *, key_share: bool = False) -> E | None:
     """The one row ``condition`` names, locked until the transaction ends (SqlSession.lock)."""
     statement = rows.select(condition).limit(1).with_for_update(key_share=key_share)
     row = (await rows.session.lock(statement)).mappings().first()

@@ -17,7 +17,18 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 MAX_EMAIL_LENGTH = 320
 # Bounded so that a login cannot make the server hash megabytes (every hasher applies it).
 MAX_PASSWORD_LENGTH = 1024
+# A new password (registration, change, reset): NIST SP 800-63B's minimum for a password a
+# person chooses. Logins are not held to it, so older, shorter passwords still work.
+MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_HASH_LENGTH = 1024
+
+
+def check_new_password(field: str, value: object) -> str:
+    """A password being set: the one rule every interface (HTTP, CLI, library) applies."""
+    password = v.text(field, value, max_length=MAX_PASSWORD_LENGTH)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(field, f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    return password
 
 
 def normalise_email(value: object) -> str:
