@@ -87,6 +87,8 @@ class Container(containers.DeclarativeContainer):
         fusion=providers.Factory(
             Fusion, method=settings.provided.hybrid_fusion, rrf_k=settings.provided.hybrid_rrf_k
         ),
+        # A search never waits for its query log's write; running() writes what waits at the end.
+        background_query_logs=True,
     )
 
 
@@ -102,6 +104,7 @@ async def provide(provider: providers.Provider[T]) -> T:
 async def running(container: Container) -> AsyncIterator[TenantRag]:
     """Open the container's resources, give its TenantRag, and shut the resources down after."""
     # Inside the try: when one resource fails to start, those already started are closed.
+    rag: TenantRag | None = None
     try:
         started = container.init_resources()
         if started is not None:
@@ -110,6 +113,8 @@ async def running(container: Container) -> AsyncIterator[TenantRag]:
         await rag.check_embedder()
         yield rag
     finally:
+        if rag is not None:
+            await rag.flush()  # what waits to be written (query logs), while the backend is open
         stopped = container.shutdown_resources()
         if stopped is not None:
             await stopped

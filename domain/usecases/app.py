@@ -20,7 +20,6 @@ from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.ports.parser import MediaTypeParser
 from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
-from tenantrag.domain.usecases.accounts import AccountAdministration
 from tenantrag.domain.usecases.api_keys import ApiKeyService
 from tenantrag.domain.usecases.chat import ChatService
 from tenantrag.domain.usecases.documents import DocumentService
@@ -29,6 +28,7 @@ from tenantrag.domain.usecases.evaluation import EvaluationService
 from tenantrag.domain.usecases.ingestion import IngestionService
 from tenantrag.domain.usecases.jobs import JobService
 from tenantrag.domain.usecases.members import MemberService
+from tenantrag.domain.usecases.query_log_writer import QueryLogWriter
 from tenantrag.domain.usecases.query_logs import QueryLogService
 from tenantrag.domain.usecases.search import SearchService
 from tenantrag.domain.usecases.tenants import TenantService
@@ -41,13 +41,13 @@ class TenantRag:
     embedder: Embedder
     tenants: TenantService
     users: UserService
-    accounts: AccountAdministration
     members: MemberService
     api_keys: ApiKeyService
     documents: DocumentService
     ingestion: IngestionService
     search: SearchService
     query_logs: QueryLogService
+    query_log_writer: QueryLogWriter | None
     chat: ChatService
     jobs: JobService
     evaluations: EvaluationService
@@ -64,6 +64,7 @@ class TenantRag:
         parser: MediaTypeParser,
         blobs: BlobStore,
         fusion: Fusion | None = None,
+        background_query_logs: bool = False,
     ) -> None:
         if embedder.dimension != uow.dimension:
             raise InvalidInput(
@@ -76,13 +77,16 @@ class TenantRag:
         self._clock = clock
         self.tenants = TenantService(uow, clock)
         self.users = UserService(uow, clock, hasher)
-        self.accounts = AccountAdministration(uow, clock, hasher)
         self.members = MemberService(uow, clock)
         self.api_keys = ApiKeyService(uow, clock)
         self.documents = DocumentService(uow, clock, blobs)
         self.ingestion = IngestionService(uow, clock, embedder, chunker, parser, blobs)
-        self.search = SearchService(uow, clock, embedder, fusion or Fusion())
-        self.query_logs = QueryLogService(uow, clock)
+        # With background_query_logs (what the container, so every deployment, asks for),
+        # searches' logs are written in the background (query_log_writer.py) and flush()
+        # writes what is still waiting; otherwise each is written before the search answers.
+        self.query_log_writer = QueryLogWriter(uow) if background_query_logs else None
+        self.query_logs = QueryLogService(uow, clock, self.query_log_writer)
+        self.search = SearchService(uow, clock, embedder, fusion or Fusion(), self.query_logs)
         self.chat = ChatService(uow, clock)
         self.jobs = JobService(uow, clock)
         self.evaluations = EvaluationService(uow, clock, self.search)
@@ -92,9 +96,16 @@ class TenantRag:
         (see embedding_record.py); deployments call it at start."""
         return await check_embedder(self.uow, self.embedder, self._clock)
 
+    async def flush(self) -> None:
+        """Write what is still waiting to be written (searches' query logs): a graceful
+        shutdown calls it before the backend closes."""
+        if self.query_log_writer is not None:
+            await self.query_log_writer.close()
+
     async def aclose(self) -> None:
-        """Release the backend's connections (``dispose``), for stores that hold any.
-        ``async with bootstrap() as rag:`` calls it on the way out."""
+        """Write what waits (``flush``), then release the backend's connections (``dispose``),
+        for stores that hold any. ``async with bootstrap() as rag:`` calls it on the way out."""
+        await self.flush()
         dispose = getattr(self.uow, "dispose", None)
         if dispose is not None:
             await dispose()

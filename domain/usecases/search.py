@@ -5,9 +5,9 @@ or ``[embedding]`` when only a vector was given), the hits' chunk ids and scores
 sources, the latency, and under ``metadata["search"]`` the mode, k, the filter as JSON and,
 for hybrid searches, the fusion's parameters. So retrieval can be audited and evaluated
 later, and feedback given on it. The search itself runs in a read-only unit of work (on
-the replica when there is one); the log is written afterwards, on the primary, in a
-transaction of its own, by the same actor (``query_log:write``, which every role that may
-search holds).
+the replica when there is one); its log, by the same actor (``query_log:write``, which every
+role that may search holds), is built with its id at once and written on the primary by the
+``QueryLogWriter`` in the background, so a search never waits for (or fails on) a write.
 
 Modes (``SearchMode``): ``vector`` ranks by cosine to ``embedding``, or to the embedding of
 ``text``; ``text`` ranks full-text matches of ``text``; ``hybrid`` fuses both (the text is
@@ -89,6 +89,8 @@ class SearchService(Service):
     embedder: Embedder
     # The deployment's hybrid fusion (HYBRID_RRF_K), for searches that do not give their own.
     fusion: Fusion = attrs.field(factory=Fusion)
+    # Where searches are recorded (TenantRag's, with its background writer); None: at once.
+    query_logs: QueryLogService | None = None
 
     async def search(
         self,
@@ -139,7 +141,7 @@ class SearchService(Service):
         )  # fmt: skip
         # Read-only: with a replica configured, searches are served there.
         async with self.uow.tenant(tenant, read_only=True) as uow:
-            await authorize(uow, actor, Permission.SEARCH)
+            role = await authorize(uow, actor, Permission.SEARCH)
             found = await find(uow, query, unit, self.uow.dimension)
         latency_ms = (time.perf_counter() - started) * 1000
         outcome = SearchOutcome(
@@ -154,8 +156,9 @@ class SearchService(Service):
             (h.chunk_id, h.score) for h in found.hits
         ]
         described = _described(query, given_embedding=embedding is not None) | {"group": unit.value}
-        log = await QueryLogService(self.uow, self.clock).record(
-            actor, tenant, query=EMBEDDING_QUERY if text is None else text, sources=sources,
+        logs = self.query_logs or QueryLogService(self.uow, self.clock)
+        log = await logs.record_later(
+            actor, tenant, role=role, query=EMBEDDING_QUERY if text is None else text, sources=sources,
             latency_ms=latency_ms, metadata={"search": described},
         )  # fmt: skip
         return attrs.evolve(outcome, query_log_id=log.id)
