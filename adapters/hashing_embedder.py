@@ -27,8 +27,9 @@ _EMPTY_FEATURE = "\x00empty"
 # Separates this scheme's hashes from any other use of BLAKE2b; change it only
 # together with the embedder's name, since stored vectors depend on it.
 _PERSON = b"tenantrag.fh.v1"
-# Hand the event loop back between slices of a large batch.
-_BATCH_SLICE = 64
+# A batch this small (in characters) is embedded in place, in well under a millisecond;
+# a larger one in a worker thread, so the event loop keeps serving meanwhile.
+_INLINE_CHARACTERS = 16_000
 
 
 class HashingEmbedder:
@@ -61,12 +62,9 @@ class HashingEmbedder:
         return self._dimension
 
     async def embed_documents(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
-        vectors: list[tuple[float, ...]] = []
-        for index, text in enumerate(texts):
-            if index and index % _BATCH_SLICE == 0:
-                await asyncio.sleep(0)
-            vectors.append(self.embed(text))
-        return vectors
+        if sum(len(text) for text in texts) <= _INLINE_CHARACTERS:
+            return [self.embed(text) for text in texts]
+        return await asyncio.to_thread(lambda: [self.embed(text) for text in texts])
 
     async def embed_query(self, text: str) -> tuple[float, ...]:
         return self.embed(text)

@@ -18,7 +18,7 @@ from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
 from tenantrag.adapters.embedders import wordllama
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
-from tenantrag.adapters.parsing import ParserRegistry
+from tenantrag.adapters.parsing.isolation import IsolatedParser
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
 from tenantrag.adapters.sqlite import open_memory_sqlite
 from tenantrag.domain.ports.blob_store import BlobStore
@@ -53,6 +53,6 @@ def bootstrap(
         chunker=chunker or TextChunker(),
         hasher=hasher or PwdlibPasswordHasher(),
         clock=clock or SystemClock(),
-        parser=ParserRegistry(),
+        parser=IsolatedParser(),
         blobs=blobs or MemoryBlobStore(),
     )

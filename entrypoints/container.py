@@ -22,7 +22,7 @@ overridden the backend with a plain object.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -31,7 +31,7 @@ from dependency_injector import containers, providers
 from tenantrag.adapters.blobs import LocalBlobStore, MemoryBlobStore
 from tenantrag.adapters.chunking import TextChunker
 from tenantrag.adapters.clock import SystemClock
-from tenantrag.adapters.parsing import ParserRegistry
+from tenantrag.adapters.parsing.isolation import IsolatedParser
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
 from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.ports.blob_store import BlobStore
@@ -48,6 +48,15 @@ def make_blob_store(settings: Settings) -> BlobStore:
     """Originals on disk under ``BLOB_STORE_PATH`` (see Settings.blob_store_folder), or in memory."""
     folder = settings.blob_store_folder
     return MemoryBlobStore() if folder is None else LocalBlobStore(folder)
+
+
+def parser_resource(settings: Settings) -> Iterator[IsolatedParser]:
+    """The parsers under the deployment's limits (PDFs in child processes, killed past the time limit)."""
+    parser = IsolatedParser(settings.parse_limits)
+    try:
+        yield parser
+    finally:
+        parser.close()
 
 
 class Container(containers.DeclarativeContainer):
@@ -72,7 +81,8 @@ class Container(containers.DeclarativeContainer):
         parallelism=settings.provided.password_hash_parallelism,
     )
     clock = providers.Singleton(SystemClock)
-    parser = providers.Singleton(ParserRegistry)
+    # A resource: the PDF parsing processes are stopped at shutdown.
+    parser = providers.Resource(parser_resource, settings=settings)
     blobs = providers.Singleton(make_blob_store, settings=settings)
 
     tenantrag = providers.Singleton(

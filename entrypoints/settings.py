@@ -39,6 +39,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from tenantrag.adapters.embedders import openai_compatible, wordllama
+from tenantrag.adapters.parsing import limits as parse_limits
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
 from tenantrag.domain.fusion import FusionMethod
 from tenantrag.domain.model.embedding_model import MAX_DIMENSION as MAX_EMBEDDING_DIMENSION
@@ -187,6 +188,14 @@ class Settings(BaseSettings):
     hybrid_rrf_k: int = Field(default=60, ge=1, le=100_000)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Parsing limits (adapters/parsing/limits.py): a document over one is refused, naming it.
+    # PDFs are parsed in PARSE_WORKERS child processes, each killed at PARSE_TIMEOUT_SECONDS.
+    parse_max_pages: int = Field(default=parse_limits.DEFAULT_MAX_PAGES, ge=1)
+    parse_max_inflated_bytes: int = Field(default=parse_limits.DEFAULT_MAX_INFLATED_BYTES, ge=1)
+    parse_timeout_seconds: float = Field(
+        default=parse_limits.DEFAULT_TIMEOUT_SECONDS, gt=0, le=86_400, allow_inf_nan=False
+    )
+    parse_workers: int = Field(default=parse_limits.DEFAULT_WORKERS, ge=1, le=64)
     # Where uploaded originals are kept (see blob_store_folder): unset means beside the data.
     blob_store_path: Path | None = None
 
@@ -403,6 +412,15 @@ class Settings(BaseSettings):
         except jwt_secret.DevelopmentSecretError as error:
             return [("JWT_SECRET_KEY", str(error))]
         return []
+
+    @property
+    def parse_limits(self) -> parse_limits.ParseLimits:
+        return parse_limits.ParseLimits(
+            max_pages=self.parse_max_pages,
+            max_inflated_bytes=self.parse_max_inflated_bytes,
+            timeout_seconds=self.parse_timeout_seconds,
+            workers=self.parse_workers,
+        )
 
     @property
     def blob_store_folder(self) -> Path | None:

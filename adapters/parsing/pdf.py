@@ -9,9 +9,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from pypdf import PasswordType, PdfReader
+from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from tenantrag.adapters.parsing.limits import ParseLimits
 from tenantrag.domain.ports.parser import ParsedDocument, Segment, UnparseableDocument
 
 _HEADER = b"%PDF-"
@@ -27,13 +28,28 @@ class PdfParser:
     pages are skipped rather than failing the whole file, and are named so that the
     gap is not silent. A PDF encrypted with an empty user password (common for
     "no printing" restrictions) is read; one that needs a password is refused.
+
+    A file with more pages than ``limits.max_pages``, or whose pages' content streams
+    inflate past ``limits.max_inflated_bytes`` in all, is refused naming the limit. Time is
+    bounded by whoever runs the parser (``isolation.py``: a process killed at the limit).
     """
+
+    def __init__(self, limits: ParseLimits | None = None) -> None:
+        self.limits = limits or ParseLimits()
 
     def parse(self, data: bytes, media_type: str, filename: str) -> ParsedDocument:
         reader = _open(data, filename)
+        pages = len(reader.pages)
+        if pages > self.limits.max_pages:
+            raise UnparseableDocument(
+                filename, f"has {pages} pages, over the limit of {self.limits.max_pages} (PARSE_MAX_PAGES)"
+            )
+        # Counted for every page before any text is extracted (which interprets each operator).
+        unreadable = self._check_inflated(reader, filename)
         segments: list[Segment] = []
-        unreadable: list[int] = []
         for number, page in enumerate(reader.pages, start=1):
+            if number in unreadable:
+                continue
             try:
                 text = page.extract_text()
             # pypdf raises many kinds of error on damaged content streams; none is ours to fix.
@@ -43,10 +59,34 @@ class PdfParser:
             text = _clean(text)
             if text:
                 segments.append(Segment(text, {"page": number}))
-        metadata: dict[str, Any] = {"page_count": len(reader.pages)}
+        metadata: dict[str, Any] = {"page_count": pages}
         if unreadable:
-            metadata["unreadable_pages"] = unreadable
+            metadata["unreadable_pages"] = sorted(unreadable)
         return ParsedDocument(tuple(segments), title=_title(reader), metadata=metadata)
+
+    def _check_inflated(self, reader: PdfReader, filename: str) -> list[int]:
+        """The pages whose content cannot be decoded; UnparseableDocument past the limit."""
+        unreadable: list[int] = []
+        inflated = 0
+        for number, page in enumerate(reader.pages, start=1):
+            try:
+                inflated += _content_bytes(page)
+            except Exception:  # a damaged stream costs its page, as in extraction
+                unreadable.append(number)
+                continue
+            if inflated > self.limits.max_inflated_bytes:
+                raise UnparseableDocument(
+                    filename,
+                    f"its page content inflates past the limit of {self.limits.max_inflated_bytes} bytes"
+                    f" by page {number} (PARSE_MAX_INFLATED_BYTES)",
+                )
+        return unreadable
+
+
+def _content_bytes(page: PageObject) -> int:
+    """The page's content streams as decoded: what text extraction would interpret."""
+    contents = page.get_contents()
+    return 0 if contents is None else len(contents.get_data())
 
 
 def _open(data: bytes, filename: str) -> PdfReader:

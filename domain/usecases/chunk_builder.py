@@ -9,6 +9,7 @@ edited parts, and ids of unchanged chunks stay stable for caches and query logs.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -21,6 +22,9 @@ from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.ports.chunker import Chunker
 from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.ports.parser import ParsedDocument
+
+# Text this short is chunked in place (well under a millisecond).
+_INLINE_CHARACTERS = 16_000
 
 
 @attrs.frozen
@@ -60,7 +64,11 @@ async def build_chunks(
     now: datetime,
 ) -> BuiltChunks:
     """The chunks of ``parsed`` for ``document``, reusing ``current`` chunks' embeddings by content."""
-    found = pieces(parsed, chunker)
+    # A long document is chunked in a worker thread: the event loop keeps serving meanwhile.
+    if sum(len(segment.text) for segment in parsed.segments) > _INLINE_CHARACTERS:
+        found = await asyncio.to_thread(pieces, parsed, chunker)
+    else:
+        found = pieces(parsed, chunker)
     known: dict[str, Chunk] = {}
     for chunk in current:
         known.setdefault(chunk.content_sha256, chunk)

@@ -19,6 +19,7 @@ deleted meanwhile stays deleted: the swap finds it gone and writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import uuid
@@ -271,7 +272,8 @@ class IngestionService(Service):
         as the swap stored them (None if it stored no document)."""
         number = version.version
         data = await self.blobs.get(job.tenant_id, version.storage_key)
-        parsed = self.parser.parse(data, version.media_type, document.filename)
+        # In a worker thread: a parse may take seconds (a PDF waits for its child process).
+        parsed = await asyncio.to_thread(self.parser.parse, data, version.media_type, document.filename)
         # Checked (its size) before anything is embedded; the swap merges again, into the
         # document as it is then.
         metadata = document_metadata.merged(document.metadata, parsed.declared)
