@@ -40,6 +40,7 @@ import attrs
 from tenantrag.domain.model.embedding_model import EmbeddingModel
 from tenantrag.domain.usecases.api_keys import ApiKeyService
 from tenantrag.domain.usecases.app import TenantRag
+from tenantrag.domain.usecases.base import Service
 from tenantrag.domain.usecases.chat import ChatService
 from tenantrag.domain.usecases.documents import DocumentService
 from tenantrag.domain.usecases.evaluation import EvaluationService
@@ -120,12 +121,6 @@ class SyncTenantrag:
     jobs: SyncService[JobService]
     evaluations: SyncService[EvaluationService]
 
-    # TenantRag's services, by name (a test holds this to TenantRag's attributes).
-    SERVICES = (
-        "tenants", "users", "members", "api_keys", "documents", "ingestion", "search",
-        "query_logs", "chat", "jobs", "evaluations",
-    )  # fmt: skip
-
     def __init__(self, opener: Callable[[], AbstractAsyncContextManager[TenantRag]]) -> None:
         """Open the app ``opener()`` gives on a new loop; it is exited (on that loop) by ``close()``.
 
@@ -141,7 +136,13 @@ class SyncTenantrag:
         except BaseException:
             self._loop.close()
             raise
-        for name in self.SERVICES:
+        # Every service the app has, by its name; the annotations above type the known ones.
+        self.services = tuple(
+            field.name
+            for field in attrs.fields(TenantRag)
+            if isinstance(getattr(self._app, field.name), Service)
+        )
+        for name in self.services:
             setattr(self, name, SyncService(getattr(self._app, name), self))
         atexit.register(self.close)
 
