@@ -5,7 +5,8 @@ conditions ``and``/``or``/``not`` become ``$and``/``$or`` and ``$not`` of ``$or`
 ``not``: none of the filters matches). Operators without a counterpart in the filter
 language are refused by name rather than approximated: ``any``, ``all`` and ``contains``
 (tenantrag compares scalars; an array never equals a scalar), and ``text_match``. ``is_empty``
-is a missing key or null (an empty array cannot be told apart in the filter language).
+is a missing key, null or the empty string, as in LlamaIndex; an empty array, which LlamaIndex
+also counts, has no test in the filter language.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _condition(part: MetadataFilter | ExactMatchFilter, at: str) -> dict[str, An
     field = f"metadata.{part.key}"
     operator = getattr(part, "operator", FilterOperator.EQ)
     if operator is FilterOperator.IS_EMPTY:
-        return {"$or": [{field: {"$exists": False}}, {field: {"$eq": None}}]}
+        return {"$or": [{field: {"$exists": False}}, {field: {"$in": [None, ""]}}]}
     wanted = _OPERATORS.get(operator)
     if wanted is None:
         raise InvalidInput(
