@@ -241,14 +241,19 @@ def document_prefix(document_id: uuid.UUID) -> str:
     return f"{DOCUMENTS_FOLDER}/{document_id}"
 
 
-def blob_key(document_id: uuid.UUID, version: int, filename: str) -> str:
-    """The key of one version of a document's original: ``documents/<id>/v<version>/<name>``.
+def blob_key(document_id: uuid.UUID, upload_id: uuid.UUID, filename: str) -> str:
+    """The key of one upload of a document's original: ``documents/<id>/<upload id>/<name>``.
 
-    A folder per version, so re-uploading a document never overwrites the bytes an
-    older version was built from, and a folder per document, so deleting it is one
-    delete_prefix. The name is :func:`safe_filename` of ``filename``.
+    ``upload_id`` is new for every submit (``new_id()``), so no two writers ever share a
+    key: two requests racing to give one document new content cannot overwrite each
+    other's bytes, whichever transaction wins, and a submit whose transaction fails
+    deletes only its own blob. A folder per document, so deleting it is one
+    delete_prefix. The name is :func:`safe_filename` of ``filename``. (Keys written
+    before this scheme, ``documents/<id>/v<version>/<name>``, stay valid: the key is
+    recorded on the version.)
     """
     prefix = document_prefix(document_id)
-    v.positive("version", version)
+    if not isinstance(upload_id, uuid.UUID):
+        raise InvalidInput("upload_id", f"must be a UUID, got {upload_id!r:.60}")
     name = safe_filename(v.text("filename", filename))
-    return validate_key(f"{prefix}/v{version}/{name}")
+    return validate_key(f"{prefix}/{upload_id}/{name}")

@@ -1,25 +1,37 @@
 """Ingesting a document's content: idempotent by content, versioned, run as a job.
 
-``submit`` stores the bytes (blob store first, so no row ever names a missing blob)
-and records a pending version and an ``ingest`` job in one transaction:
+``submit`` refuses what could never be indexed (an empty file; with ``wait``, a file that
+does not parse or holds no text) before anything is written, then stores the bytes and
+records a pending version and an ``ingest`` job in one transaction:
 
-- the same content as the document's latest version (by SHA-256) is a no-op: no job,
-  no embedding; a failed version with that content is retried instead;
+- the same content as the document's latest version (by SHA-256), active or in flight
+  with a job that will run it, is a no-op: no job, no embedding;
+- the same content as a latest version nothing will finish (failed, or pending or
+  processing without a live job) re-queues that version with a new job;
 - other content under a known document (its id, or the caller's ``source_key``) is a
   new version beside the active one, which search keeps serving meanwhile.
 
-The job runs in a worker (``run``, the JobHandler for ``ingest``), or at once in the
-caller with ``wait=True``. Parsing, chunking and embedding happen outside any
-transaction; the swap is one transaction that first takes the job (a worker whose
-lease ran out cannot finish it, see JobRepository.update), then replaces the chunks,
-marks the version active and the one before superseded, and completes the document:
-no moment with both versions' chunks, none with neither, no stale chunks. A document
-deleted meanwhile stays deleted: the swap finds it gone and writes nothing.
+Concurrency: the decision is made twice, first without a lock (the common "unchanged"
+answer writes nothing), then in the write transaction with the document locked
+(``uow.documents.lock``), so concurrent submits of one document run one after the other
+and number their versions from what the one before committed. Two submits creating the
+document of one ``source_key`` meet in its unique index: the loser runs again
+(``retrying.retried``) and finds the winner's document (identical content: unchanged).
+
+Blobs: each submit writes its bytes under a key of its own,
+``documents/<document>/<upload id>/<name>`` (``blob_key``), before the transaction,
+so two writers never share one and a row never names bytes that are not stored. If the
+transaction does not commit (or decides "unchanged"), the submit deletes what it wrote;
+a crash in between leaves a stray blob that ``tenantrag blobs check --repair`` sweeps.
+
+The job runs in a worker (``run``, ingest_job.py), or at once in the caller with
+``wait=True``. Parsing, chunking and embedding happen outside any transaction; the swap is
+one transaction (see ingest_job.py): no moment with both versions' chunks, none with
+neither, no stale chunks. A document deleted meanwhile stays deleted.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 import uuid
@@ -31,32 +43,37 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
-from tenantrag.domain.model.chunk import Chunk
-from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document, DocumentStatus, sha256_hex
+from tenantrag.domain.model.document import Document, sha256_hex
 from tenantrag.domain.model.document_version import DocumentVersion, VersionStatus
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.model.job import Job, JobStatus
 from tenantrag.domain.policy import Permission
-from tenantrag.domain.ports.blob_store import BlobStore, blob_key
-from tenantrag.domain.ports.chunker import Chunker
-from tenantrag.domain.ports.embedder import Embedder
-from tenantrag.domain.ports.parser import MediaTypeParser
-from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
+from tenantrag.domain.ports.blob_store import blob_key
+from tenantrag.domain.ports.parser import ParsedDocument
 from tenantrag.domain.usecases import document_metadata
 from tenantrag.domain.usecases.access import authorize
-from tenantrag.domain.usecases.base import Service, as_id
-from tenantrag.domain.usecases.chunk_builder import BuiltChunks, build_chunks
+from tenantrag.domain.usecases.base import as_id
 from tenantrag.domain.usecases.documents import get_document
+from tenantrag.domain.usecases.ingest_job import INGEST_JOB, IngestJob, check_not_empty, parse_checked
 from tenantrag.domain.usecases.principal import Principal
+from tenantrag.domain.usecases.retrying import retried
+from tenantrag.domain.usecases.submission_plan import (
+    Plan,
+    Step,
+    checked_source_key,
+    existing,
+    plan,
+    relabelled,
+)
 from tenantrag.domain.usecases.worker import describe
 
-INGEST_JOB = "ingest"
+__all__ = ["INGEST_JOB", "IngestionService", "Submission", "SubmitOutcome"]
+
 LEASE = timedelta(minutes=10)
 GENERIC_MEDIA_TYPE = "application/octet-stream"
 PLAIN_TEXT = "text/plain"
 # Formats a text (not bytes) may be read as, by its name; anything else is plain text.
 _TEXT_FORMATS = frozenset({"text/markdown", "text/html"})
-_LIVE = (VersionStatus.PENDING, VersionStatus.PROCESSING, VersionStatus.ACTIVE)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +81,7 @@ logger = logging.getLogger(__name__)
 class SubmitOutcome(enum.StrEnum):
     CREATED = "created"  # a new document
     NEW_VERSION = "new_version"  # new content for a known document
-    RETRIED = "retried"  # the content of a failed version, queued again
+    RETRIED = "retried"  # the content of a version nothing would finish, queued again
     UNCHANGED = "unchanged"  # the content the document already has (or is ingesting)
 
 
@@ -76,11 +93,40 @@ class Submission:
 
 
 @attrs.define
-class IngestionService(Service):
-    embedder: Embedder
-    chunker: Chunker
-    parser: MediaTypeParser
-    blobs: BlobStore
+class _Request:
+    """One submit's input: what each run of ``_submit_once`` works from."""
+
+    actor: Principal
+    tenant: uuid.UUID
+    document_id: uuid.UUID | None
+    source_key: str | None
+    filename: str
+    data: bytes
+    media_type: str
+    digest: str
+    title: str | None
+    metadata: Mapping[str, Any] | None
+    tags: Iterable[str] | None
+    wait: bool
+    parsed: ParsedDocument | None = None  # with wait, the content as _check read it
+
+
+@attrs.frozen
+class _Submitted:
+    outcome: SubmitOutcome
+    document: Document
+    job: Job | None = None
+    version: DocumentVersion | None = None
+    replaced: str | None = None  # the blob key a retried version named before (now unused)
+
+
+def _lost_creation(error: BaseException) -> bool:
+    """Another submit created the document of this source key first: look again."""
+    return isinstance(error, Conflict) and error.details.get("rule") == "documents.source_key"
+
+
+@attrs.define
+class IngestionService(IngestJob):
     lease: timedelta = LEASE
 
     # --- submitting -----------------------------------------------------------------
@@ -105,70 +151,142 @@ class IngestionService(Service):
         if not isinstance(data, bytes):
             raise InvalidInput("data", f"must be bytes, got {type(data).__name__}")
         document_metadata.check_explicit(metadata)
-        tenant = as_id("tenant_id", tenant_id)
-        known = None if document_id is None else as_id("document_id", document_id)
-        resolved = self.parser.resolve(media_type or GENERIC_MEDIA_TYPE, filename)
-        digest = sha256_hex(data)
-        async with self.uow.tenant(tenant) as uow:
-            await authorize(uow, actor, Permission.DOCUMENT_WRITE)
-            existing = await _existing(uow, known, source_key)
-            versions = [] if existing is None else list(await uow.versions.list_for_document(existing.id))
-        latest = versions[-1] if versions else None
-        retry = False
-        if existing is not None and latest is not None and latest.content_sha256 == digest:
-            if latest.status in _LIVE:
-                return Submission(SubmitOutcome.UNCHANGED, existing, None)
-            retry = latest.status is VersionStatus.FAILED
-        number = (latest.version if retry else latest.version + 1) if latest is not None else 1
-        ident = existing.id if existing is not None else new_id()
-        key = blob_key(ident, number, filename)
-        now = self.clock.now()
+        request = _Request(
+            actor=actor, tenant=as_id("tenant_id", tenant_id),
+            document_id=None if document_id is None else as_id("document_id", document_id),
+            source_key=checked_source_key(source_key), filename=filename, data=data,
+            media_type=self.parser.supported(media_type or GENERIC_MEDIA_TYPE, filename),  # 415 early
+            digest=sha256_hex(data), title=title, metadata=metadata,
+            tags=None if tags is None else tuple(tags), wait=wait,
+        )  # fmt: skip
+        done = await retried(
+            lambda: self._submit_once(request), what=f"submitting {filename!r}", also=_lost_creation
+        )
+        if done.job is None or done.version is None or request.parsed is None:
+            return Submission(done.outcome, done.document, done.job)
+        new = done.outcome is SubmitOutcome.CREATED
+        stored = await self._run_here(done.job, done.document, done.version, new, request.parsed)
+        return Submission(done.outcome, *stored)
+
+    def _check(self, request: _Request) -> None:
+        """Refuse what could never be indexed, naming the file, before anything is written:
+        an empty file; with ``wait``, one that does not parse or holds no text (parsed once,
+        here, and kept for the ingest)."""
+        check_not_empty(request.data, request.filename)
+        if request.wait and request.parsed is None:
+            parsed = parse_checked(self.parser, request.data, request.media_type, request.filename)
+            document_metadata.merged(dict(request.metadata or {}), parsed.declared)  # its size, checked
+            request.parsed = parsed
+
+    async def _submit_once(self, request: _Request) -> _Submitted:
+        """One run of submit: read, store the bytes, then decide again and write under the lock."""
+        async with self.uow.tenant(request.tenant) as uow:
+            await authorize(uow, request.actor, Permission.DOCUMENT_WRITE)
+            found = await existing(uow, request.document_id, request.source_key)
+            first = None if found is None else await plan(uow, found, request.digest)
+        self._check(request)  # after authorize: who may not write learns nothing more
+        if found is not None and first is not None and first.step is Step.UNCHANGED:
+            return _Submitted(SubmitOutcome.UNCHANGED, found)
+        ident = found.id if found is not None else new_id()
+        key = blob_key(ident, new_id(), request.filename)
         # Built (so validated) before the blob is stored: bad input leaves nothing behind.
-        if existing is None:
-            draft = Document(
-                id=ident, tenant_id=tenant, uploaded_by=actor.user_id, filename=filename,
-                title=title or filename, media_type=resolved, size_bytes=len(data),
-                storage_key=key, source_key=source_key, content_sha256=digest,
-                metadata=dict(metadata or {}), tags=tuple(tags or ()), created_at=now, updated_at=now,
-            )  # fmt: skip
-        else:
-            draft = _relabelled(existing, title=title, metadata=metadata, tags=tags)
-        if latest is not None and retry:
-            version = latest.transition(VersionStatus.PENDING, now=now)
-        else:
-            version = DocumentVersion(
-                id=new_id(), tenant_id=tenant, document_id=ident, version=number, content_sha256=digest,
-                size_bytes=len(data), media_type=resolved, storage_key=key, created_at=now, updated_at=now,
-            )  # fmt: skip
+        draft = self._draft(request, ident, key) if found is None else None
+        labels = None if found is None else relabelled(
+            found, title=request.title, metadata=request.metadata, tags=request.tags
+        )  # fmt: skip
+        await self.blobs.put(request.tenant, key, request.data)
+        try:
+            async with self.uow.tenant(request.tenant) as uow:
+                await authorize(uow, request.actor, Permission.DOCUMENT_WRITE)
+                if draft is not None:
+                    done = await self._create(uow, request, draft)
+                else:
+                    assert labels is not None
+                    done = await self._add_version(uow, request, labels, key)
+                if done.job is not None:
+                    await uow.commit()
+        except BaseException:
+            await self._discard(request.tenant, key)
+            raise
+        if done.outcome is SubmitOutcome.UNCHANGED:
+            await self._discard(request.tenant, key)  # decided under the lock: not needed after all
+        if done.replaced is not None and done.replaced != key:
+            await self._discard(request.tenant, done.replaced)
+        return done
+
+    def _draft(self, request: _Request, ident: uuid.UUID, key: str) -> Document:
+        now = self.clock.now()
+        return Document(
+            id=ident, tenant_id=request.tenant, uploaded_by=request.actor.user_id, filename=request.filename,
+            title=request.title or request.filename, media_type=request.media_type,
+            size_bytes=len(request.data), storage_key=key, source_key=request.source_key,
+            content_sha256=request.digest, metadata=dict(request.metadata or {}),
+            tags=tuple(request.tags or ()), created_at=now, updated_at=now,
+        )  # fmt: skip
+
+    def _job(self, request: _Request, document_id: uuid.UUID, number: int) -> Job:
+        now = self.clock.now()
         job = Job(
-            id=new_id(), tenant_id=tenant, document_id=ident, kind=INGEST_JOB,
+            id=new_id(), tenant_id=request.tenant, document_id=document_id, kind=INGEST_JOB,
             payload={"version": number}, created_at=now, updated_at=now,
         )  # fmt: skip
-        if wait:
-            # Ours from the start: no worker can take the job while we hold the lease, so the
-            # version (and below the document) start processing here: run's first transaction.
-            job = job.start(now=now, lease_until=now + self.lease)
-            version = version.transition(VersionStatus.PROCESSING, now=now)
-        await self.blobs.put(tenant, key, data)
+        # With wait, ours from the start: no worker can take the job while we hold the lease.
+        return job.start(now=now, lease_until=now + self.lease) if request.wait else job
 
-        async with self.uow.tenant(tenant) as uow:
-            await authorize(uow, actor, Permission.DOCUMENT_WRITE)
-            if existing is None:
-                document = draft.started(now=now) if wait else draft
-                await uow.documents.add(document)
-                outcome = SubmitOutcome.CREATED
-            else:
-                current = (await get_document(uow, existing.id)).queued(now=now)
-                current = current.started(now=now) if wait else current
-                document = attrs.evolve(current, title=draft.title, metadata=draft.metadata, tags=draft.tags)
-                await uow.documents.update(document)
-                outcome = SubmitOutcome.RETRIED if retry else SubmitOutcome.NEW_VERSION
-            await (uow.versions.update if retry else uow.versions.add)(version)
-            await uow.jobs.add(job)
-            await uow.commit()
-        if not wait:
-            return Submission(outcome, document, job)
-        return Submission(outcome, *await self._run_here(job, document, version, new=existing is None))
+    async def _create(self, uow: Any, request: _Request, draft: Document) -> _Submitted:
+        now = self.clock.now()
+        document = draft.started(now=now) if request.wait else draft
+        version = DocumentVersion(
+            id=new_id(), tenant_id=request.tenant, document_id=draft.id, version=1,
+            content_sha256=request.digest, size_bytes=len(request.data), media_type=request.media_type,
+            storage_key=draft.storage_key, created_at=now, updated_at=now,
+        )  # fmt: skip
+        if request.wait:  # run's first transaction, done here
+            version = version.transition(VersionStatus.PROCESSING, now=now)
+        job = self._job(request, draft.id, 1)
+        await uow.documents.add(document)  # a source key taken meanwhile: Conflict, run again
+        await uow.versions.add(version)
+        await uow.jobs.add(job)
+        return _Submitted(SubmitOutcome.CREATED, document, job, version)
+
+    async def _add_version(self, uow: Any, request: _Request, labels: Document, key: str) -> _Submitted:
+        now = self.clock.now()
+        current = await uow.documents.lock(labels.id)
+        if current is None:
+            raise NotFound("document", labels.id)
+        decided: Plan = await plan(uow, current, request.digest)  # for good, under the lock
+        if decided.step is Step.UNCHANGED:
+            return _Submitted(SubmitOutcome.UNCHANGED, current)
+        if decided.retried is not None:
+            version = decided.retried
+            if version.status is not VersionStatus.PENDING:
+                version = version.transition(VersionStatus.PENDING, now=now)
+            version = attrs.evolve(version, storage_key=key, updated_at=now)
+        else:
+            version = DocumentVersion(
+                id=new_id(), tenant_id=request.tenant, document_id=current.id, version=decided.number,
+                content_sha256=request.digest, size_bytes=len(request.data), media_type=request.media_type,
+                storage_key=key, created_at=now, updated_at=now,
+            )  # fmt: skip
+        if request.wait:
+            version = version.transition(VersionStatus.PROCESSING, now=now)
+        queued = current.queued(now=now)
+        queued = queued.started(now=now) if request.wait else queued
+        document = attrs.evolve(queued, title=labels.title, metadata=labels.metadata, tags=labels.tags)
+        job = self._job(request, current.id, decided.number)
+        await uow.documents.update(document)
+        await (uow.versions.add if decided.retried is None else uow.versions.update)(version)
+        await uow.jobs.add(job)
+        if decided.retried is None:
+            return _Submitted(SubmitOutcome.NEW_VERSION, document, job, version)
+        return _Submitted(SubmitOutcome.RETRIED, document, job, version, decided.retried.storage_key)
+
+    async def _discard(self, tenant: uuid.UUID, key: str) -> None:
+        """Delete a blob no committed row names (best effort: a stray is swept later)."""
+        try:
+            await self.blobs.delete(tenant, key)
+        except Exception:
+            logger.warning("could not delete the unused blob %r of tenant %s", key, tenant, exc_info=True)
 
     async def add_text(
         self,
@@ -222,12 +340,12 @@ class IngestionService(Service):
         return submission.document
 
     async def _run_here(
-        self, job: Job, document: Document, version: DocumentVersion, *, new: bool
+        self, job: Job, document: Document, version: DocumentVersion, new: bool, parsed: ParsedDocument
     ) -> tuple[Document, Job]:
         """Run ``job``, submitted with ``document`` and ``version`` already processing (a
-        ``new`` document has no chunks yet), here; its outcome as stored."""
+        ``new`` document has no chunks yet) and its content ``parsed``, here; its outcome as stored."""
         try:
-            stored = await self._ingest(job, document, version, new=new)
+            stored = await self._ingest(job, document, version, new=new, parsed=parsed)
         except Exception as exc:
             await self._fail_here(job, exc)
             raise
@@ -242,160 +360,14 @@ class IngestionService(Service):
 
     async def _fail_here(self, job: Job, exc: Exception) -> None:
         reason = v.error_text(describe(exc))
-        async with self.uow.tenant(job.tenant_id) as uow:
-            try:
-                await uow.jobs.update(
-                    job.finish(JobStatus.FAILED, now=self.clock.now(), error=reason), if_attempt=job.attempts
-                )
-            except (Conflict, NotFound):
-                return  # another worker took it over, or the document is gone
-            await uow.commit()
+        try:
+            await retried(lambda: self._fail_job(job, reason), what=f"failing job {job.id}")
+        except (Conflict, NotFound):
+            return  # another worker took it over, or the document is gone
         await self.give_up(job, reason)
 
-    # --- the job (JobHandler) -------------------------------------------------------
-
-    async def run(self, job: Job) -> None:
-        """Ingest the version ``job`` names; finishes the job in the swap's transaction."""
-        number = job.payload.get("version")
-        if isinstance(number, bool) or not isinstance(number, int) or job.document_id is None:
-            raise InvalidInput(
-                "job.payload", f"an ingest job names a document version, got {job.payload!r:.80}"
-            )
-        started = await self._start(job, number)
-        if started is not None:
-            await self._ingest(job, *started, new=False)
-
-    async def _ingest(
-        self, job: Job, document: Document, version: DocumentVersion, *, new: bool
-    ) -> tuple[Document, Job] | None:
-        """Parse, chunk, embed and swap the processing ``version``; the document and the job
-        as the swap stored them (None if it stored no document)."""
-        number = version.version
-        data = await self.blobs.get(job.tenant_id, version.storage_key)
-        # In a worker thread: a parse may take seconds (a PDF waits for its child process).
-        parsed = await asyncio.to_thread(self.parser.parse, data, version.media_type, document.filename)
-        # Checked (its size) before anything is embedded; the swap merges again, into the
-        # document as it is then.
-        metadata = document_metadata.merged(document.metadata, parsed.declared)
-        current: list[Chunk] = []
-        if not new:  # a document created with this version has no chunks to reuse
-            async with self.uow.tenant(job.tenant_id) as uow:
-                current = list(await uow.chunks.list_for_document(document.id))
-        built = await build_chunks(
-            attrs.evolve(document, metadata=document_metadata.for_chunks(metadata)), parsed,
-            chunker=self.chunker, embedder=self.embedder, current=current,
-            dimension=self.uow.dimension, now=self.clock.now(),
-        )  # fmt: skip
-        return await self._swap(job, number, built, parsed.title, parsed.declared)
-
-    async def give_up(self, job: Job, error: str) -> None:
-        """The job will not be retried: its version, and the document, failed with ``error``."""
-        number = job.payload.get("version")
-        if job.document_id is None or not isinstance(number, int):
-            return
-        now = self.clock.now()
+    async def _fail_job(self, job: Job, reason: str) -> None:
         async with self.uow.tenant(job.tenant_id) as uow:
-            document = await uow.documents.get(job.document_id)
-            version = await uow.versions.get(job.document_id, number)
-            if document is None or version is None or not version.in_flight:
-                return
-            await uow.versions.update(version.transition(VersionStatus.FAILED, now=now, error=error))
-            others = [x for x in await uow.versions.list_for_document(document.id) if x.version != number]
-            if document.status is not DocumentStatus.FAILED and not any(x.in_flight for x in others):
-                await uow.documents.update(document.failed(now=now, error=error))
+            failed = job.finish(JobStatus.FAILED, now=self.clock.now(), error=reason)
+            await uow.jobs.update(failed, if_attempt=job.attempts)
             await uow.commit()
-
-    async def _start(self, job: Job, number: int) -> tuple[Document, DocumentVersion] | None:
-        now = self.clock.now()
-        assert job.document_id is not None
-        async with self.uow.tenant(job.tenant_id) as uow:
-            document = await uow.documents.get(job.document_id)
-            version = await uow.versions.get(job.document_id, number)
-            if document is None or version is None:
-                return None  # deleted: the cascade took the job too
-            if not version.in_flight:
-                await uow.jobs.update(
-                    job.finish(JobStatus.CANCELLED, now=now, summary=f"version {number} is {version.status}"),
-                    if_attempt=job.attempts,
-                )
-                await uow.commit()
-                return None
-            if version.status is VersionStatus.PENDING:
-                version = version.transition(VersionStatus.PROCESSING, now=now)
-                await uow.versions.update(version)
-            if document.status is not DocumentStatus.PROCESSING:
-                document = document.started(now=now)
-                await uow.documents.update(document)
-            await uow.commit()
-        return document, version
-
-    async def _swap(
-        self, job: Job, number: int, built: BuiltChunks, title: str | None, declared: Mapping[str, Any]
-    ) -> tuple[Document, Job] | None:
-        now = self.clock.now()
-        chunks, reused = built.chunks, built.reused
-        assert job.document_id is not None
-        async with self.uow.tenant(job.tenant_id) as uow:
-            summary = f"version {number}: {len(chunks)} chunks, {len(chunks) - reused} embedded"
-            # First, so that a worker whose lease ran out stops here, holding nothing.
-            finished = job.finish(JobStatus.SUCCEEDED, now=now, summary=summary)
-            await uow.jobs.update(finished, if_attempt=job.attempts)
-            document = await uow.documents.get(job.document_id)
-            versions = {x.version: x for x in await uow.versions.list_for_document(job.document_id)}
-            version = versions.get(number)
-            if document is None or version is None:
-                return None  # deleted meanwhile: roll back, write nothing
-            if any(x.status is VersionStatus.ACTIVE and x.version > number for x in versions.values()):
-                # A newer version finished first (several workers): this one is history already.
-                await uow.versions.update(version.transition(VersionStatus.SUPERSEDED, now=now))
-                await uow.commit()
-                return None
-            await uow.chunks.delete_for_document(document.id)
-            await uow.chunks.add_many(chunks)
-            for other in versions.values():
-                if other.status is VersionStatus.ACTIVE:
-                    await uow.versions.update(other.transition(VersionStatus.SUPERSEDED, now=now))
-            active = version.activate(now=now, chunk_count=len(chunks), reused_chunks=reused)
-            await uow.versions.update(active)
-            newer_queued = any(x.in_flight and x.version > number for x in versions.values())
-            activated = document.activate(active, now=now, parsed_title=title, newer_queued=newer_queued)
-            metadata = document_metadata.merged(activated.metadata, declared)
-            completed = attrs.evolve(activated, metadata=metadata)
-            await uow.documents.update(completed)
-            await uow.commit()
-        return completed, finished
-
-
-async def _existing(
-    uow: TenantUnitOfWork, document_id: uuid.UUID | None, source_key: str | None
-) -> Document | None:
-    if document_id is not None:
-        document = await get_document(uow, document_id)
-        if source_key is not None and document.source_key not in (None, source_key):
-            raise InvalidInput(
-                "source_key", f"document {document_id} has the source key {document.source_key!r}"
-            )
-        return document
-    if source_key is None:
-        return None
-    return await uow.documents.get_by_source_key(
-        v.text("source_key", source_key, max_length=MAX_SOURCE_KEY_LENGTH).strip()
-    )
-
-
-def _relabelled(
-    document: Document,
-    *,
-    title: str | None,
-    metadata: Mapping[str, Any] | None,
-    tags: Iterable[str] | None,
-) -> Document:
-    """``document`` with the title, metadata and tags given with its new content (None: kept)."""
-    changes: dict[str, Any] = {}
-    if title is not None:
-        changes["title"] = title or document.filename
-    if metadata is not None:
-        changes["metadata"] = dict(metadata)
-    if tags is not None:
-        changes["tags"] = tuple(tags)
-    return attrs.evolve(document, **changes)

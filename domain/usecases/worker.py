@@ -39,13 +39,16 @@ import attrs
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TenantRagError
 from tenantrag.domain.model.job import Job, JobStatus, lease_lost
+from tenantrag.domain.ports.blob_store import BlobCorrupted
 from tenantrag.domain.ports.clock import Clock
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
+from tenantrag.domain.usecases.retrying import retried
 
 logger = logging.getLogger(__name__)
 
-#: Errors that another attempt cannot cure (UnparseableDocument is an InvalidInput).
-PERMANENT_ERRORS: tuple[type[TenantRagError], ...] = (InvalidInput, NotFound, PermissionDenied)
+#: Errors that another attempt cannot cure (UnparseableDocument is an InvalidInput; a blob
+#: whose bytes are not the ones recorded stays so until its content is submitted again).
+PERMANENT_ERRORS: tuple[type[TenantRagError], ...] = (InvalidInput, NotFound, PermissionDenied, BlobCorrupted)
 
 
 class JobHandler(Protocol):
@@ -93,6 +96,7 @@ def _positive_interval(_instance: object, _attribute: object, value: float) -> N
 
 
 MAX_RETRY_DELAY = timedelta(minutes=10)
+_SETTLED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 class _LeaseLost(Exception):
@@ -226,9 +230,23 @@ class Worker:
                     # Not lost yet: there is time until it runs out.
                     logger.warning("job %s: could not renew the lease; retrying", job.id, exc_info=True)
                     continue
+                if await self._finished_by(job):
+                    # Not lost: the handler finished the job (its commit won the race with
+                    # this renewal). Cancelling it now could only interrupt the end of that
+                    # commit and report a job that succeeded as failed.
+                    return
                 lost.set()
                 work.cancel()
                 return
+
+    async def _finished_by(self, job: Job) -> bool:
+        """Whether the stored job was settled by the attempt ``job`` is (not taken over)."""
+        try:
+            current = await self._current(job)
+        except Exception:
+            logger.warning("job %s: could not read it back", job.id, exc_info=True)
+            return False
+        return current is not None and current.attempts == job.attempts and current.status in _SETTLED
 
     async def _extend(self, job: Job) -> None:
         async with self.uow.tenant(job.tenant_id) as uow:
@@ -277,17 +295,28 @@ class Worker:
     async def _settle(self, job: Job, change: Callable[[Job], Job]) -> None:
         """Apply ``change`` to the stored job, only while this worker's attempt holds it."""
         try:
-            async with self.uow.tenant(job.tenant_id) as uow:
-                current = await uow.jobs.get(job.id)
-                if current is None:
-                    logger.info("job %s is gone (its document or tenant was deleted)", job.id)
-                    return
-                await uow.jobs.update(change(current), if_attempt=job.attempts)
-                await uow.commit()
+            await retried(lambda: self._settle_once(job, change), what=f"settling job {job.id}")
         except Conflict as error:
             if not is_lease_lost(error):
                 raise
             logger.warning("job %s: attempt %d was taken over before it was settled", job.id, job.attempts)
+
+    async def _settle_once(self, job: Job, change: Callable[[Job], Job]) -> None:
+        async with self.uow.tenant(job.tenant_id) as uow:
+            current = await uow.jobs.get(job.id)
+            if current is None:
+                logger.info("job %s is gone (its document or tenant was deleted)", job.id)
+                return
+            if not _held_by(current, job):
+                # Settled already: by the handler itself (it committed, then something after
+                # the commit raised), or by another attempt. Either way it is not ours to change.
+                logger.warning(
+                    "job %s: attempt %d found it %s (attempt %d) and left it so",
+                    job.id, job.attempts, current.status, current.attempts,
+                )  # fmt: skip
+                return
+            await uow.jobs.update(change(current), if_attempt=job.attempts)
+            await uow.commit()
 
     # --- reading -------------------------------------------------------------------------
 

@@ -19,7 +19,17 @@ from hypothesis import strategies as st
 from tenantrag.adapters.blobs import LocalBlobStore, MemoryBlobStore
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound
 from tenantrag.domain.ports.blob_store import BlobStore, StoredBlob, blob_key, document_prefix
-from tests.contract.blob_samples import ABC_SHA256, DOC_1, DOC_2, KEY, TENANT_A, TENANT_B, sha256
+from tests.contract.blob_samples import (
+    ABC_SHA256,
+    DOC_1,
+    DOC_2,
+    KEY,
+    TENANT_A,
+    TENANT_B,
+    UPLOAD_1,
+    UPLOAD_2,
+    sha256,
+)
 
 STORES = [
     pytest.param("memory", marks=pytest.mark.memory),
@@ -46,7 +56,7 @@ async def test_put_then_get_round_trips_and_reports_size_and_checksum(store: Blo
 
 async def test_empty_and_large_blobs_round_trip(store: BlobStore) -> None:
     large = os.urandom(3 * 1024 * 1024 + 7)
-    empty_key, large_key = blob_key(DOC_1, 1, "empty.txt"), blob_key(DOC_1, 1, "large.bin")
+    empty_key, large_key = blob_key(DOC_1, UPLOAD_1, "empty.txt"), blob_key(DOC_1, UPLOAD_1, "large.bin")
     assert (await store.put(TENANT_A, empty_key, b"")).size_bytes == 0
     assert (await store.put(TENANT_A, large_key, large)).sha256 == sha256(large)
     assert await store.get(TENANT_A, empty_key) == b""
@@ -85,7 +95,7 @@ async def test_delete_is_idempotent(store: BlobStore) -> None:
     assert await store.exists(TENANT_A, KEY) is False
     with pytest.raises(NotFound):
         await store.get(TENANT_A, KEY)
-    assert await store.delete(TENANT_B, blob_key(DOC_2, 9, "never.txt")) is False
+    assert await store.delete(TENANT_B, blob_key(DOC_2, UPLOAD_2, "never.txt")) is False
 
 
 async def test_a_deleted_key_can_be_written_again(store: BlobStore) -> None:
@@ -96,8 +106,12 @@ async def test_a_deleted_key_can_be_written_again(store: BlobStore) -> None:
 
 
 async def test_delete_prefix_removes_every_version_of_one_document_only(store: BlobStore) -> None:
-    doc_1_keys = [blob_key(DOC_1, 1, "a.txt"), blob_key(DOC_1, 2, "a.txt"), blob_key(DOC_1, 3, "b.md")]
-    doc_2_key = blob_key(DOC_2, 1, "a.txt")
+    doc_1_keys = [
+        blob_key(DOC_1, UPLOAD_1, "a.txt"),
+        blob_key(DOC_1, UPLOAD_2, "a.txt"),
+        blob_key(DOC_1, UPLOAD_2, "b.md"),
+    ]
+    doc_2_key = blob_key(DOC_2, UPLOAD_1, "a.txt")
     for key in [*doc_1_keys, doc_2_key]:
         await store.put(TENANT_A, key, key.encode())
 
@@ -209,12 +223,12 @@ FILENAMES = st.one_of(
 # The store fixture outlives the examples: each example writes under a fresh document
 # id and deletes it again, so no example sees another's blobs.
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=4096), filename=FILENAMES, version=st.integers(1, 10_000))
+@given(data=st.binary(max_size=4096), filename=FILENAMES, upload=st.uuids())
 async def test_any_bytes_under_any_filename_round_trip(
-    store: BlobStore, data: bytes, filename: str, version: int
+    store: BlobStore, data: bytes, filename: str, upload: uuid.UUID
 ) -> None:
     document_id = uuid.uuid4()
-    key = blob_key(document_id, version, filename)
+    key = blob_key(document_id, upload, filename)
 
     stored = await store.put(TENANT_A, key, data)
     assert stored == StoredBlob(key, len(data), sha256(data))

@@ -15,9 +15,19 @@ import pytest
 from tenantrag.adapters.blobs import LocalBlobStore
 from tenantrag.domain.errors import InvalidInput, NotFound, Unavailable
 from tenantrag.domain.ports.blob_store import BlobCorrupted, blob_key, document_prefix
-from tests.contract.blob_samples import ABC_SHA256, DOC_1, DOC_2, KEY, TENANT_A, TENANT_B, sha256
+from tests.contract.blob_samples import (
+    ABC_SHA256,
+    DOC_1,
+    DOC_2,
+    KEY,
+    TENANT_A,
+    TENANT_B,
+    UPLOAD_1,
+    UPLOAD_2,
+    sha256,
+)
 
-KEY_FOLDER = f"documents/{DOC_1}/v1"  # where the local store keeps KEY and its checksum
+KEY_FOLDER = f"documents/{DOC_1}/{UPLOAD_1}"  # where the local store keeps KEY and its checksum
 
 
 @pytest.fixture
@@ -122,24 +132,28 @@ async def test_local_a_failed_write_leaves_the_old_blob_and_no_temporary_files(
     with pytest.raises(Unavailable, match=r"could not write .*No space left on device"):
         await local.put(TENANT_A, KEY, b"new, never flushed")
     with pytest.raises(Unavailable):
-        await local.put(TENANT_A, blob_key(DOC_2, 1, "new.txt"), b"never flushed")
+        await local.put(TENANT_A, blob_key(DOC_2, UPLOAD_1, "new.txt"), b"never flushed")
     monkeypatch.undo()
 
     assert files_under(local.root) == before
     assert await local.get(TENANT_A, KEY) == b"old"
-    assert await local.exists(TENANT_A, blob_key(DOC_2, 1, "new.txt")) is False
+    assert await local.exists(TENANT_A, blob_key(DOC_2, UPLOAD_1, "new.txt")) is False
 
 
 async def test_local_deletes_remove_emptied_folders_but_keep_the_tenant_folder(
     local: LocalBlobStore,
 ) -> None:
     tenant_folder = local.root / str(TENANT_A)
-    for key in (blob_key(DOC_1, 1, "a.txt"), blob_key(DOC_1, 2, "a.txt"), blob_key(DOC_2, 1, "b.txt")):
+    for key in (
+        blob_key(DOC_1, UPLOAD_1, "a.txt"),
+        blob_key(DOC_1, UPLOAD_2, "a.txt"),
+        blob_key(DOC_2, UPLOAD_1, "b.txt"),
+    ):
         await local.put(TENANT_A, key, b"x")
 
-    assert await local.delete(TENANT_A, blob_key(DOC_1, 2, "a.txt")) is True
-    assert not (tenant_folder / document_prefix(DOC_1) / "v2").exists()
-    assert (tenant_folder / document_prefix(DOC_1) / "v1").is_dir()
+    assert await local.delete(TENANT_A, blob_key(DOC_1, UPLOAD_2, "a.txt")) is True
+    assert not (tenant_folder / document_prefix(DOC_1) / str(UPLOAD_2)).exists()
+    assert (tenant_folder / document_prefix(DOC_1) / str(UPLOAD_1)).is_dir()
 
     assert await local.delete_prefix(TENANT_A, document_prefix(DOC_1)) == 1
     assert not (tenant_folder / document_prefix(DOC_1)).exists()

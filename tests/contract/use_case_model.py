@@ -26,6 +26,7 @@ from tenantrag.domain.errors import AuthenticationFailed, Conflict, InvalidInput
 from tenantrag.domain.model.tenant import slugify
 from tenantrag.domain.model.user import normalise_email
 from tenantrag.domain.policy import Permission, Role, allows, can_manage_membership, require
+from tenantrag.domain.ports.parser import UnparseableDocument
 
 Row = tuple[object, ...]
 
@@ -255,9 +256,11 @@ class UseCaseModel:
     # --- documents ---
 
     def add_document(self, who: Who, tenant: str, filename: str, text: str, tags: list[str]) -> str:
-        """Add a text document, ingested at once: completed at version 1 (even when empty)."""
+        """Add a text document, ingested at once: completed at version 1 (a text with nothing
+        to index is refused)."""
         acting = self._act(who)
         self._authorize(acting, tenant, Permission.DOCUMENT_WRITE)
+        _check_indexable(filename, text)
         name, checked, now = v.text("filename", filename).strip(), v.tags("tags", tags), self.clock.now()
         label = self._label(f"doc{len(self.labels) + 1}")
         self.tenants[tenant].documents[label] = Document(name, checked, acting.user, now, now, text)
@@ -273,6 +276,7 @@ class UseCaseModel:
         """New content is a new version, ingested at once; the same content changes nothing."""
         self._authorize(self._act(who), tenant, Permission.DOCUMENT_WRITE)
         document = self._document(tenant, label)
+        _check_indexable(document.filename, text)
         if text != document.content:
             document.content, document.version, document.updated_at = (
                 text,
@@ -359,3 +363,9 @@ class UseCaseModel:
                 "api keys": [(key, *astuple(k)) for key, k in tenant.keys.items()],
             }
         return state
+
+
+def _check_indexable(filename: str, text: str) -> None:
+    """An empty or blank text has nothing to index: refused, naming the file."""
+    if not text.strip():
+        raise UnparseableDocument(filename, "has no text to index")

@@ -30,18 +30,19 @@ from tenantrag.domain.ports.blob_store import (
 )
 
 DOCUMENT_ID = uuid.UUID("0190f3a2-7b1c-7d4e-8f00-000000000001")
+UPLOAD_ID = uuid.UUID("0190f3a2-7b1c-7d4e-8f00-0000000000a1")
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def test_blob_key_is_documents_id_version_and_safe_name() -> None:
-    key = blob_key(DOCUMENT_ID, 3, "Quarterly Report.pdf")
-    assert key == f"documents/{DOCUMENT_ID}/v3/Quarterly_Report.pdf"
+def test_blob_key_is_documents_id_upload_and_safe_name() -> None:
+    key = blob_key(DOCUMENT_ID, UPLOAD_ID, "Quarterly Report.pdf")
+    assert key == f"documents/{DOCUMENT_ID}/{UPLOAD_ID}/Quarterly_Report.pdf"
     assert key.startswith(document_prefix(DOCUMENT_ID) + "/")
     assert document_prefix(DOCUMENT_ID) == f"documents/{DOCUMENT_ID}"
 
 
-def test_versions_of_one_document_get_different_keys_under_one_prefix() -> None:
-    keys = {blob_key(DOCUMENT_ID, version, "a.txt") for version in (1, 2, 3)}
+def test_uploads_of_one_document_get_different_keys_under_one_prefix() -> None:
+    keys = {blob_key(DOCUMENT_ID, uuid.uuid4(), "a.txt") for _ in range(3)}
     assert len(keys) == 3
     assert all(key_is_under(key, document_prefix(DOCUMENT_ID)) for key in keys)
 
@@ -110,13 +111,13 @@ def test_safe_filename_is_a_valid_idempotent_segment(filename: str) -> None:
 
 
 @given(
-    version=st.integers(min_value=1, max_value=10**6),
+    upload=st.uuids(),
     filename=st.text(min_size=1, max_size=255).filter(lambda s: s.strip() and "\x00" not in s),
 )
-def test_every_blob_key_is_valid_and_fits_storage_key(version: int, filename: str) -> None:
-    key = blob_key(DOCUMENT_ID, version, filename)
+def test_every_blob_key_is_valid_and_fits_storage_key(upload: uuid.UUID, filename: str) -> None:
+    key = blob_key(DOCUMENT_ID, upload, filename)
     assert validate_key(key) == key
-    assert key.startswith(f"documents/{DOCUMENT_ID}/v{version}/")
+    assert key.startswith(f"documents/{DOCUMENT_ID}/{upload}/")
     assert len(key.encode()) <= MAX_KEY_BYTES
     assert len(key) <= MAX_STORAGE_KEY_LENGTH
 
@@ -124,16 +125,14 @@ def test_every_blob_key_is_valid_and_fits_storage_key(version: int, filename: st
 @pytest.mark.parametrize(
     ("arguments", "field"),
     [
-        pytest.param((str(DOCUMENT_ID), 1, "a.txt"), "document_id", id="id-as-string"),
-        pytest.param((DOCUMENT_ID, 0, "a.txt"), "version", id="version-zero"),
-        pytest.param((DOCUMENT_ID, -1, "a.txt"), "version", id="version-negative"),
-        pytest.param((DOCUMENT_ID, True, "a.txt"), "version", id="version-bool"),
-        pytest.param((DOCUMENT_ID, "1", "a.txt"), "version", id="version-string"),
-        pytest.param((DOCUMENT_ID, 1, ""), "filename", id="filename-empty"),
-        pytest.param((DOCUMENT_ID, 1, "   "), "filename", id="filename-blank"),
-        pytest.param((DOCUMENT_ID, 1, "a\x00b"), "filename", id="filename-nul"),
-        pytest.param((DOCUMENT_ID, 1, "a" * 256), "filename", id="filename-too-long"),
-        pytest.param((DOCUMENT_ID, 1, b"a.txt"), "filename", id="filename-bytes"),
+        pytest.param((str(DOCUMENT_ID), UPLOAD_ID, "a.txt"), "document_id", id="id-as-string"),
+        pytest.param((DOCUMENT_ID, 1, "a.txt"), "upload_id", id="upload-number"),
+        pytest.param((DOCUMENT_ID, str(UPLOAD_ID), "a.txt"), "upload_id", id="upload-string"),
+        pytest.param((DOCUMENT_ID, UPLOAD_ID, ""), "filename", id="filename-empty"),
+        pytest.param((DOCUMENT_ID, UPLOAD_ID, "   "), "filename", id="filename-blank"),
+        pytest.param((DOCUMENT_ID, UPLOAD_ID, "a\x00b"), "filename", id="filename-nul"),
+        pytest.param((DOCUMENT_ID, UPLOAD_ID, "a" * 256), "filename", id="filename-too-long"),
+        pytest.param((DOCUMENT_ID, UPLOAD_ID, b"a.txt"), "filename", id="filename-bytes"),
     ],
 )
 def test_blob_key_rejects_bad_arguments_naming_the_field(arguments: tuple[object, ...], field: str) -> None:

@@ -187,7 +187,7 @@ async def test_listing_filters_and_pages(app: TenantRag, workspace: Workspace) -
         await app.ingestion.add_text(
             member, workspace.tenant.id, filename=f"{i}.txt", text=CATS, tags=[f"t{i % 2}"]
         )
-    await app.ingestion.submit(member, workspace.tenant.id, filename="pending.txt", data=b"")
+    await app.ingestion.submit(member, workspace.tenant.id, filename="pending.txt", data=b"queued")
     first = await app.documents.list(member, workspace.tenant.id, PageRequest(limit=4))
     assert len(first.items) == 4
     assert first.next_cursor is not None

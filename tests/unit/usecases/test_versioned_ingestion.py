@@ -20,6 +20,7 @@ from tenantrag.domain.errors import InvalidInput, NotFound
 from tenantrag.domain.model.document import DocumentStatus
 from tenantrag.domain.model.document_version import VersionStatus
 from tenantrag.domain.model.job import Job, JobStatus
+from tenantrag.domain.pagination import PageRequest
 from tenantrag.domain.policy import Role
 from tenantrag.domain.ports.blob_store import document_prefix
 from tenantrag.domain.ports.parser import UnparseableDocument
@@ -160,19 +161,32 @@ async def test_an_upload_returns_a_queued_job_and_search_keeps_the_active_versio
     assert job.status is JobStatus.SUCCEEDED
 
 
-async def test_a_failed_upload_can_be_deleted_and_its_blobs_go_with_it(
+async def test_a_refused_synchronous_upload_leaves_nothing_behind(
     app: TenantRag, workspace: Workspace
 ) -> None:
     member, tenant = workspace.actor(Role.MEMBER), workspace.tenant.id
     with pytest.raises(UnparseableDocument, match=r"broken\.pdf"):
         await app.ingestion.submit(
-            member,
-            tenant,
-            filename="broken.pdf",
-            data=b"%PDF-1.7 garbage",
-            media_type="application/pdf",
+            member, tenant, filename="broken.pdf", data=b"%PDF-1.7 garbage", media_type="application/pdf",
             wait=True,
-        )
+        )  # fmt: skip
+    assert (await app.documents.list(member, tenant)).items == ()
+    async with app.uow.tenant(tenant) as uow:
+        assert (await uow.jobs.list(PageRequest())).items == ()
+
+
+async def test_a_failed_upload_can_be_deleted_and_its_blobs_go_with_it(
+    app: TenantRag, workspace: Workspace
+) -> None:
+    member, tenant = workspace.actor(Role.MEMBER), workspace.tenant.id
+    queued = await app.ingestion.submit(
+        member, tenant, filename="broken.pdf", data=b"%PDF-1.7 garbage", media_type="application/pdf"
+    )
+    assert queued.job is not None
+    claimed = await _claim(app, queued.job)
+    with pytest.raises(UnparseableDocument, match=r"broken\.pdf"):
+        await app.ingestion.run(claimed)
+    await app.ingestion.give_up(claimed, "broken.pdf: not a PDF")  # what the worker does next
     [document] = (await app.documents.list(member, tenant)).items
     assert document.status is DocumentStatus.FAILED
     assert "broken.pdf" in (document.error_message or "")
