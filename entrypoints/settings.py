@@ -433,6 +433,12 @@ class Settings(BaseSettings):
         path = self.sqlite_path
         return (Path.cwd() if path is None else path.parent) / "tenantrag-blobs"
 
+    @property
+    def development_secret_file(self) -> Path | None:
+        """Where development keeps its generated JWT secret (backups carry it); None for memory://."""
+        folder = self._secret_folder()
+        return None if folder is None else folder / jwt_secret.SECRET_FILE_NAME
+
     def _secret_folder(self) -> Path | None:
         if self.backend == "memory":
             return None  # nothing persists, so neither does the secret

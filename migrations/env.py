@@ -35,8 +35,10 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantrag.adapters.sql import kept
 from tenantrag.adapters.sql.migrations import (
     EMBEDDING_DIMENSION,
+    KEPT_ACTION,
     MigrationError,
     check_sqlite_foreign_keys,
     create_migration_engine,
@@ -104,10 +106,11 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     """Leave the dialect-specific search structures out of ``alembic check`` and autogenerate:
     PostgreSQL's vector index, each dialect's full-text table (PostgreSQL's ``chunks_fts``,
     SQLite's FTS5 table and the shadow and vocabulary tables beside it) and SQLite's vector
-    cache's ``chunk_generations`` (revision e4a7c2d9f610)."""
+    cache's ``chunk_generations`` (revision e4a7c2d9f610); and ``tenantrag_kept``, what outlives
+    a downgrade (``adapters/sql/kept.py``), which no revision creates."""
     if type_ == "index" and name == VECTOR_INDEX:
         return False
-    if type_ == "table" and name == SQLITE_CHUNK_GENERATIONS:
+    if type_ == "table" and name in (SQLITE_CHUNK_GENERATIONS, kept.TABLE):
         return False
     return not (type_ == "table" and name is not None and name.startswith(FULL_TEXT_TABLE))
 
@@ -160,8 +163,22 @@ def run_on(connection: Connection) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            _kept_action(connection)
             if is_sqlite:
                 check_sqlite_foreign_keys(connection)
+
+
+def _kept_action(connection: Connection) -> None:
+    """In the migration's own transaction: ``db downgrade`` pins the revision it went to,
+    an upgrade clears the pin, ``reset`` forgets everything kept (``adapters/sql/kept.py``)."""
+    action = config.attributes.get(KEPT_ACTION)
+    if action == "unpin":
+        kept.forget(connection, kept.DOWNGRADE_PIN)
+    elif action == "pin":
+        revision = context.get_context().get_current_revision()
+        kept.keep(connection, kept.DOWNGRADE_PIN, {"revision": revision or "base"})
+    elif action == "drop":
+        kept.drop(connection)
 
 
 async def run_async(engine: AsyncEngine) -> None:

@@ -1,8 +1,11 @@
-"""``tenantrag backup FILE`` and ``tenantrag restore FILE``: the whole database, to a file and back.
+"""``tenantrag backup FILE`` and ``tenantrag restore FILE``: a whole store, to one archive and back.
 
-SQLite backups are SQLite files (open them with ``sqlite3``); PostgreSQL backups are
-``pg_dump`` custom-format archives. A backup never overwrites a file, and a restore never
-overwrites a database holding rows, without ``--force``.
+The archive (``entrypoints/backup_archive.py``) is a tar of the database (SQLite's backup API
+or pg_dump), the blob folder (the originals) and, in development, the generated JWT secret,
+with a manifest of row counts and checksums that a restore verifies before it writes anything.
+A backup never overwrites a file, and a restore never overwrites a database holding rows or
+a blob folder holding files, without ``--force``. Backups made before archives (a SQLite file
+or a pg_dump archive) still restore, the database only.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Annotated
 import typer
 
 from tenantrag.adapters.sql import migrations
-from tenantrag.domain.errors import Conflict, InvalidInput
+from tenantrag.domain.errors import InvalidInput
 from tenantrag.entrypoints import backup as backups
+from tenantrag.entrypoints import backup_store
 from tenantrag.entrypoints.cli.output import print_result
 from tenantrag.entrypoints.cli.runtime import (
     DatabaseUrl,
@@ -36,70 +40,66 @@ def _require_persistent(settings: Settings) -> None:
 
 
 def backup(
-    file: Annotated[Path, typer.Argument(help="Where to write the backup.", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="Where to write the archive (a .tar).", dir_okay=False)],
     force: Force = False,
     database_url: DatabaseUrl = None,
     json: Json = False,
 ) -> None:
-    """Back the database up into FILE (SQLite's online backup, or pg_dump)."""
+    """Back the whole store up into one archive: the database, the originals and, in development,
+    the JWT secret, with row counts and checksums."""
 
-    async def body() -> Settings:
+    async def body() -> tuple[Settings, backup_store.Outcome]:
         settings = load_settings(database_url)
         _require_persistent(settings)
         backups.refuse_overwrite(file, force=force)
-        if settings.sqlite_path is not None:
-            require_existing_database(settings)
-            backups.sqlite_backup(settings.sqlite_path, file)
-        else:
-            await backups.pg_dump(settings, file)
-        return settings
+        require_existing_database(settings)
+        return settings, await backup_store.back_up(settings, file)
 
-    settings = execute(body, json_output=json)
+    settings, outcome = execute(body, json_output=json)
     size = file.stat().st_size
+    rows = sum(outcome.tables.values())
+    secret = ", the development JWT secret" if outcome.jwt_secret else ""
     print_result(
         json,
-        {"database_url": settings.redacted_database_url, "file": str(file), "bytes": size},
-        f"backed up {settings.redacted_database_url} to {file} ({size} bytes)",
+        {"database_url": settings.redacted_database_url, "bytes": size, **outcome.as_json()},
+        f"backed up {settings.redacted_database_url} to {file} ({size} bytes): {rows} rows in"
+        f" {len(outcome.tables)} tables, {outcome.blobs} blob files{secret}",
     )
 
 
 def restore(
     file: Annotated[
-        Path, typer.Argument(help="A backup made by `tenantrag backup`.", exists=True, dir_okay=False)
+        Path, typer.Argument(help="An archive made by `tenantrag backup`.", exists=True, dir_okay=False)
     ],
-    force: Annotated[bool, typer.Option("--force", help="Restore over a database that holds rows.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Restore over a database holding rows or a blob folder holding files."),
+    ] = False,
     database_url: DatabaseUrl = None,
     json: Json = False,
 ) -> None:
-    """Restore FILE into the database (refused over existing rows unless --force)."""
+    """Restore an archive into the store, after checking its checksums and row counts
+    (refused over existing data unless --force)."""
 
-    async def body() -> tuple[Settings, str | None]:
+    async def body() -> tuple[Settings, backup_store.Outcome]:
         settings = load_settings(database_url)
         _require_persistent(settings)
-        path = settings.sqlite_path
-        if path is not None:
-            backups.check_sqlite_backup(file)
-            if not force and backups.sqlite_holds_rows(path):
-                raise Conflict(f"{settings.redacted_database_url} holds data; add --force to replace it")
-            backups.sqlite_restore(file, path)
-        else:
-            if not force and await backups.postgres_holds_rows(settings):
-                raise Conflict(f"{settings.redacted_database_url} holds data; add --force to replace it")
-            await backups.pg_restore(settings, file)
-        return settings, await migrations.current_async(settings.database_url)
+        return settings, await backup_store.restore(settings, file, force=force)
 
-    settings, revision = execute(body, json_output=json)
+    settings, outcome = execute(body, json_output=json)
     newest = migrations.head()
+    revision = outcome.revision
     advice = (
         "" if revision == newest else f"; it is at revision {revision}: run `tenantrag init` to upgrade it"
     )
+    checked = (
+        ""
+        if outcome.legacy
+        else f" (verified: {len(outcome.tables)} tables' row counts, {outcome.blobs} blob files)"
+    )
+    lines = [f"restored {file} into {settings.redacted_database_url}{checked}{advice}", *outcome.notes]
     print_result(
         json,
-        {
-            "database_url": settings.redacted_database_url,
-            "file": str(file),
-            "revision": revision,
-            "head": newest,
-        },
-        f"restored {file} into {settings.redacted_database_url}{advice}",
+        {"database_url": settings.redacted_database_url, "head": newest, **outcome.as_json()},
+        "\n".join(lines),
     )

@@ -4,6 +4,13 @@
 ``tenantrag.adapters.sql.migrations``, so they work from an installed wheel. ``revision``
 writes a new migration file into the source tree, so it only makes sense in a checkout:
 from an installed package it is refused, since the file would land in site-packages.
+
+``downgrade`` can drop tables and columns, so it asks for ``--yes`` as ``reset`` does, and
+outside development for ``--force`` as well. It pins the revision it reached
+(``migrations.downgrade_pin``): in development, where commands migrate the schema up when
+they start, they refuse a pinned database instead of silently undoing the downgrade, until
+``db upgrade`` (or ``init``) clears the pin. Schema commands sign no tokens, so they do not
+ask for ``JWT_SECRET_KEY`` (``schema_settings``).
 """
 
 from __future__ import annotations
@@ -23,11 +30,15 @@ from alembic.config import Config
 from alembic.util.exc import CommandError
 
 from tenantrag.adapters.sql import migrations
-from tenantrag.domain.errors import InvalidInput
+from tenantrag.domain.errors import InvalidInput, PermissionDenied
+from tenantrag.entrypoints import jwt_secret
 from tenantrag.entrypoints.backends import close_backend, open_backend, upgrade_schema
 from tenantrag.entrypoints.cli.output import print_json, print_table
 from tenantrag.entrypoints.cli.runtime import DatabaseUrl, Json, execute, guarded, load_settings
 from tenantrag.entrypoints.settings import Settings
+
+Yes = Annotated[bool, typer.Option("--yes", help="Confirm: a downgrade may drop tables and their data.")]
+Force = Annotated[bool, typer.Option("--force", help="Allow it outside development (ENVIRONMENT).")]
 
 app = typer.Typer(
     help="Migrate the schema: upgrade, downgrade, current, history, revision; vector-index.",
@@ -38,15 +49,38 @@ app = typer.Typer(
 FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"
 
 
+def schema_settings(database_url: str | None) -> Settings:
+    """The settings, for a command that changes or reads the schema: it signs no tokens, so a
+    throwaway JWT secret stands in for ``JWT_SECRET_KEY`` (which production would demand) and
+    development writes no secret file as a side effect."""
+    if database_url is None:
+        return Settings(jwt_secret_key=jwt_secret.generate_secret())
+    return Settings(database_url=database_url, jwt_secret_key=jwt_secret.generate_secret())
+
+
+def require_development(settings: Settings, action: str, *, force: bool) -> None:
+    """Refuse ``action`` outside development unless ``--force`` was given."""
+    if not settings.is_development and not force:
+        raise PermissionDenied(
+            f"refusing to {action} when ENVIRONMENT={settings.environment}; add --force if you mean it"
+        )
+
+
+def require_yes(yes: bool, what: str) -> None:
+    if not yes:
+        raise typer.BadParameter(f"{what}; add --yes to confirm", param_hint="--yes")
+
+
 def require_sql(settings: Settings) -> None:
     if settings.backend == "memory":
         raise InvalidInput("database_url", "memory:// keeps nothing, so it has no schema to migrate")
 
 
 def print_state(settings: Settings, *, json_output: bool) -> None:
-    """Where the database is in the history, against the newest revision."""
+    """Where the database is in the history, against the newest revision, and any pin."""
     current = migrations.current(settings.database_url)
     newest = migrations.head()
+    pinned = migrations.downgrade_pin(settings.database_url)
     if json_output:
         print_json(
             {
@@ -54,14 +88,21 @@ def print_state(settings: Settings, *, json_output: bool) -> None:
                 "revision": current,
                 "head": newest,
                 "up_to_date": current == newest,
+                "pinned": pinned is not None,
             }
         )
-    elif current is None:
+        return
+    if current is None:
         typer.echo(f"{settings.redacted_database_url}: no schema (the newest revision is {newest})")
     elif current == newest:
         typer.echo(f"{settings.redacted_database_url}: at revision {current} (the newest)")
     else:
         typer.echo(f"{settings.redacted_database_url}: at revision {current}; the newest is {newest}")
+    if pinned is not None:
+        typer.echo(
+            "downgraded on purpose: commands will not migrate it up on their own;"
+            " `tenantrag db upgrade` brings it back"
+        )
 
 
 @app.command()
@@ -70,9 +111,9 @@ def upgrade(
     database_url: DatabaseUrl = None,
     json: Json = False,
 ) -> None:
-    """Migrate the database up to REVISION (default: the newest)."""
+    """Migrate the database up to REVISION (default: the newest); ends a deliberate downgrade."""
     with guarded(json_output=json):
-        settings = load_settings(database_url)
+        settings = schema_settings(database_url)
         require_sql(settings)
         upgrade_schema(settings, revision)
         print_state(settings, json_output=json)
@@ -81,14 +122,22 @@ def upgrade(
 @app.command()
 def downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision: an id, -1, or base (drops everything).")],
+    yes: Yes = False,
+    force: Force = False,
     database_url: DatabaseUrl = None,
     json: Json = False,
 ) -> None:
-    """Migrate the database down to REVISION."""
+    """Migrate the database down to REVISION (asks --yes; outside development also --force).
+
+    The embedder record survives; commands will not migrate the database up again on their
+    own until `tenantrag db upgrade`.
+    """
+    require_yes(yes, f"downgrading to {revision} drops what later revisions added, data included")
     with guarded(json_output=json):
-        settings = load_settings(database_url)
+        settings = schema_settings(database_url)
         require_sql(settings)
-        migrations.downgrade(settings.database_url, revision)
+        require_development(settings, "downgrade the schema", force=force)
+        migrations.downgrade(settings.database_url, revision, pin=True)
         print_state(settings, json_output=json)
 
 
@@ -96,7 +145,7 @@ def downgrade(
 def current(database_url: DatabaseUrl = None, json: Json = False) -> None:
     """Show the revision the database is at (a missing SQLite file is not created)."""
     with guarded(json_output=json):
-        settings = load_settings(database_url)
+        settings = schema_settings(database_url)
         require_sql(settings)
         print_state(settings, json_output=json)
 

@@ -102,7 +102,8 @@ def test_every_command_through_the_console_script(console: Console, tmp_path: Pa
 
     assert "dropped everything" in ok(console("reset", "--yes", *db)).stdout
     assert "restored" in ok(console("restore", str(tmp_path / "backup.db"), *db)).stdout
-    assert json.loads(ok(console("db", "downgrade", "base", "--json", *db)).stdout)["revision"] is None
+    down = console("db", "downgrade", "base", "--yes", "--json", *db)
+    assert json.loads(ok(down).stdout)["revision"] is None
     assert json.loads(ok(console("db", "upgrade", "--json", *db)).stdout)["up_to_date"] is True
 
 

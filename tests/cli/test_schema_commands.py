@@ -11,6 +11,8 @@ from tenantrag.adapters.sql import migrations
 from tests.cli.conftest import PRODUCTION, Cli, error_json, output_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The revision before the newest ("-1" would need `--` before it on a command line).
+PREVIOUS = migrations.history()[-2].id
 
 
 def test_init_creates_the_schema_and_is_idempotent(cli: Cli, tmp_path: Path) -> None:
@@ -26,6 +28,7 @@ def test_init_creates_the_schema_and_is_idempotent(cli: Cli, tmp_path: Path) -> 
             "revision": migrations.head(),
             "head": migrations.head(),
             "up_to_date": True,
+            "pinned": False,
         }
     )
     text = cli("init", "--database-url", url)
@@ -91,10 +94,13 @@ def test_db_commands_walk_the_history(cli: Cli, tmp_path: Path) -> None:
 
     assert output_json(cli("db", "upgrade", "--database-url", url, "--json"))["up_to_date"] is True
     first = history[0]["id"]
-    down = output_json(cli("db", "downgrade", first, "--database-url", url, "--json"))
+    down = output_json(cli("db", "downgrade", first, "--yes", "--database-url", url, "--json"))
     assert down["revision"] == first
     assert down["up_to_date"] is (first == migrations.head())
-    assert output_json(cli("db", "downgrade", "base", "--database-url", url, "--json"))["revision"] is None
+    assert (
+        output_json(cli("db", "downgrade", "base", "--yes", "--database-url", url, "--json"))["revision"]
+        is None
+    )
     assert "no schema" in cli("db", "current", "--database-url", url).stdout
     assert cli("db", "upgrade", first, "--database-url", url).exit_code == 0
 
@@ -130,6 +136,11 @@ def test_db_revision_with_autogenerate_needs_an_up_to_date_database(cli: Cli, tm
 
 
 def test_reset_needs_yes_and_outside_development_force(cli: Cli, database: Path) -> None:
+    note = database.parent / "note.md"
+    note.write_text("# Note\n\nKept as an original.", encoding="utf-8")
+    assert cli("ingest", "demo-workspace", str(note)).exit_code == 0
+    blobs = database.parent / "tenantrag-blobs"
+    assert any(path.is_file() for path in blobs.rglob("*"))
     refused = cli("reset")
     assert refused.exit_code == 2
     assert "add --yes" in refused.output
@@ -141,7 +152,9 @@ def test_reset_needs_yes_and_outside_development_force(cli: Cli, database: Path)
     assert output_json(cli("reset", "--yes", "--json")) == {
         "database_url": f"sqlite+aiosqlite:///{database}",
         "reset": True,
+        "blobs_removed": True,
     }
+    assert not blobs.exists()
     assert output_json(cli("db", "current", "--json"))["revision"] is None
     assert cli("status").exit_code == 9
     assert cli("init").exit_code == 0
@@ -153,3 +166,41 @@ def test_reset_of_nothing_is_harmless(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "nothing to reset" in result.stdout
     assert not (tmp_path / "none.db").exists()
+
+
+def test_downgrade_asks_yes_refuses_production_without_force_and_needs_no_jwt_secret(
+    cli: Cli, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.db'}"
+    assert cli("init", "--database-url", url).exit_code == 0
+    unconfirmed = cli("db", "downgrade", "base", "--database-url", url)
+    assert unconfirmed.exit_code == 2
+    assert "add --yes" in unconfirmed.output
+
+    # Production: no JWT_SECRET_KEY asked for (schema commands sign nothing), --force demanded.
+    production = {key: value for key, value in PRODUCTION.items() if key != "JWT_SECRET_KEY"}
+    refused = cli("db", "downgrade", PREVIOUS, "--yes", "--database-url", url, "--json", env=production)
+    assert refused.exit_code == 4, refused.output
+    assert "add --force" in error_json(refused)["message"]
+    assert output_json(cli("db", "current", "--database-url", url, "--json", env=production))["up_to_date"]
+    forced = cli(
+        "db", "downgrade", PREVIOUS, "--yes", "--force", "--database-url", url, "--json", env=production
+    )
+    assert output_json(forced)["up_to_date"] is False
+    assert not (tmp_path / ".tenantrag-jwt-secret").exists()  # no secret generated as a side effect
+
+
+def test_a_deliberate_downgrade_is_not_undone_by_the_next_command(cli: Cli, database: Path) -> None:
+    down = output_json(cli("db", "downgrade", PREVIOUS, "--yes", "--json"))
+    assert down["pinned"] is True
+    assert "downgraded on purpose" in cli("db", "current").stdout
+
+    refused = cli("documents", "list", "demo-workspace", "--json")  # would migrate up on start
+    assert refused.exit_code == 9
+    assert "downgraded to" in error_json(refused)["message"]
+    assert "tenantrag db upgrade" in error_json(refused)["message"]
+    assert output_json(cli("db", "current", "--json"))["revision"] == down["revision"]
+
+    up = output_json(cli("db", "upgrade", "--json"))
+    assert (up["up_to_date"], up["pinned"]) == (True, False)
+    assert len(output_json(cli("documents", "list", "demo-workspace", "--json"))) == 4

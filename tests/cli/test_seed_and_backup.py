@@ -1,8 +1,7 @@
-"""seed and demo (without serving), backup and restore."""
+"""seed and demo (without serving); backup and restore are in test_backup_archive.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from tenantrag.entrypoints.demo import sample_documents
@@ -65,63 +64,3 @@ def test_demo_without_serving_prepares_everything_once(cli: Cli, tmp_path: Path)
 def test_demo_works_on_the_memory_backend(cli: Cli) -> None:
     result = output_json(cli("demo", "--no-serve", "--database-url", "memory://", "--json"))
     assert len(result["documents"]) == len(sample_documents())
-
-
-def test_backup_and_restore_a_sqlite_database(cli: Cli, database: Path, tmp_path: Path) -> None:
-    backup = tmp_path / "backup.db"
-    made = output_json(cli("backup", str(backup), "--json"))
-    assert made["bytes"] == backup.stat().st_size > 0
-    with sqlite3.connect(backup) as connection:
-        assert connection.execute("SELECT count(*) FROM tenants").fetchone() == (1,)
-
-    again = cli("backup", str(backup))
-    assert again.exit_code == 5
-    assert "add --force" in again.stderr
-    assert cli("backup", str(backup), "--force").exit_code == 0
-
-    over_data = cli("restore", str(backup), "--json")
-    assert over_data.exit_code == 5
-    assert "holds data" in error_json(over_data)["message"]
-
-    cli("reset", "--yes")
-    restored = output_json(cli("restore", str(backup), "--json"))
-    assert restored["revision"] == restored["head"]
-    assert (
-        output_json(cli("search", "demo-workspace", "revoke an API key", "-k", "1", "--json"))[0]["filename"]
-        == "api-keys.md"
-    )
-
-    cli("user", "create", "late@example.com", "--no-password")
-    assert cli("restore", str(backup), "--force").exit_code == 0
-    assert cli("user", "create", "late@example.com", "--no-password").exit_code == 0  # gone with the restore
-
-
-def test_restore_into_a_new_database_file(cli: Cli, database: Path, tmp_path: Path) -> None:
-    backup = tmp_path / "backup.db"
-    cli("backup", str(backup))
-    target = f"sqlite:///{tmp_path / 'copy.db'}"
-    assert "restored" in cli("restore", str(backup), "--database-url", target).stdout
-    assert (
-        output_json(cli("tenant", "list", "--database-url", target, "--json"))[0]["slug"] == "demo-workspace"
-    )
-
-
-def test_backup_and_restore_refusals(cli: Cli, database: Path, tmp_path: Path) -> None:
-    not_sqlite = tmp_path / "notes.txt"
-    not_sqlite.write_text("hello", encoding="utf-8")
-    assert "is not a SQLite database" in cli("restore", str(not_sqlite), "--force").stderr
-
-    foreign = tmp_path / "foreign.db"
-    with sqlite3.connect(foreign) as connection:
-        connection.execute("CREATE TABLE t (x)")
-    refused = cli("restore", str(foreign), "--force", "--json")
-    assert refused.exit_code == 6
-    assert "not a tenantrag backup" in error_json(refused)["message"]
-
-    assert cli("restore", str(tmp_path / "missing.db")).exit_code == 2
-    assert cli("backup", str(tmp_path / "b.db"), "--database-url", "memory://").exit_code == 6
-    missing = cli("backup", str(tmp_path / "b.db"), "--database-url", f"sqlite:///{tmp_path / 'none.db'}")
-    assert missing.exit_code == 9
-    assert not (tmp_path / "none.db").exists()
-    assert cli("backup", str(tmp_path / "no" / "folder" / "b.db")).exit_code == 9
-    assert cli("backup").exit_code == 2
