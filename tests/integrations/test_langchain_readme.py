@@ -17,7 +17,7 @@ def readme_example(marker: str) -> str:
     )
     blocks = [block for block in re.findall(r"```python\n(.*?)```", section, re.DOTALL) if marker in block]
     assert len(blocks) == 1, f"expected one README block with {marker!r}, found {len(blocks)}"
-    return blocks[0]
+    return str(blocks[0])
 
 
 def test_the_readme_langchain_chain_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -77,7 +77,9 @@ def test_nested_filters_and_their_paths() -> None:
     nested = MetadataFilters(
         filters=[
             MetadataFilter(key="animal", value="cat"),
-            MetadataFilters(filters=[MetadataFilter(key="year", value=2020, operator=F.LT)], condition="not"),
+            MetadataFilters(
+                filters=[MetadataFilter(key="year", value=2020, operator=F.LT)], condition=FilterCondition.NOT
+            ),
         ]
     )
     assert filters_to_json(nested) == {
