@@ -261,7 +261,8 @@ def test_wheel_installs_and_imports_every_module(tmp_path: Path) -> None:
     _run([sys.executable, "-m", "venv", venv], cwd=outside, timeout=300)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     # A normal install: the wheel's dependencies come from the package index. With the postgres
-    # extra, since tenantrag.adapters.postgres imports psycopg and pgvector.
+    # extra, since tenantrag.adapters.postgres imports psycopg and pgvector, and the extras of
+    # the integrations that import their framework (tenantrag.integrations.langchain, llamaindex).
     _run(
         [
             python,
@@ -270,7 +271,7 @@ def test_wheel_installs_and_imports_every_module(tmp_path: Path) -> None:
             "install",
             "--disable-pip-version-check",
             "--no-input",
-            f"{wheels[0]}[postgres]",
+            f"{wheels[0]}[postgres,langchain,llamaindex]",
         ],
         cwd=outside,
         timeout=600,
