@@ -20,6 +20,7 @@ from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.ports.parser import MediaTypeParser
 from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
+from tenantrag.domain.usecases.accounts import AccountAdministration
 from tenantrag.domain.usecases.api_keys import ApiKeyService
 from tenantrag.domain.usecases.chat import ChatService
 from tenantrag.domain.usecases.documents import DocumentService
@@ -41,6 +42,7 @@ class TenantRag:
     embedder: Embedder
     tenants: TenantService
     users: UserService
+    accounts: AccountAdministration
     members: MemberService
     api_keys: ApiKeyService
     documents: DocumentService
@@ -77,6 +79,7 @@ class TenantRag:
         self._clock = clock
         self.tenants = TenantService(uow, clock)
         self.users = UserService(uow, clock, hasher)
+        self.accounts = AccountAdministration(uow, clock, hasher)
         self.members = MemberService(uow, clock)
         self.api_keys = ApiKeyService(uow, clock)
         self.documents = DocumentService(uow, clock, blobs)
