@@ -176,8 +176,12 @@ class TenantRagVectorStore(VectorStore):
         ids: Sequence[str | None] | None,
         *,
         tags: Iterable[str] = (),
+        **options: Any,
     ) -> list[str]:
-        """Add each text as a record (its id given, or a new UUID); the ids, in order."""
+        """Add each text as a record (its id given, or a new UUID), with ``tags`` if given;
+        the ids, in order."""
+        if options:
+            raise InvalidInput("add_texts", f"unknown options: {', '.join(sorted(options))}")
         listed = list(texts)
         given_metadata: list[dict[str, Any]] = list(metadatas) if metadatas else [{} for _ in listed]
         given_ids = list(ids) if ids else [None for _ in listed]

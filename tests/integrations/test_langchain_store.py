@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
+from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.domain.errors import InvalidInput, NotFound, PermissionDenied
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.bootstrap import bootstrap
 from tenantrag.integrations.langchain import CallerLoop, TenantRagVectorStore
+from tenantrag.integrations.sync import SyncTenantrag
 from tests.integrations.bound_library import BACKENDS, Library, open_library
 
 DIMENSION = 64
@@ -163,6 +165,7 @@ def test_bad_input_is_refused_by_name(library: Library) -> None:
         ("ids", lambda: store.delete(None)),
         ("metadata", lambda: store.add_texts(["a"], [{"bad": object()}])),
         ("search", lambda: store.similarity_search("a", colour="red")),
+        ("add_texts", lambda: store.add_texts(["a"], colour="red")),
     ]
     for field, call in cases:
         with pytest.raises(InvalidInput) as refused:
@@ -225,3 +228,37 @@ async def test_a_store_in_the_callers_loop_is_async_only() -> None:
         assert ids(await store.asimilarity_search("cats", k=1)) == ["cat"]
         with pytest.raises(RuntimeError, match="async methods"):
             store.similarity_search("cats")
+
+
+async def test_a_store_over_a_sync_facade_runs_on_its_loop_from_async_code_too() -> None:
+    facade = SyncTenantrag.from_app(lambda: bootstrap(embedder=HashingEmbedder(dimension=DIMENSION)))
+    try:
+        owner = Principal.user(facade.users.register(email="owner@example.com").id)
+        tenant = facade.tenants.create(owner, name="Acme")
+        store = TenantRagVectorStore(facade, tenant_id=tenant.id, principal=owner)
+        assert await store.aadd_texts(["Cats purr."], ids=["cat"], tags=["pets"]) == ["cat"]
+        assert ids(await store.asimilarity_search("cats", k=1, filter={"tags": "pets"})) == ["cat"]
+        store.close()  # the facade's loop is the facade's: the store leaves it open
+        assert ids(store.similarity_search("cats", k=1)) == ["cat"]
+    finally:
+        facade.close()
+
+
+def test_from_texts_with_langchain_embeddings_and_one_model_per_store(library: Library) -> None:
+    fake = DeterministicFakeEmbedding(size=DIMENSION)
+    store = TenantRagVectorStore.from_texts(
+        ["foo", "bar"], fake, ids=["1", "2"], rag=library.rag, tenant_id=library.acme.id,
+        principal=library.owner, runner=library.loop,
+    )  # fmt: skip
+    assert store.embeddings is fake
+    assert ids(store.similarity_search("bar", k=2)) == ["2", "1"]  # the fake's own vectors
+    # The store recorded the fake model; the app's own embedder is now refused, by name.
+    with pytest.raises(InvalidInput, match="DeterministicFakeEmbedding") as refused:
+        store_for(library, library.owner).similarity_search("foo")
+    assert refused.value.field == "embedder"
+    with pytest.raises(InvalidInput, match="6-dimensional") as wrong:
+        TenantRagVectorStore(
+            library.rag, tenant_id=library.acme.id, principal=library.owner,
+            embedding=DeterministicFakeEmbedding(size=6), runner=library.loop,
+        )  # fmt: skip
+    assert wrong.value.field == "embedding"
