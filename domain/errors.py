@@ -80,3 +80,13 @@ class Unavailable(TenantRagError):
     """The store could not answer in time (a command timeout, a lost connection): retry later."""
 
     code = "unavailable"
+
+
+#: ``Unavailable``'s rule when the database itself could not be reached (refused, terminated,
+#: restarting): nobody's request was at fault, and the same work succeeds once it is back.
+DATABASE_UNAVAILABLE = "database.unavailable"
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be reached (see DATABASE_UNAVAILABLE)."""
+    return isinstance(error, Unavailable) and error.details.get("rule") == DATABASE_UNAVAILABLE

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from tenantrag.adapters.sql.dialect import Problem, SqlDialect
 from tenantrag.adapters.sql.read_routing import ReadRouting
-from tenantrag.domain.errors import Conflict, Unavailable
+from tenantrag.domain.errors import DATABASE_UNAVAILABLE, Conflict, Unavailable
 from tenantrag.domain.ports.unit_of_work import ReadOnlyUnitOfWork, UnitOfWorkNotActive
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
@@ -269,7 +269,7 @@ def _unavailable(error: BaseException) -> Unavailable:
     in the chained exception (the logs), not in what a client is told."""
     return Unavailable(
         "the database is unavailable (unreachable, restarting or overloaded); retry shortly",
-        details={"rule": "database.unavailable"},
+        details={"rule": DATABASE_UNAVAILABLE},
     )
 
 

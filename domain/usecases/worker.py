@@ -37,7 +37,14 @@ from typing import Protocol
 import attrs
 
 from tenantrag.domain import validation as v
-from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TenantRagError
+from tenantrag.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TenantRagError,
+    is_database_outage,
+)
 from tenantrag.domain.model.job import Job, JobStatus, lease_lost
 from tenantrag.domain.ports.blob_store import BlobCorrupted
 from tenantrag.domain.ports.clock import Clock
@@ -96,6 +103,8 @@ def _positive_interval(_instance: object, _attribute: object, value: float) -> N
 
 
 MAX_RETRY_DELAY = timedelta(minutes=10)
+#: The longest a worker waits between tries while the database is unreachable (seconds).
+MAX_OUTAGE_PAUSE = 30.0
 _SETTLED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
@@ -128,19 +137,34 @@ class Worker:
         """Run jobs until ``stop`` is set; the job in hand is finished first.
 
         An error outside any handler (the database is unreachable, say) is logged and the
-        worker carries on after ``poll_interval``: a worker is meant to outlive outages.
+        worker carries on: a worker is meant to outlive outages. While the database stays
+        unreachable it waits longer each time (``poll_interval`` doubled, at most
+        ``MAX_OUTAGE_PAUSE``) and says so once per failure, without a traceback.
         """
         logger.info("worker started: kinds %s, lease %s", sorted(self.handlers), self.lease)
+        failures = 0
         while not stop.is_set():
             try:
                 job = await self.run_once()
-            except Exception:
-                logger.exception("the worker could not take or settle a job; trying again")
+                failures = 0
+            except Exception as error:
+                failures += 1
+                if is_database_outage(error):
+                    logger.warning(
+                        "the database is unavailable; the worker tries again in %.1f s", self._pause(failures)
+                    )
+                else:
+                    logger.exception("the worker could not take or settle a job; trying again")
                 job = None
             if job is None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.poll_interval)
+                    await asyncio.wait_for(stop.wait(), self._pause(failures))
         logger.info("worker stopped")
+
+    def _pause(self, failures: int) -> float:
+        """Seconds to wait for work after ``failures`` failures in a row (0: an empty queue)."""
+        pause = self.poll_interval * 2.0 ** min(failures, 20)
+        return float(min(pause, max(self.poll_interval, MAX_OUTAGE_PAUSE)))
 
     async def run_once(self) -> Job | None:
         """Claim one job and attempt it; the job as it stands afterwards, or None when no job
@@ -188,7 +212,33 @@ class Worker:
                 # The handler's guarded write found another attempt in charge: its work is void.
                 logger.warning("job %s: attempt %d was taken over by another worker", job.id, job.attempts)
                 return
+            if is_database_outage(error):
+                await self._postpone(job, describe(error))
+                return
             await self._retry_or_fail(job, describe(error))
+
+    async def _postpone(self, job: Job, error: str) -> None:
+        """The database went away during the attempt: nothing the job did is to blame, so it
+        goes back to the queue without using up an attempt. Settling needs the database too:
+        tried until it answers, while the lease lasts (after that the job is claimable anyway)."""
+        logger.warning("job %s: the database became unavailable; the job is queued again", job.id)
+
+        def postponed(current: Job) -> Job:
+            now = self.clock.now()
+            queued = current.queued_again(now=now, error=error, not_before=now)
+            return attrs.evolve(queued, attempts=max(0, current.attempts - 1))
+
+        failures = 0
+        while True:
+            try:
+                await self._settle(job, postponed)
+                return
+            except Exception as settling:
+                failures += 1
+                lease = job.lease_expires_at
+                if not is_database_outage(settling) or lease is None or self.clock.now() >= lease:
+                    raise
+                await asyncio.sleep(self._pause(failures))
 
     async def _run_leased(self, job: Job) -> None:
         """The handler, under a heartbeat; _LeaseLost if the heartbeat stopped it."""
