@@ -212,6 +212,14 @@ class Settings(BaseSettings):
     # The HTTP service runs one worker in-process, so uploads are ingested without a
     # separate `tenantrag worker`; turn it off when dedicated workers run.
     embedded_worker: bool = True
+    # Anyone may create an account (POST /v1/auth/signup); off: only operators create users.
+    allow_signup: bool = False
+
+    # --- observability (entrypoints/observability/) -------------------------------------------
+    log_format: Literal["text", "json"] = "text"
+    metrics_enabled: bool = True  # GET /metrics
+    metrics_tenant_labels: bool = False  # a tenant label on search and ingest metrics (cardinality)
+    tracing: Literal["off", "otlp", "console", "provided"] = "off"
 
     # Field validators, not _check_together: their problems are reported with every other
     # invalid value at once. Fields are validated in order, so info.data holds the earlier ones.

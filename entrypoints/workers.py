@@ -14,6 +14,7 @@ from tenantrag.adapters.clock import SystemClock
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.worker import JobHandler, Worker
+from tenantrag.entrypoints.observability import metrics
 from tenantrag.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,17 @@ def handlers(rag: TenantRag) -> dict[str, JobHandler]:
 def make_worker(
     rag: TenantRag, settings: Settings, *, on_job: Callable[[Job], Awaitable[None] | None] | None = None
 ) -> Worker:
+    """A worker for ``settings``; every job it settles is counted in the metrics, then given
+    to ``on_job``."""
+
+    async def settled(job: Job) -> None:
+        await metrics.record_settled_job(
+            rag, job, backend=settings.backend, tenant_labels=settings.metrics_tenant_labels
+        )
+        reported = None if on_job is None else on_job(job)
+        if reported is not None:
+            await reported
+
     return Worker(
         uow=rag.uow,
         clock=SystemClock(),
@@ -35,7 +47,7 @@ def make_worker(
         max_attempts=settings.worker_max_attempts,
         poll_interval=settings.worker_poll_interval,
         retry_delay=timedelta(seconds=settings.worker_retry_delay_seconds),
-        on_job=on_job,
+        on_job=settled,
     )
 
 

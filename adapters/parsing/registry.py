@@ -16,7 +16,8 @@ from tenantrag.adapters.parsing.html import HtmlParser
 from tenantrag.adapters.parsing.markdown import MarkdownParser
 from tenantrag.adapters.parsing.pdf import PdfParser
 from tenantrag.adapters.parsing.plain_text import PlainTextParser
-from tenantrag.domain.ports.parser import ParsedDocument, Parser, UnparseableDocument
+from tenantrag.domain.model.document import parse_media_type
+from tenantrag.domain.ports.parser import ParsedDocument, Parser, UnsupportedMediaType
 
 PLAIN_TEXT = "text/plain"
 MARKDOWN = "text/markdown"
@@ -88,11 +89,18 @@ class ParserRegistry:
             declared = media_type_for(filename)
         return _ALIASES.get(declared, declared)
 
+    def supported(self, media_type: str, filename: str) -> str:
+        """The media type ``parse`` would read the file as; UnsupportedMediaType if none reads it
+        (InvalidInput naming ``media_type`` if it is not a media type at all)."""
+        checked = media_type if essence(media_type) in _GENERIC else parse_media_type(media_type)
+        resolved = self.resolve(checked, filename)
+        if resolved not in self._parsers:
+            raise UnsupportedMediaType(filename, self._unsupported(media_type))
+        return resolved
+
     def parse(self, data: bytes, media_type: str, filename: str) -> ParsedDocument:
-        resolved = self.resolve(media_type, filename)
-        parser = self._parsers.get(resolved)
-        if parser is None:
-            raise UnparseableDocument(filename, self._unsupported(media_type))
+        resolved = self.supported(media_type, filename)
+        parser = self._parsers[resolved]
         parameters = media_type.partition(";")[2].strip()
         return parser.parse(data, f"{resolved}; {parameters}" if parameters else resolved, filename)
 

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 
 from tenantrag.adapters.sql import rows
 from tenantrag.adapters.sql.session import SqlSession
 from tenantrag.domain.model.job import Job, JobStatus
-from tenantrag.domain.ports.job_queue import check_lease
+from tenantrag.domain.ports.job_queue import QueueDepth, check_lease
 
 _JOBS = rows.JOBS.table
 
@@ -89,3 +90,19 @@ class SqlJobQueue:
         async with self._session.acting_for(job_queue="on"):
             row = (await self._session.write(statement)).mappings().first()
         return None if row is None else rows.JOBS.from_row(row)
+
+    async def depth(self) -> QueueDepth:
+        c = _JOBS.c
+        live = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+        statement = (
+            select(c.status, func.count(), func.min(c.created_at))
+            .where(c.status.in_(live))
+            .group_by(c.status)
+        )
+        # The queue's policies admit reading every tenant's jobs while app.job_queue is on.
+        async with self._session.acting_for(job_queue="on"):
+            result: list[Any] = list((await self._session.read(statement)).all())
+        found = {status: (count, oldest) for status, count, oldest in result}
+        queued, oldest = found.get(JobStatus.QUEUED.value, (0, None))
+        running, _ = found.get(JobStatus.RUNNING.value, (0, None))
+        return QueueDepth(queued=queued, running=running, oldest_queued_at=oldest)

@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 
 from tenantrag.adapters.sql.types import Embedding, JSONDocument, UTCDateTime
+from tenantrag.domain.model.query_log import MAX_REQUEST_ID_LENGTH
 
 # The deployment's embedding dimension lives in the column type only on PostgreSQL
 # (vector(n)); SQLite stores a BLOB and the adapter checks the length.
@@ -290,6 +291,8 @@ query_logs = Table(
     Column("feedback", String(16)),
     Column("metadata", JSONDocument, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The HTTP request that made the query (X-Request-ID): ties a log to the service's log lines.
+    Column("request_id", String(MAX_REQUEST_ID_LENGTH)),
     PrimaryKeyConstraint("tenant_id", "id"),
     Index(None, "tenant_id", "created_at", "id"),
 )

@@ -12,6 +12,7 @@ import uuid
 from types import TracebackType
 from typing import Self
 
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.sql.chunk_repository import ChunkSearch, ChunkWriter, SqlChunkRepository
@@ -63,6 +64,15 @@ from tenantrag.domain.ports.repositories import (
 )
 from tenantrag.domain.validation import identifier
 
+_tracer = trace.get_tracer("tenantrag")
+
+
+def _end_span(span: trace.Span, error: BaseException | None) -> None:
+    if error is not None:
+        span.record_exception(error)
+        span.set_status(trace.StatusCode.ERROR, type(error).__name__)
+    span.end()
+
 
 class _SqlUnitOfWork:
     def __init__(
@@ -75,15 +85,30 @@ class _SqlUnitOfWork:
         routing: ReadRouting | None = None,
     ) -> None:
         self._session = SqlSession(engine, dialect, tenant_id, read_only=read_only, routing=routing)
+        # One span per transaction; the API's no-op unless tracing is configured (TRACING).
+        self._span: trace.Span = trace.INVALID_SPAN
+        self._span_attributes = {
+            "tenantrag.uow.kind": "system" if tenant_id is None else "tenant",
+            "tenantrag.uow.read_only": read_only,
+            "db.system.name": dialect.name,
+        }
 
     async def __aenter__(self) -> Self:
-        await self._session.open()
+        self._span = _tracer.start_span("tenantrag.unit_of_work", attributes=self._span_attributes)
+        try:
+            await self._session.open()
+        except BaseException as error:
+            _end_span(self._span, error)
+            raise
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.rollback()
+        try:
+            await self.rollback()
+        finally:
+            _end_span(self._span, exc)
 
     async def commit(self) -> None:
         await self._session.commit()

@@ -64,7 +64,8 @@ def _optional_strip(value: str | None) -> str | None:
     return None if value is None else v.strip(value)
 
 
-def _media_type(value: str) -> str:
+def parse_media_type(value: str) -> str:
+    """A media type as given (``type/subtype``, parameters allowed), lower-cased; else InvalidInput."""
     media = v.text("media_type", value, max_length=MAX_MEDIA_TYPE_LENGTH).strip().lower()
     if "/" not in media:
         raise InvalidInput("media_type", f"must look like 'type/subtype', got {media!r:.60}")
@@ -78,7 +79,7 @@ class Document:
     uploaded_by: uuid.UUID | None = attrs.field(default=None, validator=v.is_id(optional=True))
     filename: str = attrs.field(converter=v.strip, validator=v.is_text())
     title: str = attrs.field(default="", converter=v.strip, validator=v.is_text(allow_empty=True))
-    media_type: str = attrs.field(default="text/plain", converter=_media_type)
+    media_type: str = attrs.field(default="text/plain", converter=parse_media_type)
     size_bytes: int = attrs.field(default=0, validator=v.is_count())
     status: DocumentStatus = attrs.field(default=DocumentStatus.PENDING, converter=_status)
     error_message: str | None = attrs.field(

@@ -13,6 +13,9 @@ import attrs
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
 
+# The id of the HTTP request that made the query (X-Request-ID), tying it to the logs.
+MAX_REQUEST_ID_LENGTH = 128
+
 
 class Feedback(enum.StrEnum):
     THUMBS_UP = "thumbs_up"
@@ -67,3 +70,6 @@ class QueryLog:
         factory=dict, converter=v.copy_json, validator=v.is_json_object, hash=False
     )
     created_at: datetime = attrs.field(validator=v.is_timestamp())
+    request_id: str | None = attrs.field(
+        default=None, validator=v.is_text(max_length=MAX_REQUEST_ID_LENGTH, optional=True)
+    )

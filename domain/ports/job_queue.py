@@ -14,10 +14,22 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+import attrs
+
 from tenantrag.domain.model.job import Job, check_lease
 
 # Re-exported until adapters/sql/job_queue.py imports it from model/job.py.
-__all__ = ["JobQueue", "check_lease"]
+__all__ = ["JobQueue", "QueueDepth", "check_lease"]
+
+
+@attrs.frozen(kw_only=True)
+class QueueDepth:
+    """The whole queue at a glance (every tenant): what an operator's metrics show."""
+
+    queued: int
+    running: int
+    # When the longest-waiting queued job was created; None when nothing is queued.
+    oldest_queued_at: datetime | None = None
 
 
 class JobQueue(Protocol):
@@ -32,4 +44,9 @@ class JobQueue(Protocol):
         PostgreSQL concurrent claimers skip each other's rows rather than wait). It is
         visible to others once the unit of work commits.
         """
+        ...
+
+    async def depth(self) -> QueueDepth:
+        """How many jobs of every tenant are queued and running, and when the oldest queued
+        one was created. Counts only: no tenant's job is read."""
         ...

@@ -74,6 +74,11 @@ class MediaTypeParser(Parser, Protocol):
         """The media type (without parameters) ``parse`` would read the file as."""
         ...
 
+    def supported(self, media_type: str, filename: str) -> str:
+        """:meth:`resolve`, or :class:`UnsupportedMediaType` when no parser reads that type:
+        checked before an upload is stored, so an unreadable format costs nothing."""
+        ...
+
 
 class UnparseableDocument(InvalidInput):
     """An uploaded file could not be read: an unsupported media type, or bytes that are not what they claim.
@@ -92,3 +97,10 @@ class UnparseableDocument(InvalidInput):
         self.field = "file"
         self.problem = problem
         self.filename = filename
+
+
+class UnsupportedMediaType(UnparseableDocument):
+    """No parser reads the file's media type (an image, an archive...): refused up front
+    (HTTP 415), unlike bytes that fail to parse as a supported type."""
+
+    code = "unsupported_media_type"

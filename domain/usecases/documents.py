@@ -32,6 +32,19 @@ class StoredDocument:
     chunks: tuple[Chunk, ...] = ()
 
 
+@attrs.frozen
+class Original:
+    """A document version's bytes as uploaded, with what serving them needs."""
+
+    version: DocumentVersion
+    filename: str  # the document's
+    data: bytes = attrs.field(repr=False)
+
+    @property
+    def media_type(self) -> str:
+        return self.version.media_type
+
+
 async def get_document(uow: TenantUnitOfWork, document_id: uuid.UUID) -> Document:
     document = await uow.documents.get(document_id)
     if document is None:
@@ -116,6 +129,28 @@ class DocumentService(Service):
             await authorize(uow, actor, Permission.DOCUMENT_READ)
             document = await get_document(uow, as_id("document_id", document_id))
             return await uow.versions.list_for_document(document.id)
+
+    async def original(
+        self,
+        actor: Principal,
+        tenant_id: uuid.UUID | str,
+        document_id: uuid.UUID | str,
+        *,
+        version: int | None = None,
+    ) -> Original:
+        """A version's original bytes (the latest version's without ``version``), checked
+        against the checksum stored with them."""
+        if version is not None:
+            v.positive("version", version)
+        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+            await authorize(uow, actor, Permission.DOCUMENT_READ)
+            document = await get_document(uow, as_id("document_id", document_id))
+            versions = await uow.versions.list_for_document(document.id)
+        wanted = versions[-1:] if version is None else [x for x in versions if x.version == version]
+        if not wanted:
+            raise NotFound("document version", f"{document.id} v{version}")
+        data = await self.blobs.get(document.tenant_id, wanted[0].storage_key)
+        return Original(wanted[0], document.filename, data)
 
     async def chunks(
         self, actor: Principal, tenant_id: uuid.UUID | str, document_id: uuid.UUID | str

@@ -6,10 +6,11 @@ import uuid
 
 import attrs
 
-from tenantrag.domain.errors import NotFound
+from tenantrag.domain.errors import NotFound, PermissionDenied
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission
+from tenantrag.domain.ports.job_queue import QueueDepth
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
@@ -38,3 +39,10 @@ class JobService(Service):
         async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
             await authorize(uow, actor, Permission.JOB_READ)
             return await uow.jobs.list(page or PageRequest(), document_id=document)
+
+    async def queue_depth(self, actor: Principal) -> QueueDepth:
+        """Queued and running jobs across every tenant (counts only): for operators' metrics."""
+        if not actor.is_privileged:
+            raise PermissionDenied("only operators see the whole job queue")
+        async with self.uow.system() as uow:
+            return await uow.job_queue.depth()

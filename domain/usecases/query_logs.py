@@ -40,17 +40,25 @@ class QueryLogService(Service):
         sources: Iterable[SourceRef | tuple[uuid.UUID, float]] = (),
         latency_ms: float | None = None,
         metadata: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> QueryLog:
         """A search's log, built (so validated, its id allocated) now and written by the writer
         shortly; ``role`` is the actor's, as the search's own unit of work authorized it."""
         if self.writer is None:
             return await self.record(
-                actor, tenant_id, query=query, sources=sources, latency_ms=latency_ms, metadata=metadata
+                actor,
+                tenant_id,
+                query=query,
+                sources=sources,
+                latency_ms=latency_ms,
+                metadata=metadata,
+                request_id=request_id,
             )
         require(role, Permission.QUERY_LOG_WRITE)
         log = QueryLog(
             id=new_id(), tenant_id=tenant_id, user_id=actor.user_id, query=query, sources=tuple(sources),
             latency_ms=latency_ms, metadata=dict(metadata or {}), created_at=self.clock.now(),
+            request_id=request_id,
         )  # fmt: skip
         self.writer.submit(log)
         return log
@@ -73,14 +81,16 @@ class QueryLogService(Service):
         token_count: int | None = None,
         quality_score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> QueryLog:
+        """Record a retrieval; ``request_id`` names the HTTP request that made it, if any."""
         async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
             await authorize(uow, actor, Permission.QUERY_LOG_WRITE)
             log = QueryLog(
                 id=new_id(), tenant_id=uow.tenant_id, user_id=actor.user_id, query=query,
                 response=response, sources=tuple(sources), latency_ms=latency_ms,
                 token_count=token_count, quality_score=quality_score, metadata=dict(metadata or {}),
-                created_at=self.clock.now(),
+                created_at=self.clock.now(), request_id=request_id,
             )  # fmt: skip
             await uow.query_logs.add(log)
             await uow.commit()

@@ -129,9 +129,11 @@ class SearchService(Service):
         record: bool = True,
         match: TextMatch | str | None = None,
         group: ResultUnit | str = ResultUnit.CHUNKS,
+        request_id: str | None = None,
     ) -> SearchOutcome:
         """:meth:`search`, with the mode used, the latency, the query log's id, the documents
-        (``group="documents"``) and why nothing was found."""
+        (``group="documents"``) and why nothing was found. ``request_id`` (the HTTP request's)
+        is recorded in the query log."""
         tenant = as_id("tenant_id", tenant_id)
         started = time.perf_counter()
         unit = ResultUnit.parse(group)
@@ -159,7 +161,7 @@ class SearchService(Service):
         logs = self.query_logs or QueryLogService(self.uow, self.clock)
         log = await logs.record_later(
             actor, tenant, role=role, query=EMBEDDING_QUERY if text is None else text, sources=sources,
-            latency_ms=latency_ms, metadata={"search": described},
+            latency_ms=latency_ms, metadata={"search": described}, request_id=request_id,
         )  # fmt: skip
         return attrs.evolve(outcome, query_log_id=log.id)
 

@@ -8,9 +8,9 @@ import uuid
 import attrs
 
 from tenantrag.domain import validation as v
-from tenantrag.domain.errors import AuthenticationFailed, Conflict, NotFound
+from tenantrag.domain.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from tenantrag.domain.model.ids import new_id
-from tenantrag.domain.model.user import MAX_PASSWORD_LENGTH, User, normalise_email
+from tenantrag.domain.model.user import MAX_PASSWORD_LENGTH, User, check_new_password, normalise_email
 from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.usecases.base import Service, as_id
 
@@ -97,4 +97,33 @@ class UserService(Service):
             user = await uow.users.get_by_email(normalised)
         if user is None:
             raise NotFound("user", normalised)
+        return user
+
+    async def change_password(
+        self, user_id: uuid.UUID | str, *, current_password: str, new_password: str
+    ) -> User:
+        """A user's own password change: the current password must be given, and right."""
+        ident = as_id("user_id", user_id)
+        v.text("current_password", current_password, max_length=MAX_PASSWORD_LENGTH)
+        check_new_password("new_password", new_password)
+        async with self.uow.system() as uow:
+            found = await uow.users.get(ident)
+        if found is None:
+            raise NotFound("user", ident)
+        if found.password_hash is None:
+            raise InvalidInput("current_password", "this user has no password (it acts through API keys)")
+        # Argon2 in a worker thread, with no transaction open.
+        valid, _ = await asyncio.to_thread(
+            self.hasher.verify_and_update, current_password, found.password_hash
+        )
+        if not valid:
+            raise InvalidInput("current_password", "is not the current password")
+        new_hash = await asyncio.to_thread(self.hasher.hash, new_password)
+        async with self.uow.system() as uow:
+            user = await uow.users.get(ident)
+            if user is None or user.password_hash != found.password_hash:
+                raise Conflict("the password was changed meanwhile; try again")
+            user = attrs.evolve(user, password_hash=new_hash, updated_at=self.clock.now())
+            await uow.users.update(user)
+            await uow.commit()
         return user

@@ -1,8 +1,9 @@
 """``tenantrag apikey create|list|revoke``: keys that act as one user in one tenant.
 
 A key acts as its user, never above its role cap nor above the user's own role, so
-``create`` issues it as that user (who must be a member). The plaintext is printed once,
-alone on stdout so that scripts can capture it; only its hash is stored.
+``create`` issues it as that user (who must be a member). The key's secret (``trk_...``) is
+printed once, alone on stdout so that scripts can capture it (``secret`` with ``--json``, as
+over HTTP); only its hash is stored.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def create(
     database_url: DatabaseUrl = None,
     json: Json = False,
 ) -> None:
-    """Issue a key; its plaintext is shown this once."""
+    """Issue a key; its secret is shown this once."""
 
     async def body() -> tuple[str, IssuedKey]:
         async with open_rag(load_settings(database_url)) as rag:
@@ -68,7 +69,8 @@ def create(
 
     email, issued = execute(body, json_output=json)
     if json:
-        print_json({"key": issued.key, "user_email": email, "plaintext": issued.plaintext})
+        # "secret": the key itself, under the name the HTTP API gives it too.
+        print_json({"key": issued.key, "user_email": email, "secret": issued.plaintext})
         return
     key = issued.key
     typer.echo(

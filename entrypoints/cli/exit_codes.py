@@ -35,6 +35,7 @@ _BY_CODE = {
     "copy_mismatch": ExitCode.CONFLICT,
     "invalid_input": ExitCode.INVALID_INPUT,
     "unparseable_document": ExitCode.INVALID_INPUT,
+    "unsupported_media_type": ExitCode.INVALID_INPUT,
     "authentication_failed": ExitCode.AUTHENTICATION_FAILED,
     "invalid_settings": ExitCode.INVALID_SETTINGS,
     # The database cannot serve: unreachable, too slow, missing, outdated schema, failed migration...

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -24,6 +24,7 @@ from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.filtering import And, Filter, from_legacy
 from tenantrag.domain.fusion import Fusion, FusionMethod
 from tenantrag.domain.grouping import ResultUnit
+from tenantrag.domain.model.document import Document
 from tenantrag.domain.search import EmptyReason, SearchFilter, SearchHit, SearchMode, TextMatch
 from tenantrag.domain.usecases.search import SearchOutcome
 from tenantrag.entrypoints.cli.output import print_json
@@ -96,7 +97,7 @@ def search(
 ) -> None:
     """Search a tenant's chunks for QUERY."""
 
-    async def body() -> tuple[str, SearchOutcome, dict[uuid.UUID, str]]:
+    async def body() -> tuple[str, SearchOutcome, dict[uuid.UUID, Document]]:
         settings = load_settings(database_url)
         if k > settings.max_k:
             raise InvalidInput("k", f"must be at most {settings.max_k} (MAX_K), got {k}")
@@ -117,25 +118,30 @@ def search(
                 SYSTEM, target.id, text=query, k=k, filter=query_filter, mode=mode, fusion=fusion,
                 match=match, group=group,
             )  # fmt: skip
-            names = {}
-            for document_id in {hit.document_id for hit in outcome.hits}:
-                names[document_id] = (await rag.documents.get(SYSTEM, target.id, document_id)).filename
-        return target.slug, outcome, names
+            ids = list(dict.fromkeys(hit.document_id for hit in outcome.hits))
+            found = await rag.documents.read_many(SYSTEM, target.id, ids=ids) if ids else []
+        return target.slug, outcome, {stored.document.id: stored.document for stored in found}
 
-    slug, outcome, names = execute(body, json_output=json)
-    # One row per result: a chunk, or a document at its best chunk (with the document's score).
-    rows: list[tuple[float, SearchHit, tuple[SearchHit, ...]]] = (
-        [(document.score, document.best, document.chunks[1:]) for document in outcome.documents]
+    slug, outcome, documents = execute(body, json_output=json)
+    names = {document_id: document.filename for document_id, document in documents.items()}
+    # One row per result: a chunk, or a document at its best chunk (with the document's score
+    # and places in the two rankings).
+    rows: list[Row] = (
+        [Row(d.score, d.best, d.chunks[1:], d.vector_rank, d.text_rank) for d in outcome.documents]
         if outcome.group is ResultUnit.DOCUMENTS
-        else [(hit.score, hit, ()) for hit in outcome.hits]
+        else [Row(hit.score, hit, (), hit.vector_rank, hit.text_rank) for hit in outcome.hits]
     )
     if json:
+        # The fields of the HTTP API's hits, with the search's query log on each.
         print_json(
             [
-                {"rank": rank, "score": score, "filename": names[hit.document_id],
-                 "document_id": hit.document_id, "chunk_id": hit.chunk_id, "ordinal": hit.ordinal,
-                 "content": hit.content, "metadata": hit.metadata}
-                for rank, (score, hit, _) in enumerate(rows, start=1)
+                {"rank": rank, "score": row.score, "vector_rank": row.vector_rank, "text_rank": row.text_rank,
+                 "filename": names.get(row.hit.document_id),
+                 "title": getattr(documents.get(row.hit.document_id), "title", None),
+                 "document_id": row.hit.document_id, "chunk_id": row.hit.chunk_id, "ordinal": row.hit.ordinal,
+                 "content": row.hit.content, "metadata": row.hit.metadata,
+                 "query_log_id": outcome.query_log_id}
+                for rank, row in enumerate(rows, start=1)
             ]
         )  # fmt: skip
         reasons = {"empty_reason": outcome.empty_reason, "text_empty_reason": outcome.text_empty}
@@ -149,14 +155,23 @@ def search(
     if outcome.text_empty is not None:
         message = f"{outcome.text_empty.message} ({outcome.text_empty.code}): ranked by vector alone"
         typer.echo(f"note: the text matched nothing, {message}", err=True)
-    for rank, (score, hit, others) in enumerate(rows, start=1):
+    for rank, (score, hit, others, _, _) in enumerate(rows, start=1):
         snippet = " ".join(hit.content.split())
         if len(snippet) > SNIPPET:
             snippet = snippet[: SNIPPET - 1] + "…"
         more = f"  (also #{', #'.join(str(other.ordinal) for other in others)})" if others else ""
-        typer.echo(f"{rank}. {score:.3f}  {names[hit.document_id]} #{hit.ordinal}{more}\n   {snippet}")
+        name = names.get(hit.document_id, hit.document_id)  # a document deleted meanwhile: its id
+        typer.echo(f"{rank}. {score:.3f}  {name} #{hit.ordinal}{more}\n   {snippet}")
     how = f"{outcome.mode} search, {outcome.group}, {outcome.latency_ms:.0f} ms"
     typer.echo(f"({how}, query log {outcome.query_log_id})")
+
+
+class Row(NamedTuple):
+    score: float
+    hit: SearchHit
+    others: tuple[SearchHit, ...]  # a document's other matching chunks
+    vector_rank: int | None
+    text_rank: int | None
 
 
 def _reason(reason: EmptyReason | None) -> dict[str, str] | None:

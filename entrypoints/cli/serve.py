@@ -35,6 +35,7 @@ async def serve_container(container: Container, settings: Settings, *, host: str
     import uvicorn
 
     from tenantrag.entrypoints.http.app import create_app
+    from tenantrag.entrypoints.observability.logs import logging_config
 
     try:
         started = container.init_resources()
@@ -46,6 +47,8 @@ async def serve_container(container: Container, settings: Settings, *, host: str
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
+            # LOG_FORMAT (text or JSON lines), with the request id; uvicorn's loggers included.
+            log_config=logging_config(settings.log_format, settings.log_level),
             lifespan="on",
             server_header=False,
         )

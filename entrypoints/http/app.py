@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from tenantrag import __version__
@@ -24,6 +25,7 @@ from tenantrag.entrypoints.http import routers
 from tenantrag.entrypoints.http.context import ApiConfig, ApiContext
 from tenantrag.entrypoints.http.errors import install_error_handlers
 from tenantrag.entrypoints.http.limits import BodySizeLimit, Limits
+from tenantrag.entrypoints.http.observability import install_observability
 from tenantrag.entrypoints.http.openapi import install_openapi
 from tenantrag.entrypoints.http.routers import health
 from tenantrag.entrypoints.http.throttling import LoginThrottle
@@ -32,6 +34,8 @@ from tenantrag.entrypoints.mcp.http import METHODS as MCP_METHODS
 from tenantrag.entrypoints.mcp.http import PATH as MCP_PATH
 from tenantrag.entrypoints.mcp.http import McpEndpoint
 from tenantrag.entrypoints.mcp.tools import Tools
+from tenantrag.entrypoints.observability.logs import configure_logging
+from tenantrag.entrypoints.observability.tracing import fastapi_telemetry
 from tenantrag.entrypoints.settings import Settings
 from tenantrag.entrypoints.workers import background_worker
 
@@ -75,6 +79,8 @@ def api_config(settings: Settings) -> ApiConfig:
             max_upload_bytes=settings.max_upload_bytes,
         ),
         backend=settings.backend,
+        metrics_tenant_labels=settings.metrics_tenant_labels,
+        allow_signup=settings.allow_signup,
         login_throttle=LoginThrottle.build(
             per_account_address=settings.login_limit_per_account_address,
             per_address=settings.login_limit_per_address,
@@ -101,13 +107,15 @@ def create_app(container: Container) -> FastAPI:
             finally:
                 app.state.tenantrag = None
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the app's own static files (fastapi-offline), not a CDN.
+    app = FastAPIOffline(
         title="tenantrag",
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        telemetry=fastapi_telemetry(container.settings().tracing),
     )
     app.state.tenantrag = None
     install_error_handlers(app)
@@ -117,6 +125,7 @@ def create_app(container: Container) -> FastAPI:
     mcp = McpEndpoint(Tools(limits=config.limits))
     app.router.routes.append(Route(MCP_PATH, mcp, methods=MCP_METHODS, include_in_schema=False))
     app.add_middleware(BodySizeLimit, max_bytes=config.limits.max_body_bytes)
+    install_observability(app, container.settings())  # outermost: sees every answer, 413s too
     install_openapi(
         app,
         max_page_size=config.limits.max_page_size,
@@ -131,5 +140,10 @@ def app_from_environment() -> FastAPI:
     """The app configured from the environment (and ``.env``), for ASGI servers' factory mode::
 
     uvicorn --factory tenantrag.entrypoints.http.app:app_from_environment
+
+    Logging follows LOG_FORMAT and LOG_LEVEL (uvicorn's own configuration is replaced).
     """
-    return create_app(Container())
+    container = Container()
+    settings = container.settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(container)

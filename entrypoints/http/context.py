@@ -23,6 +23,9 @@ class ApiConfig:
     tokens: TokenCodec
     limits: Limits
     backend: str
+    # A tenant label on search and ingest metrics (METRICS_TENANT_LABELS).
+    metrics_tenant_labels: bool = False
+    allow_signup: bool = False  # ALLOW_SIGNUP
     login_throttle: LoginThrottle
     # For the migration check of /health/detailed; it may hold a password, so never shown.
     database_url: str | None = attrs.field(default=None, repr=False)

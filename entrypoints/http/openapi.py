@@ -24,6 +24,7 @@ _DESCRIPTIONS = {
     404: "No such resource, or it belongs to a tenant the caller is not a member of.",
     409: "The change clashes with current state (a uniqueness rule, the last owner, a lifecycle).",
     413: "The request body or upload is larger than the configured limit.",
+    415: "The file's media type is not one tenantrag reads (plain text, Markdown, HTML, PDF).",
     422: "A value is invalid; `field` names it.",
     429: "Too many failed attempts; retry after `Retry-After` seconds.",
     503: "The database did not answer in time or is unreachable; retry after `Retry-After` seconds.",

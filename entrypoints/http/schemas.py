@@ -217,7 +217,11 @@ class ApiKeyOut(Resource):
 
 
 class IssuedApiKeyOut(ApiKeyOut):
-    key: str = Field(description="The plaintext key. It is shown this once and cannot be retrieved again.")
+    secret: str = Field(
+        description="The key itself (`trk_...`), to send as a bearer token or in `X-API-Key`. It is "
+        "shown this once and cannot be retrieved again (`secret` in the CLI's `--json` too)."
+    )
+    key: str = Field(deprecated=True, description="The same as `secret`, under its earlier name.")
 
 
 class ApiKeyPage(Page[ApiKeyOut]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
@@ -11,6 +12,7 @@ from pydantic import Field, StrictBool, StrictFloat, StrictInt
 from tenantrag.domain.filtering import Filter, from_legacy
 from tenantrag.domain.fusion import MAX_CANDIDATES, MAX_WEIGHT, FusionMethod
 from tenantrag.domain.grouping import DocumentHit
+from tenantrag.domain.model.document import Document
 from tenantrag.domain.model.query_log import Feedback, QueryLog
 from tenantrag.domain.search import EmptyReason, SearchHit
 from tenantrag.entrypoints.http.schemas import (
@@ -141,13 +143,20 @@ class SearchHitOut(Resource):
         default=None, description="hybrid: the hit's place in the vector ranking."
     )
     text_rank: int | None = Field(default=None, description="hybrid: the hit's place in the text ranking.")
+    filename: str | None = Field(
+        default=None, description="Its document's file name (null if the document was deleted meanwhile)."
+    )
+    title: str | None = Field(default=None, description="Its document's title (null likewise).")
 
     @classmethod
-    def of(cls, hit: SearchHit) -> Self:
+    def of(cls, hit: SearchHit, documents: Mapping[uuid.UUID, Document]) -> Self:
+        document = documents.get(hit.document_id)
         return cls(
             chunk_id=hit.chunk_id, document_id=hit.document_id, document_version=hit.document_version,
             ordinal=hit.ordinal, content=hit.content, metadata=dict(hit.metadata), score=hit.score,
             vector_rank=hit.vector_rank, text_rank=hit.text_rank,
+            filename=None if document is None else document.filename,
+            title=None if document is None else document.title,
         )  # fmt: skip
 
 
@@ -164,15 +173,19 @@ class DocumentHitOut(Resource):
     text_rank: int | None = Field(
         default=None, description="hybrid: the document's place among documents in the text ranking."
     )
+    filename: str | None = Field(default=None, description="The document's file name.")
+    title: str | None = Field(default=None, description="The document's title.")
     best: SearchHitOut = Field(description="Its best chunk.")
     chunks: list[SearchHitOut] = Field(description="Its matching chunks, best first (`best` first).")
 
     @classmethod
-    def of(cls, document: DocumentHit) -> Self:
+    def of(cls, found: DocumentHit, documents: Mapping[uuid.UUID, Document]) -> Self:
+        best = SearchHitOut.of(found.best, documents)
         return cls(
-            document_id=document.document_id, document_version=document.document_version,
-            score=document.score, vector_rank=document.vector_rank, text_rank=document.text_rank,
-            best=SearchHitOut.of(document.best), chunks=[SearchHitOut.of(hit) for hit in document.chunks],
+            document_id=found.document_id, document_version=found.document_version,
+            score=found.score, vector_rank=found.vector_rank, text_rank=found.text_rank,
+            filename=best.filename, title=best.title, best=best,
+            chunks=[SearchHitOut.of(hit, documents) for hit in found.chunks],
         )  # fmt: skip
 
 
@@ -250,6 +263,9 @@ class QueryLogOut(Resource):
     feedback: Feedback | None
     metadata: dict[str, Any]
     created_at: datetime
+    request_id: str | None = Field(
+        default=None, description="The HTTP request that made it (its `X-Request-ID`); null outside HTTP."
+    )
 
     @classmethod
     def of(cls, log: QueryLog) -> Self:
@@ -258,6 +274,7 @@ class QueryLogOut(Resource):
             sources=[SourceOut(chunk_id=s.chunk_id, score=s.score) for s in log.sources],
             latency_ms=log.latency_ms, token_count=log.token_count, quality_score=log.quality_score,
             feedback=log.feedback, metadata=log.metadata, created_at=log.created_at,
+            request_id=log.request_id,
         )  # fmt: skip
 
 

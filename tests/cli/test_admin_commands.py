@@ -135,7 +135,7 @@ def test_api_keys_are_issued_listed_and_revoked(cli: Cli, database: Path) -> Non
         cli("apikey", "create", "demo-workspace", "--user", "demo@example.com", "--name", "ci",
             "--role-cap", "viewer", "--expires-in-days", "7", "--json")
     )  # fmt: skip
-    plaintext = issued["plaintext"]
+    plaintext = issued["secret"]
     assert plaintext.startswith("trk_")
     assert issued["key"]["role_cap"] == "viewer"
     assert "secret_hash" not in issued["key"]

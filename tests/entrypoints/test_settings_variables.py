@@ -90,6 +90,11 @@ EVERY_VARIABLE = [
     ("WORKER_LEASE_SECONDS", "90", "worker_lease_seconds", 90.0),
     ("WORKER_MAX_ATTEMPTS", "5", "worker_max_attempts", 5),
     ("WORKER_POLL_INTERVAL", "0.25", "worker_poll_interval", 0.25),
+    ("ALLOW_SIGNUP", "true", "allow_signup", True),
+    ("LOG_FORMAT", "json", "log_format", "json"),
+    ("METRICS_ENABLED", "false", "metrics_enabled", False),
+    ("METRICS_TENANT_LABELS", "true", "metrics_tenant_labels", True),
+    ("TRACING", "otlp", "tracing", "otlp"),
 ]
 
 

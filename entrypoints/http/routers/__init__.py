@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tenantrag.entrypoints.http.routers import (
+    accounts,
     api_keys,
     auth,
     chat,
@@ -18,7 +19,20 @@ from tenantrag.entrypoints.http.routers import (
     tenants,
 )
 
-_V1 = (auth, me, tenants, members, api_keys, documents, search, query_logs, jobs, chat, evaluation_runs)
+_V1 = (
+    auth,
+    accounts,
+    me,
+    tenants,
+    members,
+    api_keys,
+    documents,
+    search,
+    query_logs,
+    jobs,
+    chat,
+    evaluation_runs,
+)
 
 
 def include_v1(app: FastAPI) -> None:

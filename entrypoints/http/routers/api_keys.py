@@ -22,11 +22,13 @@ router = api_router(prefix="/tenants/{tenant}/api-keys", tag="api keys")
 async def issue_api_key(
     tenant: TenantId, body: ApiKeyCreate, actor: CurrentPrincipal, rag: App
 ) -> IssuedApiKeyOut:
-    """Issue a key acting as the caller in this tenant. Store `key` now: it is never shown again."""
+    """Issue a key acting as the caller in this tenant. Store `secret` now: it is never shown again."""
     issued = await rag.api_keys.issue(
         actor, tenant, name=body.name, role_cap=body.role_cap, expires_at=body.expires_at
     )
-    return IssuedApiKeyOut(**ApiKeyOut.of(issued.key).model_dump(), key=issued.plaintext)
+    return IssuedApiKeyOut(
+        **ApiKeyOut.of(issued.key).model_dump(), secret=issued.plaintext, key=issued.plaintext
+    )
 
 
 @router.get("", responses=problems(401, 403, 404, 422))

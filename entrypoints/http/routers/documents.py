@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from pathlib import PurePosixPath
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import File, Form, Query, Response, UploadFile, status
 
@@ -19,11 +20,13 @@ from tenantrag.domain.model.job import JobStatus
 from tenantrag.domain.usecases.ingestion import Submission, SubmitOutcome
 from tenantrag.domain.validation import MAX_NAME_LENGTH, MAX_TAG_LENGTH
 from tenantrag.entrypoints.http import routing
+from tenantrag.entrypoints.http.context import ApiConfig
 from tenantrag.entrypoints.http.dependencies import App, Config, CurrentPrincipal, Paging, TenantId
 from tenantrag.entrypoints.http.ingestion_schemas import SubmissionOut, VersionList, VersionOut
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
 from tenantrag.entrypoints.http.schemas import ChunkList, ChunkOut, DocumentOut, DocumentPage, DocumentText
+from tenantrag.entrypoints.observability import metrics
 
 router = api_router(prefix="/tenants/{tenant}/documents", tag="documents")
 
@@ -38,7 +41,7 @@ _SUBMITTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-_ADD_RESPONSES = {**_SUBMITTED, **problems(400, 401, 403, 404, 409, 413, 422)}
+_ADD_RESPONSES = {**_SUBMITTED, **problems(400, 401, 403, 404, 409, 413, 415, 422)}
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, responses=_ADD_RESPONSES)
@@ -61,7 +64,7 @@ async def add_document(
         title=body.title or None, metadata=body.metadata, tags=body.tags, source_key=body.source_key,
         wait=wait,
     )  # fmt: skip
-    return _answer(submission, response)
+    return _answer(submission, response, config, tenant)
 
 
 @router.post("/upload", status_code=status.HTTP_202_ACCEPTED, responses=_ADD_RESPONSES)
@@ -90,10 +93,15 @@ async def upload_document(
         actor, tenant, filename=filename, data=data, media_type=file.content_type,
         title=title or None, metadata=_metadata(metadata), tags=tags or [], source_key=source_key, wait=wait,
     )  # fmt: skip
-    return _answer(submission, response)
+    return _answer(submission, response, config, tenant)
 
 
-def _answer(submission: Submission, response: Response) -> SubmissionOut:
+def _answer(
+    submission: Submission, response: Response, config: ApiConfig, tenant: uuid.UUID
+) -> SubmissionOut:
+    if submission.job is not None and submission.job.status is JobStatus.SUCCEEDED:  # ingested here (wait)
+        label = metrics.tenant_label(tenant, enabled=config.metrics_tenant_labels)
+        metrics.record_ingested(backend=config.backend, tenant=label, chunks=submission.document.chunk_count)
     if submission.outcome is SubmitOutcome.UNCHANGED:
         response.status_code = status.HTTP_200_OK
     elif submission.job is not None and submission.job.status is JobStatus.QUEUED:
@@ -164,6 +172,45 @@ async def list_versions(
     """Every content the document has had, oldest first; the `active` one is searched."""
     versions = await rag.documents.versions(actor, tenant, document_id)
     return VersionList(document_id=document_id, items=[VersionOut.of(v) for v in versions])
+
+
+@router.get(
+    "/{document_id}/original",
+    response_class=Response,
+    responses={
+        200: {"description": "The bytes as uploaded, as an attachment.", "content": {"*/*": {}}},
+        **problems(401, 404, 422),
+    },
+)
+async def download_original(
+    tenant: TenantId,
+    document_id: uuid.UUID,
+    actor: CurrentPrincipal,
+    rag: App,
+    version: Annotated[
+        int | None, Query(ge=1, description="A version number; the latest by default.")
+    ] = None,
+) -> Response:
+    """A version's original file, with its media type and file name (checked against the
+    checksum stored with it; a mismatch is a 500, never corrupted bytes)."""
+    original = await rag.documents.original(actor, tenant, document_id, version=version)
+    return Response(
+        original.data,
+        headers={
+            # As stored, with no charset added: the bytes are the upload's, in its encoding.
+            "Content-Type": original.media_type,
+            "Content-Disposition": attachment(original.filename),
+            # Uploaded HTML must never run in the API's origin: not sniffed, not rendered.
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        },
+    )
+
+
+def attachment(filename: str) -> str:
+    """``Content-Disposition`` for a download (RFC 6266): an ASCII fallback and the UTF-8 name."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.get("/{document_id}/chunks", responses=problems(401, 404, 422))

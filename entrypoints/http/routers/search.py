@@ -31,6 +31,7 @@ from tenantrag.entrypoints.http.search_schemas import (
     SearchRequest,
     SearchResponse,
 )
+from tenantrag.entrypoints.observability import metrics, request_ids, tracing
 
 router = api_router(prefix="/tenants/{tenant}/search", tag="search")
 
@@ -51,8 +52,9 @@ async def search(
       reciprocal rank, `w_vector / (rrf_k + rank_vector) + w_text / (rrf_k + rank_text)`;
       per document when grouping by document.
 
-    An empty answer says why in `empty_reason`. Every search is recorded as a query log
-    (query, mode, match, grouping, filter, latency, the hits' chunk ids and scores); its id is
+    Each hit names its document's `filename` and `title`. An empty answer says why in
+    `empty_reason`. Every search is recorded as a query log (query, mode, match, grouping,
+    filter, latency, the hits' chunk ids and scores, the request's `X-Request-ID`); its id is
     returned, so that feedback can be given on it.
     """
     # Without `k`, the default is the smaller of 10 and MAX_K (which the OpenAPI document shows).
@@ -60,14 +62,30 @@ async def search(
     mode = body.mode
     if mode is None and body.text is not None and body.embedding is None:
         mode = SearchMode.HYBRID.value
-    outcome = await rag.search.run(
-        actor, tenant, text=body.text, embedding=body.embedding, k=k, filter=search_filter(body.filter),
-        mode=mode, fusion=_fusion(body.hybrid, rag.search.fusion), match=body.match, group=body.group,
+    with tracing.tracer().start_as_current_span("tenantrag.search") as span:
+        span.set_attributes({"tenantrag.search.k": k, "tenantrag.search.group": body.group,
+                             "db.system.name": config.backend})  # fmt: skip
+        outcome = await rag.search.run(
+            actor, tenant, text=body.text, embedding=body.embedding, k=k, filter=search_filter(body.filter),
+            mode=mode, fusion=_fusion(body.hybrid, rag.search.fusion), match=body.match, group=body.group,
+            request_id=request_ids.current(),
+        )  # fmt: skip
+        span.set_attributes(
+            {"tenantrag.search.mode": outcome.mode.value, "tenantrag.search.hits": len(outcome.hits)}
+        )
+    metrics.record_search(
+        mode=outcome.mode.value, group=outcome.group.value, backend=config.backend,
+        tenant=metrics.tenant_label(tenant, enabled=config.metrics_tenant_labels),
+        seconds=outcome.latency_ms / 1000,
     )  # fmt: skip
+    # Each hit's file name and title, read in one transaction.
+    ids = list(dict.fromkeys(hit.document_id for hit in outcome.hits))
+    found = await rag.documents.read_many(actor, tenant, ids=ids) if ids else []
+    documents = {stored.document.id: stored.document for stored in found}
     grouped = outcome.group is ResultUnit.DOCUMENTS
     return SearchResponse(
-        hits=[SearchHitOut.of(hit) for hit in outcome.hits],
-        documents=[DocumentHitOut.of(document) for document in outcome.documents] if grouped else None,
+        hits=[SearchHitOut.of(hit, documents) for hit in outcome.hits],
+        documents=[DocumentHitOut.of(each, documents) for each in outcome.documents] if grouped else None,
         mode=outcome.mode.value,
         group=outcome.group.value,
         match=None if outcome.match is None else outcome.match.value,
