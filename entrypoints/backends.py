@@ -81,6 +81,7 @@ def plain_engine(settings: Settings) -> AsyncEngine:
     """
     connect_args: dict[str, object] = {}
     if settings.backend == "postgresql":
+        _require_driver()
         libpq = {
             "connect_timeout": max(1, round(settings.db_connect_timeout)),
             "application_name": settings.db_application_name,

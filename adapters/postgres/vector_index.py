@@ -28,7 +28,7 @@ from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.sql import schema
 from tenantrag.domain.errors import InvalidInput
 
-VECTOR_INDEX = "ix_chunks_embedding_hnsw"
+VECTOR_INDEX = schema.VECTOR_INDEX
 SEARCH_INDEX = schema.FULL_TEXT_INDEX  # the full-text GIN index, tidied after a build
 # Memory for the build: pgvector builds fastest when the graph fits (it says so when not).
 DEFAULT_BUILD_MEMORY = "1GB"

@@ -29,7 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
 
-from tenantrag.adapters.sql import migrations
+from tenantrag.adapters.sql import migrations, schema
 from tenantrag.domain.errors import InvalidInput, PermissionDenied
 from tenantrag.entrypoints import jwt_secret
 from tenantrag.entrypoints.backends import close_backend, open_backend, upgrade_schema
@@ -195,17 +195,17 @@ def vector_index(
     Searches stay correct meanwhile: without a valid index every tenant is searched exactly.
     """
 
-    # Imported here: the PostgreSQL adapter loads only when PostgreSQL is used (backends.py).
-    from tenantrag.adapters.postgres import PostgresUnitOfWorkFactory
-    from tenantrag.adapters.postgres.vector_index import DEFAULT_BUILD_MEMORY, VECTOR_INDEX
-
     async def body() -> str:
         settings = load_settings(database_url)
         if settings.backend != "postgresql":
             raise InvalidInput(
                 "database_url", "only PostgreSQL has a vector index; SQLite searches are always exact"
             )
-        factory = await open_backend(settings)
+        factory = await open_backend(settings)  # says which extra to install if psycopg is missing
+        # Imported here: the PostgreSQL adapter loads only when PostgreSQL is used (backends.py).
+        from tenantrag.adapters.postgres import PostgresUnitOfWorkFactory
+        from tenantrag.adapters.postgres.vector_index import DEFAULT_BUILD_MEMORY
+
         try:
             assert isinstance(factory, PostgresUnitOfWorkFactory)
             if action is IndexAction.drop:
@@ -220,9 +220,9 @@ def vector_index(
 
     found = execute(body, json_output=json)
     if json:
-        print_json({"index": VECTOR_INDEX, "state": found})
+        print_json({"index": schema.VECTOR_INDEX, "state": found})
     else:
-        typer.echo(f"{VECTOR_INDEX}: {found}")
+        typer.echo(f"{schema.VECTOR_INDEX}: {found}")
 
 
 def _revision(migration: migrations.Revision) -> dict[str, object]:

@@ -180,13 +180,19 @@ class Reporter:
                  "error": {"code": error.code, "message": error.message}}
             )  # fmt: skip
         else:
-            self._line(f"failed     {source.filename}: {error.message}", err=True)
+            # Parsers' messages already begin with the file's name: say it once.
+            named = error.message.startswith(f"{source.filename}:")
+            self._line(
+                f"failed     {error.message if named else f'{source.filename}: {error.message}'}", err=True
+            )
         self._advance()
 
     def skipped(self, paths: Iterable[Path]) -> None:
         for path in paths:
             self._count("skipped")
-            if self.json_output:
+            if not self.json_output:
+                self._line(f"skipped    {path} (not a supported kind of file)", err=True)
+            else:
                 print_json_line(
                     {
                         "path": str(path),

@@ -34,6 +34,7 @@ from tenantrag.entrypoints.cli import (
 from tenantrag.entrypoints.cli import copy as store_copy
 from tenantrag.entrypoints.cli import eval as evaluation
 from tenantrag.entrypoints.cli.exit_codes import TABLE
+from tenantrag.entrypoints.cli.usage import JsonUsageGroup, show_version
 
 # One line per paragraph: the help is re-wrapped to the terminal's width.
 HELP = (
@@ -46,6 +47,7 @@ HELP = (
 
 app = typer.Typer(
     name="tenantrag",
+    cls=JsonUsageGroup,
     help=HELP,
     no_args_is_help=True,
     add_completion=False,
@@ -59,11 +61,17 @@ def main(
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="-v for progress logs, -vv for debug.")
     ] = 0,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and stop."),
+    ] = False,
 ) -> None:
     levels = {0: logging.WARNING, 1: logging.INFO}
     logging.basicConfig(
         level=levels.get(verbose, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
     )
+    if verbose < 2:  # Alembic's own INFO lines ("Context impl SQLiteImpl") are debugging detail
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 app.command()(schema.init)

@@ -1,4 +1,5 @@
-"""``tenantrag tenant create|list``: founding tenants for their owners, and listing them all."""
+"""``tenantrag tenant create | list | rename | delete``: founding tenants for their owners,
+listing them all, renaming and deleting them."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from typing import Annotated
 import typer
 
 from tenantrag.domain.model.tenant import Tenant
-from tenantrag.entrypoints.cli.output import print_json, print_table
+from tenantrag.entrypoints.cli.output import print_json, print_result, print_table
 from tenantrag.entrypoints.cli.runtime import (
     SYSTEM,
     DatabaseUrl,
     Json,
+    TenantArgument,
     all_pages,
     execute,
     find_user,
@@ -63,3 +65,48 @@ def list_tenants(database_url: DatabaseUrl = None, json: Json = False) -> None:
             [(t.slug, t.name, t.id, t.created_at) for t in tenants],
             empty="no tenants",
         )
+
+
+@app.command()
+def rename(
+    tenant: TenantArgument,
+    name: Annotated[str, typer.Argument(help="The new display name (the slug stays: URLs use it).")],
+    database_url: DatabaseUrl = None,
+    json: Json = False,
+) -> None:
+    """Give a tenant a new display name."""
+
+    async def body() -> Tenant:
+        async with open_rag(load_settings(database_url)) as rag:
+            found = await rag.tenants.resolve(SYSTEM, tenant)
+            return await rag.tenants.update(SYSTEM, found.id, name=name)
+
+    renamed = execute(body, json_output=json)
+    print_result(json, renamed, f"renamed tenant {renamed.slug} ({renamed.id}) to {renamed.name!r}")
+
+
+@app.command()
+def delete(
+    tenant: TenantArgument,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: every document, member, key and log of it goes.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+    json: Json = False,
+) -> None:
+    """Delete a tenant and everything it holds (documents, originals, members, keys, logs)."""
+    if not yes:
+        raise typer.BadParameter(
+            "it deletes the tenant and everything it holds; add --yes", param_hint="--yes"
+        )
+
+    async def body() -> Tenant:
+        async with open_rag(load_settings(database_url)) as rag:
+            found = await rag.tenants.resolve(SYSTEM, tenant)
+            await rag.tenants.delete(SYSTEM, found.id)
+            return found
+
+    deleted = execute(body, json_output=json)
+    print_result(
+        json, {"deleted": deleted.id, "slug": deleted.slug}, f"deleted tenant {deleted.slug} ({deleted.id})"
+    )

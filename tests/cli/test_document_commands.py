@@ -94,6 +94,8 @@ def test_one_bad_file_fails_alone_and_sets_the_exit_code(
 
     text = cli("ingest", "demo-workspace", str(notes))
     assert "failed     notes/latin1.txt" in text.stderr
+    assert text.stderr.count("notes/latin1.txt") == 1  # said once, not before the message again
+    assert f"skipped    {notes / 'photo.png'} (not a supported kind of file)" in text.stderr
     assert "1 skipped" in text.stdout
 
 
