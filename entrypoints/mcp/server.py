@@ -23,6 +23,7 @@ from pydantic import Field
 
 from tenantrag import __version__
 from tenantrag.domain.errors import TenantRagError
+from tenantrag.entrypoints.http.errors import DOMAIN_STATUS, UNKNOWN_CODE_STATUS
 from tenantrag.entrypoints.mcp import require_sdk
 from tenantrag.entrypoints.mcp.results import AddedDocument, DocumentContent, DocumentList, SearchResult
 from tenantrag.entrypoints.mcp.tools import DEFAULT_CHUNKS, DEFAULT_K, Caller, Tools
@@ -79,9 +80,7 @@ def build_server(callers: CallerSource, tools: Tools) -> "MCPServer[Any]":
             request = ctx.request_context.request
             result = await run(await callers(getattr(request, "scope", None)))
         except TenantRagError as error:
-            return CallToolResult(
-                content=[TextContent(type="text", text=f"{error.code}: {error.message}")], is_error=True
-            )
+            return CallToolResult(content=[TextContent(type="text", text=_refusal(error))], is_error=True)
         except Exception:
             # Like the HTTP API's 500: the agent learns nothing internal; the log has it all.
             logger.exception("MCP tool call failed")
@@ -209,6 +208,18 @@ def build_server(callers: CallerSource, tools: Tools) -> "MCPServer[Any]":
         )
 
     return server
+
+
+def _refusal(error: TenantRagError) -> str:
+    """A domain error as a tool error's text: its code first. As over HTTP, what is the server's
+    problem (an outage, a failed migration) is told without its details, which may name hosts."""
+    status = DOMAIN_STATUS.get(error.code, UNKNOWN_CODE_STATUS)
+    if status == 503:
+        return f"{error.code}: the store or the embedder did not answer; retry shortly"
+    if status >= 500:
+        logger.error("MCP tool call failed: %s", error.code, exc_info=error)
+        return "internal_error: the server failed to handle the call"
+    return f"{error.code}: {error.message}"
 
 
 @contextlib.contextmanager

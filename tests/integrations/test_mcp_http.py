@@ -18,12 +18,15 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from dependency_injector import providers
 from fastapi import FastAPI
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
+from tenantrag.adapters.hashing_embedder import HashingEmbedder
+from tenantrag.domain.errors import Unavailable
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.entrypoints.http.app import create_app
 from tenantrag.entrypoints.http.context import ApiContext
@@ -212,6 +215,40 @@ async def test_list_and_read_documents(app: FastAPI, world: McpWorld) -> None:
     assert CATS in text_of(read)
 
 
+@sqlite_only
+async def test_a_long_document_is_read_a_range_of_chunks_at_a_time(app: FastAPI, world: McpWorld) -> None:
+    paragraphs = [f"Paragraph {n}: " + " ".join(f"word{n}x{i}" for i in range(120)) for n in range(6)]
+    async with connected(app, world.member_key) as session:
+        added = structured(
+            await call(session, "add_text_document", text="\n\n".join(paragraphs), filename="long.txt")
+        )
+        document_id = added["document"]["id"]
+        total = added["document"]["chunk_count"]
+        pages = []
+        first: int | None = 0
+        while first is not None:
+            page = structured(
+                await call(session, "read_document", document_id=document_id, first_chunk=first, max_chunks=2)
+            )
+            pages.append(page)
+            first = page["next_chunk"]
+        past_the_end = structured(
+            await call(session, "read_document", document_id=document_id, first_chunk=total)
+        )
+        negative = await call(session, "read_document", document_id=document_id, first_chunk=-1)
+        not_an_id = await call(session, "read_document", document_id="cats.md")
+    assert total >= 3
+    ordinals = [chunk["ordinal"] for page in pages for chunk in page["chunks"]]
+    assert ordinals == list(range(total))
+    assert all(len(page["chunks"]) <= 2 for page in pages)
+    assert all(page["total_chunks"] == total for page in pages)
+    assert pages[-1]["chunks"][-1]["content"].endswith("word5x119")  # the text's end
+    assert past_the_end["chunks"] == []
+    assert past_the_end["next_chunk"] is None
+    assert error_text(negative) == "invalid_input: first_chunk: must be 0 or more, got -1"
+    assert error_text(not_an_id).startswith("invalid_input: document_id")
+
+
 async def test_viewer_key_cannot_add_a_document(app: FastAPI, rag: TenantRag, world: McpWorld) -> None:
     async with connected(app, world.viewer_key) as session:
         refused = await call(session, "add_text_document", text="Parrots talk.", filename="parrots.md")
@@ -297,6 +334,48 @@ async def test_a_revoked_key_stops_working_at_once(app: FastAPI, rag: TenantRag,
         await rag.api_keys.revoke(world.owner, world.acme.id, viewer.id)
         with pytest.raises(MCPError):
             await call(session, "list_documents")
+
+
+@pytest.mark.sqlite
+async def test_the_deployment_limits_apply_to_the_tools(mcp_sqlite_template: Path, tmp_path: Path) -> None:
+    shutil.copyfile(mcp_sqlite_template, tmp_path / "small.sqlite")
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'small.sqlite'}", max_upload_bytes=64, max_k=3, max_page_size=2
+    )
+    app = create_app(make_container(settings))
+    async with app.router.lifespan_context(app):
+        world = await build_mcp_world(app.state.tenantrag.rag)
+        async with connected(app, world.member_key) as session:
+            big = await call(session, "add_text_document", text="é" * 40, filename="big.txt")
+            many = await call(session, "search", query="cats", k=4)
+            page = await call(session, "list_documents", limit=3)
+            fits = await call(session, "add_text_document", text="Small note.", filename="small.txt")
+    assert error_text(big) == "invalid_input: text: is 80 bytes; at most 64 are accepted (MAX_UPLOAD_BYTES)"
+    assert error_text(many) == "invalid_input: k: must be from 1 to 3, got 4"
+    assert error_text(page) == "invalid_input: limit: must be from 1 to 2, got 3"
+    assert structured(fits)["document"]["status"] == "completed"
+
+
+class QueryEmbeddingDown(HashingEmbedder):
+    """Embeds documents, but its query embeddings time out (an embedding service gone away)."""
+
+    async def embed_query(self, text: str) -> tuple[float, ...]:
+        raise Unavailable("the embedder at http://embedder.internal:8080 timed out")
+
+
+@pytest.mark.sqlite
+async def test_an_outage_is_told_without_its_details(mcp_sqlite_template: Path, tmp_path: Path) -> None:
+    shutil.copyfile(mcp_sqlite_template, tmp_path / "outage.sqlite")
+    container = make_container(make_settings(f"sqlite:///{tmp_path / 'outage.sqlite'}"))
+    container.embedder.override(providers.Object(QueryEmbeddingDown(DIMENSION)))
+    app = create_app(container)
+    async with app.router.lifespan_context(app):
+        world = await build_mcp_world(app.state.tenantrag.rag)
+        async with connected(app, world.viewer_key) as session:
+            hybrid = await call(session, "search", query="why do cats purr?")
+            text = await call(session, "search", query="why do cats purr?", mode="text")
+    assert error_text(hybrid) == "unavailable: the store or the embedder did not answer; retry shortly"
+    assert structured(text)["hits"][0]["document_id"] == str(world.cats.id)  # no embedding needed
 
 
 @pytest.mark.sqlite
