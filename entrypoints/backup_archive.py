@@ -82,8 +82,7 @@ class Manifest:
     @classmethod
     def from_json(cls, data: object) -> Manifest:
         try:
-            assert isinstance(data, dict)
-            if data.get("format") != FORMAT:
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise InvalidInput(
                     "file", "is not a tenantrag backup archive (its manifest names no such format)"
                 )
@@ -109,7 +108,7 @@ class Manifest:
             )
         except InvalidInput:
             raise
-        except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise InvalidInput("file", "its manifest is malformed: the archive is damaged") from None
 
     def members(self) -> list[Member]:

@@ -127,6 +127,8 @@ def test_a_damaged_archive_is_refused_and_nothing_is_written(
         ("counts.tar", {"manifest.json": json.dumps(wrong_counts).encode()}, "row counts differ"),
         ("database.tar", {"database.sqlite": b"SQLite format 3\x00" + b"\x00" * 100}, "is 116 bytes"),
         ("truncated.tar", None, "the archive"),
+        ("escape.tar", {"../escape.txt": b"outside"}, "names a member outside itself"),
+        ("extra.tar", {"blobs/extra.txt": b"unlisted"}, "which its manifest does not list"),
     ]
     for name, change, message in cases:
         damaged = tmp_path / name
@@ -140,6 +142,7 @@ def test_a_damaged_archive_is_refused_and_nothing_is_written(
         # Nothing written: no database, no blob folder, no staging folder left behind.
         left = sorted(p.name for p in fresh.iterdir()) if fresh.exists() else []
         assert left in ([], [SECRET_FILE]), (name, left)  # the settings made a secret file, nothing else
+        assert not (tmp_path / "escape.txt").exists()
 
 
 def test_an_older_backup_still_restores_the_database_alone(cli: Cli, database: Path, tmp_path: Path) -> None:
