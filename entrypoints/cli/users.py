@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.model.user import User
+from tenantrag.domain.model.user import User, check_new_password
 from tenantrag.entrypoints.cli.output import print_json, print_result, print_table
 from tenantrag.entrypoints.cli.runtime import (
     SYSTEM,
@@ -69,6 +69,8 @@ def create(
         raise typer.BadParameter("excludes --no-password", param_hint="--password-stdin")
     with guarded(json_output=json):
         password = read_password(from_stdin=password_stdin, none=no_password)
+        if password is not None:
+            check_new_password("password", password)  # the rule every interface applies
 
     async def body() -> User:
         settings = load_settings(database_url)

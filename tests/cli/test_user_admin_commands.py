@@ -34,6 +34,14 @@ def test_an_operator_disables_resets_and_deletes_an_account(cli: Cli, database: 
     assert "ada@example.com" not in _users(cli)
 
 
+def test_a_new_account_needs_a_password_of_8_characters(cli: Cli, database: Path) -> None:
+    weak = cli("user", "create", "weak@example.com", "--password-stdin", "--json", input="short\n")
+
+    assert weak.exit_code == 6
+    assert error_json(weak)["message"] == "password: must be at least 8 characters long"
+    assert "weak@example.com" not in _users(cli)
+
+
 def test_the_demo_owner_cannot_be_deleted_and_strangers_are_named(cli: Cli, database: Path) -> None:
     refused = cli("user", "delete", "demo@example.com", "--yes", "--json")
     assert refused.exit_code == 5
