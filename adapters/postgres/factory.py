@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.postgres import vector_index
@@ -96,24 +97,36 @@ async def open_postgres(
 
     With ``replica_url`` (a streaming replica of that database), read-only units of
     work run there. It is checked like the primary, never migrated: it follows the
-    primary's schema through replication.
+    primary's schema through replication. A replica that cannot be reached does not
+    stop the opening: reads go to the primary until it answers (read_routing.py).
     """
     options = options or PostgresOptions()
     url = postgres_url(url)
     if migrate:
         await provision(url, dimension, options)
     engines = [create_postgres_engine(url, options)]
+    unreachable: DeploymentError | None = None
     try:
+        await check_deployment(engines[0], dimension, options)
         if replica_url is not None:
             engines.append(create_postgres_engine(postgres_url(replica_url), options))
-        for engine in engines:
-            await check_deployment(engine, dimension, options)
+            try:
+                await check_deployment(engines[1], dimension, options)
+            except DeploymentError as error:
+                # A replica that is down must not keep the service from starting: reads go
+                # to the primary until it answers. One that answers wrongly is refused.
+                if not isinstance(error.__cause__, OperationalError | InterfaceError):
+                    raise
+                unreachable = error
     except BaseException:
         for engine in engines:
             await engine.dispose()
         raise
     replica = engines[1] if len(engines) > 1 else None
-    return PostgresUnitOfWorkFactory(engines[0], dimension, options, replica=replica)
+    factory = PostgresUnitOfWorkFactory(engines[0], dimension, options, replica=replica)
+    if unreachable is not None and factory.read_routing is not None:
+        factory.read_routing.failed(unreachable)
+    return factory
 
 
 async def provision(url: str, dimension: int, options: PostgresOptions | None = None) -> None:
