@@ -8,15 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llama_index.core import Document, StorageContext, VectorStoreIndex
+from llama_index.core import Document, MockEmbedding, StorageContext, VectorStoreIndex
+from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterCondition,
     FilterOperator,
     MetadataFilter,
     MetadataFilters,
+    VectorStoreQuery,
+    VectorStoreQueryMode,
 )
 
 from tenantrag.domain.errors import InvalidInput, NotFound, PermissionDenied
+from tenantrag.domain.model.embedding_model import EmbeddingModel
+from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.integrations.llamaindex import TenantRagVectorStore, ref_tag
 from tests.integrations.bound_library import BACKENDS, Library, open_library
@@ -123,9 +128,58 @@ def test_deleting_a_source_document_deletes_its_nodes(library: Library) -> None:
     index = index_over(store)
     index.delete_ref_doc("cats")
     assert sorted(animals(index, "cats", similarity_top_k=3)) == ["bird", "dog"]
-    store.delete_nodes(node_ids=[node.node_id for node in store.get_nodes(node_ids=[])] or ["missing"])
+    dog = index.as_retriever(similarity_top_k=1).retrieve("the dogs bark at the mail carrier")[0].node
+    store.delete_nodes(node_ids=[dog.node_id, "missing"])  # a missing node is no error
+    assert store.get_nodes(node_ids=[dog.node_id]) == []
+    assert animals(index, "dogs", similarity_top_k=3) == ["bird"]
     with pytest.raises(InvalidInput, match="whole tenant"):
         store.clear()
+    with pytest.raises(InvalidInput) as refused:
+        store.get_nodes(filters=MetadataFilters(filters=[MetadataFilter(key="animal", value="bird")]))
+    assert refused.value.field == "filters"
+
+
+async def test_the_async_methods_add_query_and_delete(library: Library) -> None:
+    store = store_for(library, library.owner)
+    node = TextNode(
+        id_="n1", text="Owls hunt at night.", metadata={"animal": "owl"},
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id="owls")},
+    )  # fmt: skip
+    node.embedding = await store.embed_model.aget_text_embedding(
+        node.get_content(metadata_mode=MetadataMode.EMBED)
+    )
+    assert await store.async_add([node]) == ["n1"]
+    query = VectorStoreQuery(query_str="owls hunt", mode=VectorStoreQueryMode.TEXT_SEARCH, similarity_top_k=2)
+    found = await store.aquery(query)
+    assert found.ids == ["n1"]
+    assert found.nodes is not None
+    assert found.nodes[0].metadata == {"animal": "owl"}
+    assert (await store.aget_nodes(node_ids=["n1"]))[0].ref_doc_id == "owls"
+    await store.adelete("owls")
+    assert (await store.aquery(query)).ids == []
+
+
+def test_a_store_given_a_llamaindex_embed_model_embeds_with_it(library: Library) -> None:
+    model = MockEmbedding(embed_dim=DIMENSION)
+    store = TenantRagVectorStore(
+        library.rag,
+        tenant_id=library.acme.id,
+        principal=library.owner,
+        embed_model=model,
+        runner=library.loop,
+    )
+    assert store.embed_model is model
+    index = index_over(store)
+    assert len(index.as_retriever(similarity_top_k=3).retrieve("anything")) == 3
+    model_row = library.loop.run(recorded_model(library.rag))
+    assert model_row is not None
+    assert model_row.name.startswith("llamaindex:")
+    assert model_row.name.endswith("MockEmbedding:unknown")  # the store recorded the given model
+
+
+async def recorded_model(rag: TenantRag) -> EmbeddingModel | None:
+    async with rag.uow.system() as system:
+        return await system.embedding_model.get()
 
 
 def test_a_store_stays_in_its_tenant(library: Library) -> None:
