@@ -38,12 +38,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from tenantrag.domain.model.document import sha256_hex
 from tenantrag.domain.ports.blob_store import (
     BlobCorrupted,
+    BlobEntry,
     StoredBlob,
     check_tenant_id,
     validate_key,
@@ -101,6 +103,13 @@ class LocalBlobStore:
     async def delete_prefix(self, tenant_id: uuid.UUID, prefix: str) -> int:
         tenant_id, prefix = check_tenant_id(tenant_id), validate_prefix(prefix)
         return await asyncio.to_thread(self._delete_prefix, tenant_id, prefix)
+
+    async def entries(self, tenant_id: uuid.UUID) -> list[BlobEntry]:
+        tenant_id = check_tenant_id(tenant_id)
+        return await asyncio.to_thread(self._entries, tenant_id)
+
+    async def tenant_ids(self) -> list[uuid.UUID]:
+        return await asyncio.to_thread(self._tenant_ids)
 
     # --- paths --------------------------------------------------------------------
 
@@ -172,6 +181,34 @@ class LocalBlobStore:
             removed = _remove_blob(path)
             _prune(path.parent, base)
         return removed
+
+    def _entries(self, tenant_id: uuid.UUID) -> list[BlobEntry]:
+        folder = self._root / str(tenant_id)
+        found: list[BlobEntry] = []
+        with _os_errors("list", str(tenant_id)):
+            for parent, folders, files in os.walk(folder):
+                folders[:] = [name for name in folders if not name.startswith(".")]
+                for name in files:
+                    if name.startswith("."):
+                        continue  # a checksum or a temporary file: the store's own
+                    path = Path(parent, name)
+                    with suppress(FileNotFoundError):  # deleted while we looked
+                        stat = path.stat()
+                        key = path.relative_to(folder).as_posix()
+                        found.append(BlobEntry(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
+        return sorted(found, key=lambda entry: entry.key)
+
+    def _tenant_ids(self) -> list[uuid.UUID]:
+        tenants: list[uuid.UUID] = []
+        with _os_errors("list", "the tenants"):
+            if not self._root.is_dir():
+                return []
+            for child in self._root.iterdir():
+                with suppress(ValueError):
+                    ident = uuid.UUID(child.name)
+                    if child.is_dir() and str(ident) == child.name:
+                        tenants.append(ident)
+        return sorted(tenants)
 
     def _delete_prefix(self, tenant_id: uuid.UUID, prefix: str) -> int:
         base, top = self._locate(tenant_id, prefix, "prefix")

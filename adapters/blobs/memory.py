@@ -9,10 +9,12 @@ test that passes against memory must not fail against disk.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from tenantrag.domain.errors import Conflict, NotFound
 from tenantrag.domain.model.document import sha256_hex
 from tenantrag.domain.ports.blob_store import (
+    BlobEntry,
     StoredBlob,
     check_tenant_id,
     key_is_under,
@@ -29,6 +31,7 @@ class MemoryBlobStore:
         # The bytes are immutable, so nothing can change them behind the checksum:
         # get needs no verification here.
         self._tenants: dict[uuid.UUID, dict[str, bytes]] = {}
+        self._written: dict[tuple[uuid.UUID, str], datetime] = {}
 
     def _blobs(self, tenant_id: uuid.UUID) -> dict[str, bytes]:
         return self._tenants.get(check_tenant_id(tenant_id), {})
@@ -43,6 +46,7 @@ class MemoryBlobStore:
                     f"blob key {key!r} clashes with {existing!r}: a key is a blob or a folder, not both"
                 )
         blobs[key] = data
+        self._written[tenant_id, key] = datetime.now(UTC)
         return StoredBlob(key, len(data), sha256_hex(data))
 
     async def get(self, tenant_id: uuid.UUID, key: str) -> bytes:
@@ -58,6 +62,7 @@ class MemoryBlobStore:
 
     async def delete(self, tenant_id: uuid.UUID, key: str) -> bool:
         key = validate_key(key)
+        self._written.pop((tenant_id, key), None)
         return self._blobs(tenant_id).pop(key, None) is not None
 
     async def delete_prefix(self, tenant_id: uuid.UUID, prefix: str) -> int:
@@ -66,4 +71,13 @@ class MemoryBlobStore:
         doomed = [key for key in blobs if key_is_under(key, prefix)]
         for key in doomed:
             del blobs[key]
+            self._written.pop((tenant_id, key), None)
         return len(doomed)
+
+    async def entries(self, tenant_id: uuid.UUID) -> list[BlobEntry]:
+        tenant_id = check_tenant_id(tenant_id)
+        blobs = self._blobs(tenant_id)
+        return [BlobEntry(key, len(blobs[key]), self._written[tenant_id, key]) for key in sorted(blobs)]
+
+    async def tenant_ids(self) -> list[uuid.UUID]:
+        return sorted(tenant for tenant, blobs in self._tenants.items() if blobs)

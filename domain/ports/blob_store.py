@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from datetime import datetime
 from typing import Protocol
 
 import attrs
@@ -83,6 +84,15 @@ class StoredBlob:
     sha256: str = attrs.field(validator=v.is_sha256())
 
 
+@attrs.frozen
+class BlobEntry:
+    """One stored blob, as a listing shows it (for ``tenantrag blobs check``)."""
+
+    key: str
+    size_bytes: int
+    modified_at: datetime
+
+
 class BlobStore(Protocol):
     """Original document bytes, per tenant, by key (see the module docstring for the rules)."""
 
@@ -110,6 +120,14 @@ class BlobStore(Protocol):
         """Remove the blob named ``prefix`` and every blob under ``prefix/`` (whole path
         segments: ``a/b`` does not reach ``a/bc``), returning how many were removed.
         ``document_prefix(document_id)`` names every version of one document."""
+        ...
+
+    async def entries(self, tenant_id: uuid.UUID) -> list[BlobEntry]:
+        """Every blob of the tenant, by key (the store's own files are not blobs)."""
+        ...
+
+    async def tenant_ids(self) -> list[uuid.UUID]:
+        """The tenants the store holds blobs for, in order."""
         ...
 
 

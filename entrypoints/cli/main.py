@@ -16,6 +16,7 @@ import typer
 from tenantrag.entrypoints.cli import (
     apikeys,
     backup,
+    blobs,
     db,
     dev,
     documents,
@@ -94,6 +95,7 @@ app.add_typer(tenants.app, name="tenant")
 app.add_typer(members.app, name="member")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(documents.app, name="documents")
+app.add_typer(blobs.app, name="blobs")
 app.add_typer(dev.app, name="dev")
 
 
