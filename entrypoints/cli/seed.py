@@ -20,7 +20,7 @@ from tenantrag.entrypoints.backends import close_backend, create_schema, open_ba
 from tenantrag.entrypoints.cli.output import print_json
 from tenantrag.entrypoints.cli.runtime import DatabaseUrl, Json, execute, load_settings, open_rag
 from tenantrag.entrypoints.cli.schema import Force, require_development
-from tenantrag.entrypoints.cli.serve import Host, Port, public_url, serve_container
+from tenantrag.entrypoints.cli.serve import Host, Port, listen, listening_url, public_url, serve_container
 from tenantrag.entrypoints.container import container_for, provide
 from tenantrag.entrypoints.document_sync import SyncResult
 from tenantrag.entrypoints.settings import Settings
@@ -69,6 +69,7 @@ def demo(
     async def body() -> None:
         settings = load_settings(database_url)
         require_development(settings, f"seed the demo login {demo_data.DEMO_EMAIL}", force=force)
+        listener = listen(host, port) if serve else None  # a port in use stops it before any work
         await create_schema(settings)
         # Opened once and handed to the container as is: with memory:// the data must
         # outlive the preparation and be what the API serves.
@@ -79,18 +80,20 @@ def demo(
             rag = await provide(container.tenantrag)
             seeded = await demo_data.seed(rag)
             synced = await demo_data.ingest_samples(rag, seeded.tenant)
-            url = public_url(host, port)
+            url = public_url(host, port) if listener is None else listening_url(host, listener)
             if json:
                 print_json({**_summary(seeded, synced), "url": url if serve else None,
                             "database_url": settings.redacted_database_url})  # fmt: skip
             else:
                 typer.echo(_seed_line(seeded))
                 typer.echo(_documents_line(synced))
-            if serve:
+            if listener is not None:
                 if not json:
                     typer.echo(banner(settings, url, seeded.tenant.slug))
-                await serve_container(container, settings, host=host, port=port)
+                await serve_container(container, settings, host=host, listener=listener)
         finally:
+            if listener is not None:
+                listener.close()
             await close_backend(factory)
 
     execute(body, json_output=json)

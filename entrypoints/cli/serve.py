@@ -1,19 +1,25 @@
 """``tenantrag serve``: the HTTP API under uvicorn, on the container the settings describe.
 
-The backend is opened before uvicorn starts, so a database that is unreachable or behind
-on migrations stops the command with its own message and exit code instead of a
-traceback from the ASGI lifespan. The application's lifespan then finds it open and
-closes it at shutdown. The HTTP package is imported only here, so the other commands do
-not pay for FastAPI's import.
+The port is bound first, so a port in use is refused (exit code 5, conflict) before
+anything else happens, and what is announced is the address really listened on (the
+port the system chose, with ``--port 0``). The backend is opened before uvicorn starts, so
+a database that is unreachable or behind on migrations stops the command with its own
+message and exit code instead of a traceback from the ASGI lifespan. The application's
+lifespan then finds it open and closes it at shutdown. The HTTP package is imported only
+here, so the other commands do not pay for FastAPI's import.
 """
 
 from __future__ import annotations
 
+import errno
 import signal
+import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tenantrag.domain.errors import Conflict, InvalidInput, PermissionDenied
 from tenantrag.entrypoints.cli.runtime import DatabaseUrl, execute, load_settings
 from tenantrag.entrypoints.container import Container, container_for
 from tenantrag.entrypoints.settings import Settings
@@ -30,8 +36,38 @@ def public_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-async def serve_container(container: Container, settings: Settings, *, host: str, port: int) -> None:
-    """Open the backend, then serve the API until interrupted (Ctrl-C, SIGTERM)."""
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``, or the reason there can be none, named."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except PermissionError:
+        raise PermissionDenied(
+            f"not allowed to listen on {host}:{port} (ports below 1024 need privileges):"
+            " choose another --port"
+        ) from None
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise Conflict(
+                f"port {port} on {host} is in use by another program: choose another --port"
+            ) from None
+        raise InvalidInput("host", f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def listening_url(host: str, listener: socket.socket) -> str:
+    return public_url(host, listener.getsockname()[1])
+
+
+async def serve_container(
+    container: Container,
+    settings: Settings,
+    *,
+    host: str,
+    listener: socket.socket,
+    announce: Callable[[], None] | None = None,
+) -> None:
+    """Open the backend, ``announce``, then serve the API on ``listener`` until interrupted
+    (Ctrl-C, SIGTERM)."""
     import uvicorn
 
     from tenantrag.entrypoints.http.app import create_app
@@ -45,21 +81,24 @@ async def serve_container(container: Container, settings: Settings, *, host: str
         config = uvicorn.Config(
             app,
             host=host,
-            port=port,
+            port=listener.getsockname()[1],
             log_level=settings.log_level.lower(),
             # LOG_FORMAT (text or JSON lines), with the request id; uvicorn's loggers included.
             log_config=logging_config(settings.log_format, settings.log_level),
             lifespan="on",
             server_header=False,
         )
-        await _serve_until_stopped(uvicorn.Server(config))
+        if announce is not None:
+            announce()
+        await _serve_until_stopped(uvicorn.Server(config), listener)
     finally:
+        listener.close()
         stopped = container.shutdown_resources()
         if stopped is not None:
             await stopped
 
 
-async def _serve_until_stopped(server: uvicorn.Server) -> None:
+async def _serve_until_stopped(server: uvicorn.Server, listener: socket.socket) -> None:
     """Serve; Ctrl-C and SIGTERM are a requested stop (exit 0), not an error.
 
     uvicorn shuts down gracefully on either signal, then raises it again with the handler
@@ -70,7 +109,7 @@ async def _serve_until_stopped(server: uvicorn.Server) -> None:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     previous = {number: signal.signal(number, signal.default_int_handler) for number in stop_signals}
     try:
-        await server.serve()
+        await server.serve(sockets=[listener])
     except KeyboardInterrupt:
         pass
     finally:
@@ -87,7 +126,14 @@ def serve(
 
     async def body() -> None:
         settings = load_settings(database_url)
-        typer.echo(f"tenantrag: {settings.redacted_database_url} on {public_url(host, port)}", err=True)
-        await serve_container(container_for(settings), settings, host=host, port=port)
+        listener = listen(host, port)
+        where = f"tenantrag: {settings.redacted_database_url} on {listening_url(host, listener)}"
+        await serve_container(
+            container_for(settings),
+            settings,
+            host=host,
+            listener=listener,
+            announce=lambda: typer.echo(where, err=True),
+        )
 
     execute(body)
