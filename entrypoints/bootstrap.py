@@ -40,8 +40,11 @@ def bootstrap(
     hasher: PasswordHasher | None = None,
     clock: Clock | None = None,
     blobs: BlobStore | None = None,
+    background_query_logs: bool = False,
 ) -> TenantRag:
-    """A wired TenantRag. The store's dimension follows the embedder's, or vice versa."""
+    """A wired TenantRag. The store's dimension follows the embedder's, or vice versa.
+    ``background_query_logs``: searches' logs are written in the background (close the
+    TenantRag, or ``flush()`` it, to write what waits); otherwise before each search answers."""
     if embedder is None:
         if uow is None or uow.dimension == wordllama.DIMENSION:
             embedder = wordllama.WordLlamaEmbedder()
@@ -55,4 +58,5 @@ def bootstrap(
         clock=clock or SystemClock(),
         parser=IsolatedParser(),
         blobs=blobs or MemoryBlobStore(),
+        background_query_logs=background_query_logs,
     )

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Executable
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
@@ -132,9 +132,9 @@ class SqlSession:
         try:
             self.dialect.finish(connection)
             await connection.rollback()
-        except DBAPIError:
-            # A connection the server dropped cannot roll back (there is nothing left to
-            # undo); it must not go back to the pool either.
+        except (DBAPIError, PendingRollbackError):
+            # A connection the server dropped, or one a cancelled statement left invalid,
+            # cannot roll back (there is nothing left to undo); nor may it go back to the pool.
             await connection.invalidate()
         finally:
             await connection.close()
