@@ -31,10 +31,11 @@ from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.fusion import Fusion
 from tenantrag.domain.grouping import ResultUnit
+from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document
 from tenantrag.domain.ports.chunker import TextSpan
 from tenantrag.domain.ports.embedder import Embedder
-from tenantrag.domain.search import SearchFilter, SearchHit, SearchMode
+from tenantrag.domain.search import SearchFilter, SearchMode
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.base import as_id
 from tenantrag.domain.usecases.document_metadata import explicit_part
@@ -75,16 +76,22 @@ class _Given:
 
 
 @attrs.frozen
-class Found:
-    """A search result: the chunk found, its document, and its score."""
+class Record:
+    """A record as the stores hand it back: its id, text, the metadata it was given, its
+    document, and for a search result its score and chunk."""
 
-    hit: SearchHit
-    document: Document
-    score: float
+    key: str
+    text: str
+    metadata: dict[str, Any]
+    document_id: uuid.UUID
+    score: float = 0.0
+    chunk_id: uuid.UUID | None = None
 
-    @property
-    def key(self) -> str:
-        return key_of(self.document)
+
+def record_of(
+    document: Document, text: str, *, score: float = 0.0, chunk_id: uuid.UUID | None = None
+) -> Record:
+    return Record(key_of(document), text, metadata_of(document), document.id, score, chunk_id)
 
 
 def key_of(document: Document) -> str:
@@ -200,8 +207,15 @@ class TenantStore:
             document = await add()
         return document
 
-    async def read(self, keys: Iterable[str], *, chunks: bool = False) -> list[StoredDocument]:
-        """The records with these ids (missing ones left out), in the order named."""
+    async def read(self, keys: Iterable[str]) -> list[Record]:
+        """The records with these ids (missing ones left out), in the order named; a document
+        of several chunks (uploaded through tenantrag) gives them joined."""
+        return [
+            record_of(stored.document, "\n\n".join(c.content for c in sorted(stored.chunks, key=_ordinal)))
+            for stored in await self._read(keys, chunks=True)
+        ]
+
+    async def _read(self, keys: Iterable[str], *, chunks: bool = False) -> list[StoredDocument]:
         wanted = [check_key(key) for key in keys]
         found = await self.rag.documents.read_many(
             self.principal, self.tenant_id, source_keys=wanted, chunks=chunks
@@ -217,7 +231,7 @@ class TenantStore:
 
     async def delete(self, keys: Iterable[str]) -> int:
         """Delete the records with these ids; a missing one is no error. How many were deleted."""
-        found = await self.read(keys)
+        found = await self._read(keys)
         for stored in found:
             await self.rag.documents.delete(self.principal, self.tenant_id, stored.document.id)
         return len(found)
@@ -245,7 +259,7 @@ class TenantStore:
         match: str | None = None,
         fusion: Fusion | None = None,
         **options: Any,
-    ) -> list[Found]:
+    ) -> list[Record]:
         """Search the tenant (the library's ``search.run``); each result with its document."""
         if options:
             raise InvalidInput("search", f"unknown search options: {', '.join(sorted(options))}")
@@ -263,23 +277,25 @@ class TenantStore:
         documents = {entry.document.id: entry.document for entry in stored}
         # A document deleted between the search and the read is left out.
         return [
-            Found(hit, documents[hit.document_id], score)
+            record_of(documents[hit.document_id], hit.content, score=score, chunk_id=hit.chunk_id)
             for hit, score in ranked
             if hit.document_id in documents
         ]
 
-    async def vectors(self, found: Sequence[Found]) -> list[tuple[Found, Vector]]:
+    async def vectors(self, found: Sequence[Record]) -> list[tuple[Record, Vector]]:
         """These results with their chunks' stored embeddings (for max-marginal-relevance);
         a result whose chunk is gone meanwhile is left out."""
-        ids = list(dict.fromkeys(entry.document.id for entry in found))
+        ids = list(dict.fromkeys(entry.document_id for entry in found))
         stored = await self.rag.documents.read_many(self.principal, self.tenant_id, ids=ids, chunks=True)
         by_chunk = {chunk.id: chunk.embedding for entry in stored for chunk in entry.chunks}
-        return [
-            (entry, tuple(by_chunk[entry.hit.chunk_id])) for entry in found if entry.hit.chunk_id in by_chunk
-        ]
+        return [(entry, tuple(by_chunk[entry.chunk_id])) for entry in found if entry.chunk_id in by_chunk]
 
     async def embed_query(self, text: str) -> Vector:
         return tuple(await self.embedder.embed_query(text))
+
+
+def _ordinal(chunk: Chunk) -> int:
+    return chunk.ordinal
 
 
 def _is_uuid(value: str) -> bool:

@@ -28,13 +28,11 @@ from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from tenantrag.domain.errors import InvalidInput
-from tenantrag.domain.model.document import Document as StoredRecord
 from tenantrag.domain.search import SearchMode
 from tenantrag.domain.usecases.app import TenantRag
-from tenantrag.domain.usecases.documents import StoredDocument
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.integrations._loop import CallerLoop, LoopThread, Runner, bound
-from tenantrag.integrations._tenant_store import Found, TenantStore, key_of, metadata_of
+from tenantrag.integrations._tenant_store import Record, TenantStore
 from tenantrag.integrations.sync import SyncTenantrag
 
 __all__ = ["CallerLoop", "LangChainEmbedder", "LoopThread", "TenantRagVectorStore"]
@@ -204,7 +202,7 @@ class TenantRagVectorStore(VectorStore):
         return await self._arun(self._get(ids))
 
     async def _get(self, ids: Sequence[str]) -> list[Document]:
-        return [_whole(stored) for stored in await self._store.read(ids, chunks=True)]
+        return [_document(record) for record in await self._store.read(ids)]
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         return self._run(self._delete(ids, **kwargs))
@@ -264,7 +262,7 @@ class TenantRagVectorStore(VectorStore):
         self, *, mode: SearchMode | str | None = None, **search: Any
     ) -> list[tuple[Document, float]]:
         found = await self._store.search(mode=mode or SearchMode.VECTOR, **search)
-        return [(_found(entry), entry.score) for entry in found]
+        return [(_document(entry), entry.score) for entry in found]
 
     def _select_relevance_score_fn(self) -> Any:
         # Vector scores are cosines: a cosine at or below 0 is no relevance at all.
@@ -327,7 +325,7 @@ class TenantRagVectorStore(VectorStore):
         chosen = maximal_marginal_relevance(
             np.array(vector, dtype=np.float64), [list(v) for _, v in candidates], lambda_mult=lambda_mult, k=k
         )
-        return [_found(candidates[index][0]) for index in chosen]
+        return [_document(candidates[index][0]) for index in chosen]
 
     # --- construction -----------------------------------------------------------------
 
@@ -368,15 +366,5 @@ def _vector_only(options: dict[str, Any]) -> None:
         raise InvalidInput("mode", "relevance scores are cosines: search in mode vector for them")
 
 
-def _document(record: StoredRecord, text: str) -> Document:
-    return Document(id=key_of(record), page_content=text, metadata=metadata_of(record))
-
-
-def _found(entry: Found) -> Document:
-    return _document(entry.document, entry.hit.content)
-
-
-def _whole(stored: StoredDocument) -> Document:
-    # A record added here has one chunk; a document uploaded to tenantrag may have several.
-    ordered = sorted(stored.chunks, key=lambda chunk: chunk.ordinal)
-    return _document(stored.document, "\n\n".join(chunk.content for chunk in ordered))
+def _document(record: Record) -> Document:
+    return Document(id=record.key, page_content=record.text, metadata=record.metadata)

@@ -39,13 +39,12 @@ from pydantic import PrivateAttr
 
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.fusion import Fusion
-from tenantrag.domain.model.document import Document
 from tenantrag.domain.ports.embedder import Embedder
 from tenantrag.domain.search import SearchMode
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.integrations._loop import CallerLoop, LoopThread, Runner, bound
-from tenantrag.integrations._tenant_store import TenantStore, key_of, metadata_of
+from tenantrag.integrations._tenant_store import Record, TenantStore
 from tenantrag.integrations.llamaindex_filters import filters_to_json
 from tenantrag.integrations.sync import SyncTenantrag
 
@@ -226,10 +225,7 @@ class TenantRagVectorStore(BasePydanticVectorStore):
 
     async def _get(self, node_ids: list[str] | None, filters: MetadataFilters | None) -> list[BaseNode]:
         _by_ids_only(node_ids, filters)
-        stored = await self._store.read(node_ids or [], chunks=True)
-        return [
-            _node(entry.document, "\n\n".join(chunk.content for chunk in entry.chunks)) for entry in stored
-        ]
+        return [_node(record) for record in await self._store.read(node_ids or [])]
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
         self._run(self._store.delete_tagged(ref_tag(_ref(ref_doc_id, delete_kwargs))))
@@ -281,7 +277,7 @@ class TenantRagVectorStore(BasePydanticVectorStore):
             text=text, embedding=embedding, k=k, filter=where, mode=mode, fusion=fusion, **kwargs
         )
         return VectorStoreQueryResult(
-            nodes=[_node(entry.document, entry.hit.content) for entry in found],
+            nodes=[_node(entry) for entry in found],
             similarities=[entry.score for entry in found],
             ids=[entry.key for entry in found],
         )
@@ -297,19 +293,18 @@ class TenantRagVectorStore(BasePydanticVectorStore):
             parts.append({"metadata.ref_doc_id": {"$in": list(query.doc_ids)}})
         if query.node_ids:
             stored = await self._store.read(query.node_ids)
-            parts.append({"document_id": {"$in": [str(entry.document.id) for entry in stored]}})
+            parts.append({"document_id": {"$in": [str(record.document_id) for record in stored]}})
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
-def _node(document: Document, text: str) -> BaseNode:
-    metadata = metadata_of(document)
-    if "_node_content" not in metadata:  # a document added to tenantrag directly
+def _node(record: Record) -> BaseNode:
+    if "_node_content" not in record.metadata:  # a document added to tenantrag directly
         from llama_index.core.schema import TextNode
 
-        return TextNode(id_=key_of(document), text=text, metadata=metadata)
-    return metadata_dict_to_node(metadata, text=text)
+        return TextNode(id_=record.key, text=record.text, metadata=record.metadata)
+    return metadata_dict_to_node(record.metadata, text=record.text)
 
 
 def _ref(ref_doc_id: object, options: dict[str, Any]) -> str:
