@@ -127,8 +127,7 @@ async def test_sign_up_when_allowed(settings: Settings) -> None:
         assert_problem(extra, 422, "invalid_input")
 
 
-@pytest.mark.parametrize("database_url", ["memory://"], ids=["memory"])
-@pytest.mark.memory
+# On SQLite and PostgreSQL, with their blob folders.
 async def test_an_original_is_downloaded_with_its_type_and_name(
     client: httpx.AsyncClient, world: World
 ) -> None:
