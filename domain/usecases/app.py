@@ -91,7 +91,7 @@ class TenantRag:
         self.query_logs = QueryLogService(uow, clock, self.query_log_writer)
         self.search = SearchService(uow, clock, embedder, fusion or Fusion(), self.query_logs)
         self.chat = ChatService(uow, clock)
-        self.jobs = JobService(uow, clock)
+        self.jobs = JobService(uow, clock, self.documents, self.ingestion)
         self.evaluations = EvaluationService(uow, clock, self.search)
 
     async def check_embedder(self) -> EmbeddingModel:

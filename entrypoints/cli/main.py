@@ -21,6 +21,7 @@ from tenantrag.entrypoints.cli import (
     dev,
     documents,
     ingest,
+    jobs,
     mcp,
     members,
     schema,
@@ -95,6 +96,7 @@ app.add_typer(tenants.app, name="tenant")
 app.add_typer(members.app, name="member")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(documents.app, name="documents")
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(blobs.app, name="blobs")
 app.add_typer(dev.app, name="dev")
 
