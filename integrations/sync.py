@@ -38,6 +38,7 @@ from typing import Any, Generic, ParamSpec, Self, TypeVar
 import attrs
 
 from tenantrag.domain.model.embedding_model import EmbeddingModel
+from tenantrag.domain.usecases.accounts import AccountAdministration
 from tenantrag.domain.usecases.api_keys import ApiKeyService
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.base import Service
@@ -111,6 +112,7 @@ class SyncTenantrag:
 
     tenants: SyncService[TenantService]
     users: SyncService[UserService]
+    accounts: SyncService[AccountAdministration]
     members: SyncService[MemberService]
     api_keys: SyncService[ApiKeyService]
     documents: SyncService[DocumentService]
