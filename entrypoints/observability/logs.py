@@ -15,6 +15,7 @@ import logging.config
 import sys
 from typing import Any, Literal
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from tenantrag.entrypoints.observability import request_ids
@@ -35,7 +36,11 @@ class RequestIdFilter(logging.Filter):
 def make_formatter(log_format: LogFormat) -> logging.Formatter:
     if log_format == "json":
         return JsonFormatter(
-            _JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}, timestamp=True
+            _JSON_FIELDS,
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp=True,
+            # uvicorn repeats each message with terminal colours as an extra: not for JSON.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
     if log_format == "text":
         return logging.Formatter(TEXT_FORMAT)

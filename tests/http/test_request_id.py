@@ -122,11 +122,14 @@ def test_json_logging_configures_a_real_process() -> None:
         "configure_logging('json', 'INFO')\n"
         "request_ids.bind('req-sub-1')\n"
         "logging.getLogger('tenantrag.demo').info('ingested', extra={'chunks': 3})\n"
+        "logging.getLogger('uvicorn.error').info('started', extra={'color_message': 'started in colour'})\n"
         "logging.getLogger('httpx').info('not shown: other libraries warn or stay quiet')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
-    [line] = [json.loads(line) for line in done.stderr.splitlines()]
+    [line, uvicorn] = [json.loads(line) for line in done.stderr.splitlines()]
+    assert (uvicorn["logger"], uvicorn["message"]) == ("uvicorn.error", "started")
+    assert "color_message" not in uvicorn
     assert line["message"] == "ingested"
     assert (line["request_id"], line["chunks"], line["logger"]) == ("req-sub-1", 3, "tenantrag.demo")
