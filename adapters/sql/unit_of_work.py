@@ -94,7 +94,10 @@ class _SqlUnitOfWork:
         }
 
     async def __aenter__(self) -> Self:
-        self._span = _tracer.start_span("tenantrag.unit_of_work", attributes=self._span_attributes)
+        # Only inside a traced operation (a request, a search): an idle worker's claim every
+        # second would otherwise be a trace of its own.
+        if trace.get_current_span().is_recording():
+            self._span = _tracer.start_span("tenantrag.unit_of_work", attributes=self._span_attributes)
         try:
             await self._session.open()
         except BaseException as error:

@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tenantrag.domain.usecases.principal import Principal
 from tenantrag.entrypoints.http.app import create_app
 from tenantrag.entrypoints.settings import Settings
 from tests.http.helpers import BASE_URL, make_container, make_settings, memory_only
@@ -111,3 +112,19 @@ async def test_with_tracing_off_no_http_span_is_made(spans: InMemorySpanExporter
     response = await _search(settings)
     assert response.status_code == 200
     assert not [s for s in spans.get_finished_spans() if s.kind is trace.SpanKind.SERVER]
+
+
+@memory_only
+async def test_units_of_work_are_traced_only_inside_a_traced_operation(
+    spans: InMemorySpanExporter, database_url: str
+) -> None:
+    app = create_app(make_container(make_settings(database_url, tracing="provided")))
+    async with app.router.lifespan_context(app):
+        rag = app.state.tenantrag.rag
+        spans.clear()
+        await rag.tenants.list_all(Principal.system())  # a worker's poll, a CLI command: no trace
+        assert not [s for s in spans.get_finished_spans() if s.name == "tenantrag.unit_of_work"]
+        with trace.get_tracer("test").start_as_current_span("operation"):
+            await rag.tenants.list_all(Principal.system())
+    [work] = [s for s in spans.get_finished_spans() if s.name == "tenantrag.unit_of_work"]
+    assert (work.attributes or {}).get("tenantrag.uow.kind") == "system"
