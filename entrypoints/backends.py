@@ -138,13 +138,20 @@ async def _prepare_schema(settings: Settings) -> None:
             settings.database_url, embedding_dimension=settings.embedding_dimension
         )
         return
+    await require_current_schema(
+        settings, "run `tenantrag init` (or `tenantrag db upgrade`), or set AUTO_MIGRATE=true"
+    )
+
+
+async def require_current_schema(settings: Settings, advice: str) -> None:
+    """Refuse a database whose schema is not this tenantrag's (``advice`` says what to do)."""
     current = await migrations.current_async(settings.database_url)
     newest = migrations.head()
     if current != newest:
         state = "has no tenantrag schema" if current is None else f"is at revision {current}"
         raise DatabaseUnavailable(
-            f"the database {settings.redacted_database_url} {state}, but this tenantrag needs {newest}:"
-            " run `tenantrag init` (or `tenantrag db upgrade`), or set AUTO_MIGRATE=true"
+            f"the database {settings.redacted_database_url} {state},"
+            f" but this tenantrag needs {newest}: {advice}"
         )
 
 

@@ -22,14 +22,20 @@ from sqlalchemy import func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.blobs import LocalBlobStore
-from tenantrag.adapters.sql import migrations, schema
+from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql import store_copy as tables
 from tenantrag.adapters.sql.migration_engine import create_migration_engine
 from tenantrag.adapters.sql.types import Embedding
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, TenantRagError
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.domain.search import SearchHit, TextQuery, VectorQuery
-from tenantrag.entrypoints.backends import DatabaseUnavailable, close_backend, create_schema, open_backend
+from tenantrag.entrypoints.backends import (
+    DatabaseUnavailable,
+    close_backend,
+    create_schema,
+    open_backend,
+    require_current_schema,
+)
 from tenantrag.entrypoints.settings import Settings
 
 #: Scores of one search on the two sides may differ by this share: SQLite and PostgreSQL count a
@@ -149,14 +155,9 @@ def _resolved(path: Path | None) -> Path | None:
 async def _source_engine(source: Settings) -> AsyncEngine:
     if source.sqlite_path is not None and not source.sqlite_path.exists():
         raise DatabaseUnavailable(f"no database at {source.redacted_database_url} to copy from")
-    current = await migrations.current_async(source.database_url)
-    newest = migrations.head()
-    if current != newest:
-        state = "has no tenantrag schema" if current is None else f"is at revision {current}"
-        raise DatabaseUnavailable(
-            f"the source {source.redacted_database_url} {state}, not {newest}: upgrade it first"
-            " (`tenantrag db upgrade --database-url ...`)"
-        )
+    await require_current_schema(
+        source, "upgrade the source first (`tenantrag db upgrade --database-url ...`)"
+    )
     return create_migration_engine(source.database_url)
 
 

@@ -34,9 +34,14 @@ class JobService(Service):
     ingestion: IngestionService
 
     async def get(self, actor: Principal, tenant_id: uuid.UUID | str, job_id: uuid.UUID | str) -> Job:
+        return await self._job(actor, tenant_id, job_id, Permission.JOB_READ)
+
+    async def _job(
+        self, actor: Principal, tenant_id: uuid.UUID | str, job_id: uuid.UUID | str, permission: Permission
+    ) -> Job:
         ident = as_id("job_id", job_id)
         async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
-            await authorize(uow, actor, Permission.JOB_READ)
+            await authorize(uow, actor, permission)
             job = await uow.jobs.get(ident)
         if job is None:
             raise NotFound("job", ident)
@@ -84,12 +89,8 @@ class JobService(Service):
     ) -> Submission:
         """Queue a failed or cancelled ingestion again (with ``wait``, run it here): its
         version's original submitted again, which re-queues that version with a new job."""
-        tenant, ident = as_id("tenant_id", tenant_id), as_id("job_id", job_id)
-        async with self.uow.tenant(tenant) as uow:
-            await authorize(uow, actor, Permission.DOCUMENT_WRITE)
-            job = await uow.jobs.get(ident)
-        if job is None:
-            raise NotFound("job", ident)
+        tenant = as_id("tenant_id", tenant_id)
+        job = await self._job(actor, tenant, job_id, Permission.DOCUMENT_WRITE)
         if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
             raise Conflict(f"job {job.id} has {job.status.value}: only a failed or cancelled job is retried")
         version = job.payload.get("version")

@@ -15,6 +15,7 @@ from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.pagination import PageRequest
 from tenantrag.domain.ports.blob_store import safe_filename
 from tenantrag.domain.usecases.documents import Original
+from tenantrag.entrypoints.cli.db import require_yes
 from tenantrag.entrypoints.cli.output import print_fields, print_json, print_result, print_table
 from tenantrag.entrypoints.cli.runtime import (
     SYSTEM,
@@ -199,10 +200,7 @@ def delete(
     json: Json = False,
 ) -> None:
     """Delete a document with its versions, chunks, jobs and originals."""
-    if not yes:
-        raise typer.BadParameter(
-            "it deletes the document, its versions and originals; add --yes", param_hint="--yes"
-        )
+    require_yes(yes, "it deletes the document, its versions and originals")
 
     async def body() -> Document:
         async with open_rag(load_settings(database_url)) as rag:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tenantrag.domain.model.tenant import Tenant
+from tenantrag.entrypoints.cli.db import require_yes
 from tenantrag.entrypoints.cli.output import print_json, print_result, print_table
 from tenantrag.entrypoints.cli.runtime import (
     SYSTEM,
@@ -95,10 +96,7 @@ def delete(
     json: Json = False,
 ) -> None:
     """Delete a tenant and everything it holds (documents, originals, members, keys, logs)."""
-    if not yes:
-        raise typer.BadParameter(
-            "it deletes the tenant and everything it holds; add --yes", param_hint="--yes"
-        )
+    require_yes(yes, "it deletes the tenant and everything it holds")
 
     async def body() -> Tenant:
         async with open_rag(load_settings(database_url)) as rag:

@@ -15,6 +15,7 @@ import typer
 
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.user import User, check_new_password
+from tenantrag.entrypoints.cli.db import require_yes
 from tenantrag.entrypoints.cli.output import print_json, print_result, print_table
 from tenantrag.entrypoints.cli.runtime import (
     SYSTEM,
@@ -169,10 +170,7 @@ def delete(
 ) -> None:
     """Delete an account with its memberships, API keys and chats (refused while it is a
     tenant's only owner); the documents it uploaded stay."""
-    if not yes:
-        raise typer.BadParameter(
-            "it deletes the account, its memberships and API keys; add --yes", param_hint="--yes"
-        )
+    require_yes(yes, "it deletes the account, its memberships and API keys")
 
     async def body() -> User:
         async with open_rag(load_settings(database_url)) as rag:
