@@ -6,10 +6,10 @@ import uuid
 from pathlib import Path
 
 from tenantrag.adapters.blobs import LocalBlobStore
-from tenantrag.adapters.clock import ManualClock
 from tenantrag.adapters.hashing_embedder import HashingEmbedder
 from tenantrag.adapters.passwords import PwdlibPasswordHasher
 from tenantrag.domain.pagination import PageRequest
+from tenantrag.domain.ports.clock import Clock
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.worker import Worker
@@ -17,9 +17,7 @@ from tenantrag.entrypoints.bootstrap import bootstrap
 from tests.unit.usecases.workspace import DIMENSION
 
 
-def disk_app(
-    store: UnitOfWorkFactory, clock: ManualClock, hasher: PwdlibPasswordHasher, root: Path
-) -> TenantRag:
+def disk_app(store: UnitOfWorkFactory, clock: Clock, hasher: PwdlibPasswordHasher, root: Path) -> TenantRag:
     """Blobs in files under ``root``, so an orphan is a file left on disk."""
     return bootstrap(
         uow=store,

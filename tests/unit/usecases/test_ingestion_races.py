@@ -8,6 +8,7 @@ pending or processing without a job; every blob on disk named by a version (no o
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from tenantrag.domain.usecases.ingestion import SubmitOutcome
 from tests.unit.usecases.disk_blobs import check_no_orphans, disk_app, drain
 from tests.unit.usecases.workspace import Workspace
 
-TRIALS = 8
+# RACE_TRIALS=100 for the full check (each trial is a fresh race).
+TRIALS = int(os.environ.get("RACE_TRIALS", "8"))
 RACERS = 4
 
 

@@ -9,6 +9,7 @@ second request is refused (409): the invariant must hold just as well when they 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -21,7 +22,8 @@ from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tests.unit.usecases.workspace import PASSWORD
 
-TRIALS = 25
+# RACE_TRIALS=100 for the full check (each trial is a fresh race).
+TRIALS = int(os.environ.get("RACE_TRIALS", "25"))
 
 Act = Callable[[TenantRag, uuid.UUID, Principal, uuid.UUID], Awaitable[object]]
 
