@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -56,6 +56,14 @@ class _WholeText:
 
     def split(self, text: str) -> Sequence[TextSpan]:
         return [TextSpan(0, len(text), text)] if text else []
+
+
+def check_record(key: object, text: object) -> str:
+    """A record's id, checked with its text (which must hold some words)."""
+    checked = check_key(key)
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("page_content", f"record {checked!r}: a record must hold some text")
+    return checked
 
 
 @attrs.frozen
@@ -121,6 +129,45 @@ def check_key(key: object, field: str = "ids") -> str:
     return checked
 
 
+class Records(Protocol):
+    """What a framework store needs of tenantrag: the library's ``TenantStore``, or the HTTP
+    API's (``integrations/langchain_http.py``)."""
+
+    @property
+    def tenant_id(self) -> uuid.UUID | str: ...
+
+    async def put(
+        self,
+        key: str,
+        text: str,
+        metadata: Mapping[str, Any],
+        tags: Iterable[str] = (),
+        vector: Sequence[float] | None = None,
+    ) -> object: ...
+
+    async def read(self, keys: Iterable[str]) -> list[Record]: ...
+
+    async def delete(self, keys: Iterable[str]) -> int: ...
+
+    async def search(
+        self,
+        *,
+        text: str | None = None,
+        embedding: Sequence[float] | None = None,
+        k: int = 4,
+        filter: object = None,
+        mode: SearchMode | str | None = None,
+        group: ResultUnit | str = ResultUnit.CHUNKS,
+        match: str | None = None,
+        fusion: Fusion | None = None,
+        **options: Any,
+    ) -> list[Record]: ...
+
+    async def vectors(self, found: Sequence[Record]) -> list[tuple[Record, Vector]]: ...
+
+    async def embed_query(self, text: str) -> Vector: ...
+
+
 @attrs.define
 class TenantStore:
     """The library, bound to one tenant and one principal, with one embedder."""
@@ -183,9 +230,7 @@ class TenantStore:
     ) -> Document:
         """Add or replace the record ``key`` (see the module for what changes what), embedded
         here unless its ``vector`` is given."""
-        key = check_key(key)
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInput("page_content", f"record {key!r}: a record must hold some text")
+        key = check_record(key, text)
         await self._check_embedder()
         wanted = dict(metadata)
         tags = v.tags("tags", tags)
@@ -221,7 +266,7 @@ class TenantStore:
             self.principal, self.tenant_id, source_keys=wanted, chunks=chunks
         )
         known = {key_of(stored.document) for stored in found}
-        by_id = [key for key in wanted if key not in known and _is_uuid(key)]
+        by_id = [key for key in wanted if key not in known and is_uuid(key)]
         if by_id:
             found += await self.rag.documents.read_many(
                 self.principal, self.tenant_id, ids=by_id, chunks=chunks
@@ -298,7 +343,7 @@ def _ordinal(chunk: Chunk) -> int:
     return chunk.ordinal
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:

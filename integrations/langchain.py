@@ -18,7 +18,7 @@ and ``close()`` releases it with the app's connections.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, Self, TypeVar
 
 import numpy as np
@@ -32,7 +32,7 @@ from tenantrag.domain.search import SearchMode
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.integrations._loop import CallerLoop, LoopThread, Runner, bound
-from tenantrag.integrations._tenant_store import Record, TenantStore
+from tenantrag.integrations._tenant_store import Record, Records, TenantStore
 from tenantrag.integrations.sync import SyncTenantrag
 
 __all__ = ["CallerLoop", "LangChainEmbedder", "LoopThread", "TenantRagVectorStore"]
@@ -104,9 +104,9 @@ class TenantRagVectorStore(VectorStore):
         self._embedding = embedding
         embedder = None if embedding is None else LangChainEmbedder(embedding)
         app, self._runner, self._own_runner = bound(rag, runner, "tenantrag-langchain")
-        self._app = app
+        self._on_close: Callable[[], Coroutine[Any, Any, None]] = app.aclose
         try:
-            self._store = TenantStore.bind(
+            self._store: Records = TenantStore.bind(
                 app, tenant_id, principal, embedder, record_searches=record_searches
             )
         except BaseException:
@@ -120,18 +120,14 @@ class TenantRagVectorStore(VectorStore):
         return self._embedding
 
     @property
-    def tenant_id(self) -> uuid.UUID:
+    def tenant_id(self) -> uuid.UUID | str:
         return self._store.tenant_id
-
-    @property
-    def principal(self) -> Principal:
-        return self._store.principal
 
     def close(self) -> None:
         """Close the store's own loop thread, and the app's connections with it (a store
         given a ``runner`` or a ``SyncTenantrag`` leaves both to their owner)."""
         if self._own_runner is not None:
-            self._own_runner.close(self._app.aclose())
+            self._own_runner.close(self._on_close())
 
     def __enter__(self) -> Self:
         return self
