@@ -37,6 +37,7 @@ ACTING_SETTINGS = {
     "current_tenant_id": TENANT_SETTING,
     "directory_user_id": "app.directory_user_id",
     "directory_api_key_prefix": "app.directory_api_key_prefix",
+    "directory_invitee_email": "app.directory_invitee_email",
     "job_queue": "app.job_queue",
 }
 

@@ -33,6 +33,7 @@ from tenantrag.domain.model.document import Document
 from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.embedding_model import EmbeddingModel
 from tenantrag.domain.model.evaluation_run import EvaluationRun
+from tenantrag.domain.model.invitation import Invitation
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.query_log import QueryLog, SourceRef
@@ -128,6 +129,7 @@ QUERY_LOGS = Mapper(QueryLog, schema.query_logs, sources=Convert(_sources_to_jso
 CHAT_SESSIONS = Mapper(ChatSession, schema.chat_sessions)
 MESSAGES = Mapper(Message, schema.messages)
 EVALUATION_RUNS = Mapper(EvaluationRun, schema.evaluation_runs)
+INVITATIONS = Mapper(Invitation, schema.invitations)
 
 
 # Every mapping declared above, by entity, for the generic repository (repository_for).

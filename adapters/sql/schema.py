@@ -340,6 +340,28 @@ evaluation_runs = Table(
     Index(None, "tenant_id", "created_at", "id"),
 )
 
+# Pending invitations to join a tenant (domain/model/invitation.py): one per tenant and
+# address, deleted when accepted, declined or revoked. Found by address across tenants for
+# the invitee (adapters/sql/invitations.py, PostgreSQL policy invitations_directory).
+invitations = Table(
+    "invitations",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("email", String(320), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("invited_by", Uuid(), ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint(
+        "tenant_id",
+        "email",
+        info={"rule": "invitations.tenant_email", "message": "{email} is already invited to this tenant"},
+    ),
+    _in("role", ROLES, "role"),
+)
+
 # Each tenant's full-text statistics, what its BM25 scores weigh terms and lengths by (a
 # tenant's scores depend on its own chunks only). Kept by triggers on chunks, in the
 # transaction that writes them (revision a7d4c1e9b250); read by adapters/sql/bm25.py.

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.sql.chunk_repository import ChunkSearch, ChunkWriter, SqlChunkRepository
 from tenantrag.adapters.sql.dialect import SqlDialect
+from tenantrag.adapters.sql.invitations import SqlInvitationDirectory
 from tenantrag.adapters.sql.job_queue import SqlJobQueue
 from tenantrag.adapters.sql.read_routing import ReadRouting
 from tenantrag.adapters.sql.repository import repository_for
@@ -42,6 +43,7 @@ from tenantrag.adapters.sql.tenant_repositories import (
 )
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.ports.invitations import InvitationDirectory
 from tenantrag.domain.ports.job_queue import JobQueue
 from tenantrag.domain.ports.repositories import (
     ApiKeyDirectory,
@@ -162,6 +164,7 @@ class SqlSystemUnitOfWork(_SqlUnitOfWork):
         self.users: UserRepository = SqlUserRepository(self._session)
         self.memberships: MembershipDirectory = SqlMembershipDirectory(self._session)
         self.api_keys: ApiKeyDirectory = SqlApiKeyDirectory(self._session)
+        self.invitations: InvitationDirectory = SqlInvitationDirectory(self._session)
         self.job_queue: JobQueue = SqlJobQueue(self._session)
         self.embedding_model: EmbeddingModelRecord = SqlEmbeddingModelRecord(self._session)
 

@@ -15,6 +15,7 @@ import uuid
 from types import TracebackType
 from typing import Protocol, Self
 
+from tenantrag.domain.ports.invitations import InvitationDirectory
 from tenantrag.domain.ports.job_queue import JobQueue
 from tenantrag.domain.ports.repositories import (
     ApiKeyDirectory,
@@ -97,6 +98,8 @@ class SystemUnitOfWork(UnitOfWork, Protocol):
     def memberships(self) -> MembershipDirectory: ...
     @property
     def api_keys(self) -> ApiKeyDirectory: ...
+    @property
+    def invitations(self) -> InvitationDirectory: ...
     @property
     def embedding_model(self) -> EmbeddingModelRecord: ...
     @property

@@ -27,6 +27,7 @@ from tenantrag.domain.usecases.documents import DocumentService
 from tenantrag.domain.usecases.embedding_record import check_embedder
 from tenantrag.domain.usecases.evaluation import EvaluationService
 from tenantrag.domain.usecases.ingestion import IngestionService
+from tenantrag.domain.usecases.invitations import InvitationService
 from tenantrag.domain.usecases.jobs import JobService
 from tenantrag.domain.usecases.members import MemberService
 from tenantrag.domain.usecases.query_log_writer import QueryLogWriter
@@ -44,6 +45,7 @@ class TenantRag:
     users: UserService
     accounts: AccountAdministration
     members: MemberService
+    invitations: InvitationService
     api_keys: ApiKeyService
     documents: DocumentService
     ingestion: IngestionService
@@ -81,6 +83,7 @@ class TenantRag:
         self.users = UserService(uow, clock, hasher)
         self.accounts = AccountAdministration(uow, clock, hasher)
         self.members = MemberService(uow, clock)
+        self.invitations = InvitationService(uow, clock)
         self.api_keys = ApiKeyService(uow, clock)
         self.documents = DocumentService(uow, clock, blobs)
         self.ingestion = IngestionService(uow, clock, embedder, chunker, parser, blobs)

@@ -21,6 +21,7 @@ from tenantrag.entrypoints.cli import (
     dev,
     documents,
     ingest,
+    invitations,
     jobs,
     mcp,
     members,
@@ -94,6 +95,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="user")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(members.app, name="member")
+app.add_typer(invitations.app, name="invitation")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(documents.app, name="documents")
 app.add_typer(jobs.app, name="jobs")

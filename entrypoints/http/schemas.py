@@ -34,7 +34,7 @@ from tenantrag.domain.model.document import Document, DocumentStatus
 from tenantrag.domain.model.job import Job, JobStatus
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.tenant import MAX_SLUG_LENGTH, SLUG_PATTERN, Tenant
-from tenantrag.domain.model.user import MAX_EMAIL_LENGTH, User
+from tenantrag.domain.model.user import User
 from tenantrag.domain.policy import Role
 from tenantrag.domain.usecases.tenants import TenantWithRole
 
@@ -151,12 +151,6 @@ class MyTenantOut(Resource):
     @classmethod
     def of(cls, item: TenantWithRole) -> Self:
         return cls(tenant=TenantOut.of(item.tenant), role=item.role)
-
-
-class MemberAdd(RequestBody):
-    user_id: uuid.UUID | None = Field(default=None, description="Give exactly one of `user_id` or `email`.")
-    email: Annotated[str, Field(max_length=MAX_EMAIL_LENGTH)] | None = None
-    role: Role
 
 
 class MemberUpdate(RequestBody):

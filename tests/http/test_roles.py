@@ -87,8 +87,9 @@ OPS = [
     Op("rename tenant", Role.ADMIN, "PATCH", "", body={"name": "Acme Renamed"}),
     Op("list members", Role.VIEWER, "GET", "/members"),
     Op("read member", Role.VIEWER, "GET", "/members/{target}", target=_new_member),
-    Op("add member", Role.ADMIN, "POST", "/members", body=lambda t: {"user_id": t, "role": "viewer"},
-       target=_new_user, success=201),
+    Op("invite member", Role.ADMIN, "POST", "/invitations", body={"email": "a@example.com", "role": "member"},
+       success=201),
+    Op("list invitations", Role.ADMIN, "GET", "/invitations"),
     Op("change role", Role.ADMIN, "PATCH", "/members/{target}", body={"role": "viewer"}, target=_new_member),
     Op("remove member", Role.ADMIN, "DELETE", "/members/{target}", target=_new_viewer, success=204),
     Op("list api keys", Role.MEMBER, "GET", "/api-keys"),
@@ -203,9 +204,9 @@ async def test_admins_cannot_touch_owners_and_a_tenant_keeps_an_owner(
     assert_problem(await client.patch(f"{members}/{owner_id}", json={"role": "viewer"}, headers=admin), 403,
                    "permission_denied")  # fmt: skip
     assert_problem(await client.delete(f"{members}/{owner_id}", headers=admin), 403, "permission_denied")
-    new_user = await _new_user(world)
-    grant_owner = {"user_id": new_user, "role": "owner"}
-    assert_problem(await client.post(members, json=grant_owner, headers=admin), 403, "permission_denied")
+    invite_owner = {"email": "new-owner@example.com", "role": "owner"}
+    invitations = f"/v1/tenants/{world.tenant.id}/invitations"
+    assert_problem(await client.post(invitations, json=invite_owner, headers=admin), 403, "permission_denied")
     owner = world.as_role(Role.OWNER)
     last_owner = await client.patch(f"{members}/{owner_id}", json={"role": "admin"}, headers=owner)
     assert_problem(last_owner, 409, "conflict")

@@ -220,6 +220,18 @@ async def _seed(connection: AsyncConnection) -> dict[str, Any]:
                 "created_at": NOW,
             },
         ),
+        (
+            schema.invitations,
+            {
+                "tenant_id": t,
+                "id": uuid.uuid4(),
+                "email": "invitee@example.com",
+                "role": "member",
+                "invited_by": u,
+                "created_at": NOW,
+                "expires_at": NOW,
+            },
+        ),
     ]
     for table, row in rows:
         await connection.execute(table.insert().values(row))

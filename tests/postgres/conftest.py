@@ -19,6 +19,7 @@ from tenantrag.adapters.postgres import PostgresOptions, PostgresUnitOfWorkFacto
 from tenantrag.adapters.postgres.engine import create_postgres_engine
 from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.evaluation_run import EvaluationRun
+from tenantrag.domain.model.invitation import Invitation
 from tests.contract.factories import (
     DIMENSION,
     Seeded,
@@ -98,6 +99,11 @@ async def fill(factory: PostgresUnitOfWorkFactory, seeded: Seeded, *, tags: tupl
                 id=uuid.uuid4(), tenant_id=tenant_id, user_id=user_id, created_at=document.created_at
             )
         )
+        invitation = Invitation(
+            id=uuid.uuid4(), tenant_id=tenant_id, email="invitee@example.com", role="member",
+            invited_by=user_id, created_at=document.created_at, expires_at=document.created_at,
+        )  # fmt: skip
+        await uow.repository(Invitation).add(invitation)
         await uow.commit()
     return TenantRows(seeded, document.id, chunk.id)
 

@@ -21,6 +21,7 @@ CURRENT_TENANT = "current_setting('app.current_tenant_id'::text, true)"
 NARROW_POLICIES = {
     ("memberships", "memberships_directory"): "SELECT",
     ("api_keys", "api_keys_directory"): "SELECT",
+    ("invitations", "invitations_directory"): "SELECT",
     ("jobs", "jobs_queue_select"): "SELECT",
     ("jobs", "jobs_queue_update"): "UPDATE",
 }

@@ -31,6 +31,7 @@ RELEASED = {
     "document_versions.document_version",
     "chunks.document_ordinal",
     "api_keys.prefix",
+    "invitations.tenant_email",
 }
 
 

@@ -1,7 +1,9 @@
-"""``/v1/tenants/{tenant}/members``: list, add, re-role and remove members.
+"""``/v1/tenants/{tenant}/members``: list, re-role and remove members.
 
 Owners manage everyone; admins manage members and viewers; anyone may leave
-(remove themself) except the last owner.
+(remove themself) except the last owner. Nobody is added here: users join by accepting an
+invitation (``routers/invitations.py``), so no request can add someone unasked, nor learn
+whether an address has an account.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from fastapi import Response, status
 from tenantrag.entrypoints.http.dependencies import App, CurrentPrincipal, Paging, TenantId
 from tenantrag.entrypoints.http.openapi import problems
 from tenantrag.entrypoints.http.routing import api_router
-from tenantrag.entrypoints.http.schemas import MemberAdd, MemberOut, MemberPage, MemberUpdate
+from tenantrag.entrypoints.http.schemas import MemberOut, MemberPage, MemberUpdate
 
 router = api_router(prefix="/tenants/{tenant}/members", tag="members")
 
@@ -22,13 +24,6 @@ router = api_router(prefix="/tenants/{tenant}/members", tag="members")
 async def list_members(tenant: TenantId, page: Paging, actor: CurrentPrincipal, rag: App) -> MemberPage:
     result = await rag.members.list(actor, tenant, page)
     return MemberPage(items=[MemberOut.of(m) for m in result.items], next_cursor=result.next_cursor)
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problems(400, 401, 403, 404, 409, 422))
-async def add_member(tenant: TenantId, body: MemberAdd, actor: CurrentPrincipal, rag: App) -> MemberOut:
-    """Add an existing user, by `user_id` or `email`, with a role."""
-    membership = await rag.members.add(actor, tenant, role=body.role, user_id=body.user_id, email=body.email)
-    return MemberOut.of(membership)
 
 
 @router.get("/{user_id}", responses=problems(401, 404, 422))
