@@ -14,7 +14,7 @@ from tenantrag.adapters.clock import SystemClock
 from tenantrag.domain.model.job import Job
 from tenantrag.domain.usecases.app import TenantRag
 from tenantrag.domain.usecases.worker import JobHandler, Worker
-from tenantrag.entrypoints.observability import metrics
+from tenantrag.entrypoints.observability import metrics, tracing
 from tenantrag.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ def handlers(rag: TenantRag) -> dict[str, JobHandler]:
 def make_worker(
     rag: TenantRag, settings: Settings, *, on_job: Callable[[Job], Awaitable[None] | None] | None = None
 ) -> Worker:
-    """A worker for ``settings``; every job it settles is counted in the metrics, then given
-    to ``on_job``."""
+    """A worker for ``settings``; every job it runs is a span (when tracing), every job it
+    settles is counted in the metrics, then given to ``on_job``."""
 
     async def settled(job: Job) -> None:
         await metrics.record_settled_job(
@@ -42,7 +42,7 @@ def make_worker(
     return Worker(
         uow=rag.uow,
         clock=SystemClock(),
-        handlers=handlers(rag),
+        handlers={kind: tracing.TracedJobHandler(handler) for kind, handler in handlers(rag).items()},
         lease=timedelta(seconds=settings.worker_lease_seconds),
         max_attempts=settings.worker_max_attempts,
         poll_interval=settings.worker_poll_interval,

@@ -13,8 +13,8 @@ function call per span. ``TRACING``:
 
 The SDK and the OTLP exporter are the ``tracing`` extra. Spans: the HTTP request (FastAPI's
 own OpenTelemetry support: ``POST /v1/tenants/{tenant}/search``), each unit of work
-(``tenantrag.unit_of_work``, adapters/sql/unit_of_work.py) and each search (``tenantrag.search``,
-with its mode), nested as they run.
+(``tenantrag.unit_of_work``, adapters/sql/unit_of_work.py), each search (``tenantrag.search``,
+with its mode) and each job a worker runs (``tenantrag.job``), nested as they run.
 """
 
 from __future__ import annotations
@@ -23,8 +23,12 @@ import os
 from collections.abc import MutableMapping
 from typing import Any, Literal
 
+import attrs
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
+
+from tenantrag.domain.model.job import Job
+from tenantrag.domain.usecases.worker import JobHandler
 
 TracingMode = Literal["off", "otlp", "console", "provided"]
 TRACER_NAME = "tenantrag"
@@ -87,3 +91,19 @@ def fastapi_telemetry(mode: TracingMode) -> TelemetryConfig:
 
 def _scrape(scope: MutableMapping[str, Any]) -> bool:
     return bool(scope.get("path") == "/metrics")
+
+
+@attrs.frozen
+class TracedJobHandler:
+    """A job handler whose every run is a ``tenantrag.job`` span (kind, attempt, tenant-free),
+    so an ingest's units of work are traced under it; giving up is passed through."""
+
+    inner: JobHandler
+
+    async def run(self, job: Job) -> None:
+        with tracer().start_as_current_span("tenantrag.job") as span:
+            span.set_attributes({"tenantrag.job.kind": job.kind, "tenantrag.job.attempt": job.attempts})
+            await self.inner.run(job)
+
+    async def give_up(self, job: Job, error: str) -> None:
+        await self.inner.give_up(job, error)

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tenantrag.domain.usecases.principal import Principal
+from tenantrag.entrypoints import workers
 from tenantrag.entrypoints.http.app import create_app
 from tenantrag.entrypoints.settings import Settings
 from tests.http.helpers import BASE_URL, make_container, make_settings, memory_only
@@ -128,3 +129,28 @@ async def test_units_of_work_are_traced_only_inside_a_traced_operation(
             await rag.tenants.list_all(Principal.system())
     [work] = [s for s in spans.get_finished_spans() if s.name == "tenantrag.unit_of_work"]
     assert (work.attributes or {}).get("tenantrag.uow.kind") == "system"
+
+
+@memory_only
+async def test_a_worker_s_job_is_a_span_over_its_units_of_work(
+    spans: InMemorySpanExporter, database_url: str
+) -> None:
+    settings = make_settings(database_url, tracing="provided")
+    app = create_app(make_container(settings))
+    async with app.router.lifespan_context(app):
+        context = app.state.tenantrag
+        world = await build_world(context.rag, context.config.tokens)
+        await world.rag.ingestion.submit(
+            world.owner, world.tenant.id, filename="a.md", data=b"Owls at night."
+        )
+        spans.clear()
+        assert await workers.make_worker(context.rag, settings).run_once() is not None
+    [job] = [s for s in spans.get_finished_spans() if s.name == "tenantrag.job"]
+    assert (job.attributes or {}).get("tenantrag.job.kind") == "ingest"
+    assert job.context is not None
+    inside = [
+        s
+        for s in spans.get_finished_spans()
+        if s.parent is not None and s.parent.span_id == job.context.span_id
+    ]
+    assert {s.name for s in inside} == {"tenantrag.unit_of_work"}
