@@ -72,15 +72,11 @@ class IsolatedParser:
         return self.registry.resolve(media_type, filename)
 
     def supported(self, media_type: str, filename: str) -> str:
-        """The media type ``parse`` would read the file as, or UnparseableDocument if none."""
-        resolved = self.registry.resolve(media_type, filename)
-        if resolved not in self.registry.media_types:
-            self.registry.parse(b"", media_type, filename)  # raises the registry's own refusal
-        return resolved
+        return self.registry.supported(media_type, filename)
 
     def parse(self, data: bytes, media_type: str, filename: str) -> ParsedDocument:
-        resolved = self.registry.resolve(media_type, filename)
-        if resolved not in ISOLATED or resolved not in self.registry.media_types:
+        resolved = self.registry.supported(media_type, filename)
+        if resolved not in ISOLATED:
             return self.registry.parse(data, media_type, filename)
         future = self._workers().schedule(
             _parse_pdf, args=(data, media_type, filename, self.limits), timeout=self.limits.timeout_seconds
