@@ -77,6 +77,11 @@ INVALID = [
     ({"TEXT_SEARCH_CONFIG": "english; DROP TABLE chunks"}, "TEXT_SEARCH_CONFIG", "match pattern"),
     ({"HYBRID_RRF_K": "0"}, "HYBRID_RRF_K", "greater than or equal to 1"),
     ({"HYBRID_FUSION": "borda"}, "HYBRID_FUSION", "relative_score"),
+    ({"LOGIN_LIMIT_PER_ADDRESS": "lots"}, "LOGIN_LIMIT_PER_ADDRESS", "'10 per 15 minutes'"),
+    ({"LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "5 per fortnight"}, "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "notation"),
+    ({"LOGIN_THROTTLE_STORAGE": "carrier-pigeon://coop"}, "LOGIN_THROTTLE_STORAGE", "memory://"),
+    ({"PARSE_TIMEOUT_SECONDS": "0"}, "PARSE_TIMEOUT_SECONDS", "greater than 0"),
+    ({"PARSE_MAX_PAGES": "0"}, "PARSE_MAX_PAGES", "greater than or equal to 1"),
     ({"DATABASE_REPLICA_URL": PG}, "DATABASE_REPLICA_URL", "read replicas are for PostgreSQL"),
     (
         {"DATABASE_URL": PG, "DATABASE_REPLICA_URL": "sqlite:///r.db"},
