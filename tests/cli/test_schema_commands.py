@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tenantrag.adapters.sql import migrations
 from tests.cli.conftest import PRODUCTION, Cli, error_json, output_json
@@ -204,3 +207,19 @@ def test_a_deliberate_downgrade_is_not_undone_by_the_next_command(cli: Cli, data
     up = output_json(cli("db", "upgrade", "--json"))
     assert (up["up_to_date"], up["pinned"]) == (True, False)
     assert len(output_json(cli("documents", "list", "demo-workspace", "--json"))) == 4
+
+
+@pytest.mark.postgres
+def test_a_deliberate_downgrade_on_postgresql_keeps_its_pin_and_the_embedder_record(
+    cli: Cli, tmp_path: Path, postgres_database: Callable[[int], str]
+) -> None:
+    db = ["--database-url", postgres_database(256)]  # 256: the default embedder's dimension
+    env = {"BLOB_STORE_PATH": str(tmp_path / "blobs")}
+    assert cli("tenant", "list", *db, env=env).exit_code == 0  # the first start records the embedder
+    assert cli("db", "downgrade", "base", "--yes", "--json", *db, env=env).exit_code == 0
+    refused = cli("tenant", "list", "--json", *db, env=env)
+    assert refused.exit_code == 9
+    assert "downgraded to base on purpose" in error_json(refused)["message"]
+    assert output_json(cli("db", "upgrade", "--json", *db, env=env))["pinned"] is False
+    report = output_json(cli("status", "--json", *db, env=env))
+    assert report["row_counts"]["embedding_models"] == 1
