@@ -85,6 +85,8 @@ class SqlSession:
                 raise self._translate(error) from error
             if self._routing is not None and engine is self._routing.replica:
                 engine = self._routing.failed(error)
+            elif isinstance(error, PoolTimeout):
+                raise _unavailable(error) from error  # waiting as long again would not help
             first = error
         try:  # once more: nothing was done on the connection that failed
             self._connection = await self._begin(engine)
