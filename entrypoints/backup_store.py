@@ -28,6 +28,7 @@ from pathlib import Path
 from tenantrag.adapters.sql import migrations
 from tenantrag.domain.errors import Conflict, InvalidInput
 from tenantrag.entrypoints import backup as database
+from tenantrag.entrypoints.backends import provision_postgres
 from tenantrag.entrypoints.backup import BackupError
 from tenantrag.entrypoints.backup_archive import (
     BLOBS,
@@ -207,20 +208,11 @@ async def _restore_database(settings: Settings, dump: Path, manifest: Manifest) 
 
 
 async def provision_restored(settings: Settings, revision: str | None) -> None:
-    """The runtime role and its grants, which dumps leave out (they may name roles the target
-    cluster lacks). At an older revision, `tenantrag init` migrates and provisions instead."""
-    if revision != migrations.head():
-        return
-    from tenantrag.adapters.postgres.provision import provision_role
-
-    engine = migrations.create_migration_engine(settings.database_url)
-    try:
-        async with engine.begin() as connection:
-            await provision_role(
-                connection, settings.postgres_runtime_role, text_search_config=settings.text_search_config
-            )
-    finally:
-        await engine.dispose()
+    """The runtime role and its grants, which restores leave out (they may name roles the target
+    cluster lacks): what `tenantrag init` does, which at the newest revision migrates nothing.
+    At an older revision the restore stays as it was, and `tenantrag init` upgrades and provisions."""
+    if revision == migrations.head():
+        await provision_postgres(settings)
 
 
 def _holds_files(folder: Path) -> bool:
