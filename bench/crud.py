@@ -9,7 +9,7 @@ On the database tenantrag's PostgreSQL contender loaded, ``prepare`` (untimed) a
   uow.documents.get(id)`` (a pooled connection, its begin statement binding role and
   tenant, the SELECT, the row made a ``Document``, rollback). Raw psycopg (async, one
   connection, its defaults: text results, statements prepared after 5 runs):
-  ``BEGIN``; ``SELECT set_config('role', ...), set_config('app.current_tenant_id', ...)``;
+  ``BEGIN``; ``SELECT set_config('role', ...), tenantrag_bind(<the signed tenant>)``;
   ``SELECT * FROM documents WHERE tenant_id = %s AND id = %s``; ``COMMIT``; a tuple.
 - ``bare``: the repository call inside a unit of work already open, against the bare
   SELECT inside a transaction already open (role and tenant bound); a unit of work and a
@@ -43,9 +43,22 @@ from tenantrag.domain.pagination import PageRequest
 LIST_LIMIT = 50
 BARE_BATCH = 50
 WARM_UP = 20
-_ROLE_AND_TENANT = "SELECT set_config('role', %s, true), set_config('app.current_tenant_id', %s, true)"
+# The role and the signed tenant binding (adapters/postgres/binding.py), as tenantrag's begin.
+_ROLE_AND_TENANT = (
+    "SELECT set_config('role', %s, true),"
+    " tenantrag_bind(ARRAY['current_tenant_id'], ARRAY[%s::text], ARRAY[%s::text])"
+)
 _GET = "SELECT * FROM documents WHERE tenant_id = %s AND id = %s"
 _LIST = "SELECT * FROM documents WHERE tenant_id = %s ORDER BY created_at, id LIMIT %s"
+
+
+async def bind_raw(
+    raw: psycopg.AsyncConnection[Any], factory: PostgresUnitOfWorkFactory, tenant: uuid.UUID
+) -> None:
+    key = factory.dialect.keys.key
+    assert key is not None  # read by open_postgres
+    token = key.token("current_tenant_id", str(tenant))
+    await raw.execute(_ROLE_AND_TENANT, (factory.options.runtime_role, str(tenant), token))
 
 
 def documents(tenant: uuid.UUID, count: int) -> list[Document]:
@@ -133,7 +146,7 @@ async def _measure(url: str, corpus: corpora.Corpus, per_tenant: int, repetition
 
         async def raw_get(tenant: uuid.UUID, key: uuid.UUID) -> object:
             async with raw.transaction():
-                await raw.execute(_ROLE_AND_TENANT, (role, str(tenant)))
+                await bind_raw(raw, factory, tenant)
                 cursor = await raw.execute(_GET, (tenant, key))
                 return await cursor.fetchone()
 
@@ -149,7 +162,7 @@ async def _measure(url: str, corpus: corpora.Corpus, per_tenant: int, repetition
 
         async def raw_list(tenant: uuid.UUID, _key: uuid.UUID) -> object:
             async with raw.transaction():
-                await raw.execute(_ROLE_AND_TENANT, (role, str(tenant)))
+                await bind_raw(raw, factory, tenant)
                 cursor = await raw.execute(_LIST, (tenant, LIST_LIMIT + 1))
                 rows = await cursor.fetchall()
                 return rows if len(rows) == LIST_LIMIT + 1 else None
@@ -205,7 +218,7 @@ async def _bare(
     ]
     for tenant, keys in batches:
         async with factory.tenant(tenant, read_only=True) as uow, raw.transaction():
-            await raw.execute(_ROLE_AND_TENANT, (role, str(tenant)))
+            await bind_raw(raw, factory, tenant)
 
             async def tenantrag_get(_tenant: uuid.UUID, key: uuid.UUID) -> object:
                 return await uow.documents.get(key)

@@ -17,9 +17,10 @@ it runs as another role, which never happens on tenantrag's connections. (One co
 not one per mode: the two modes then share a server process, and the noise of a busy
 machine.)
 
-- ``rls``: ``BEGIN; SELECT set_config('role', <runtime role>, true),
-  set_config('app.current_tenant_id', <tenant>, true)`` (what tenantrag's begin binds),
-  the settings statement if any, the search, ``COMMIT``: the policies apply;
+- ``rls``: ``BEGIN``, tenantrag's own begin statement as recorded (search_path, ``role``,
+  the signed tenant binding through ``tenantrag_bind``, timeout), the settings statement if
+  any, the search, ``COMMIT``: the policies apply, each calling ``tenantrag_claim`` once per
+  statement to check the binding (adapters/postgres/binding.py);
 - ``owner``: ``BEGIN``, the settings statement if any, the search, ``COMMIT`` as the connecting
   user, the bench server's superuser who owns the tables, to whom no policy applies (the
   tables FORCE row-level security, which binds an owner but not a superuser).
@@ -63,7 +64,6 @@ MODES = {
     "full_text": ("text_common", "text_rare"),
     "hybrid": ("hybrid_common", "hybrid_rare"),
 }
-_ROLE_AND_TENANT = "SELECT set_config('role', %s, true), set_config('app.current_tenant_id', %s, true)"
 
 Params = dict[str, Any] | Sequence[Any] | None
 
@@ -72,8 +72,9 @@ Params = dict[str, Any] | Sequence[Any] | None
 class Captured:
     """What tenantrag sent for one search: the settings statement and the search itself."""
 
-    # The statements setting the search up (none when tenantrag needs none), then the
-    # statement(s) computing the hits.
+    # tenantrag's begin statement (role and signed tenant binding), the statements setting
+    # the search up (none when tenantrag needs none), then the statement(s) computing the hits.
+    begin: tuple[str, Params]
     settings: list[tuple[str, Params]]
     searches: list[tuple[str, Params]]
 
@@ -107,7 +108,7 @@ async def capture(factory: PostgresUnitOfWorkFactory, tenant: uuid.UUID, query: 
     ) -> None:
         sent.append((statement, parameters))
 
-    engine = factory.engine.sync_engine
+    engine = factory.runtime_engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         async with factory.tenant(tenant, read_only=True) as uow:
@@ -120,7 +121,7 @@ async def capture(factory: PostgresUnitOfWorkFactory, tenant: uuid.UUID, query: 
     searches = [(s, p) for s, p in after if "set_config(" not in s]
     if not searches:
         raise RuntimeError(f"no search statement from tenantrag's search: {[s for s, _ in sent]}")
-    return Captured(settings, searches)
+    return Captured(sent[begin], settings, searches)
 
 
 async def _once(
@@ -131,7 +132,7 @@ async def _once(
     start = time.perf_counter_ns()
     await connection.execute("BEGIN")
     if role is not None:
-        await connection.execute(_ROLE_AND_TENANT, (role, str(tenant)))
+        await connection.execute(*captured.begin)
     for statement, params in captured.settings:
         await connection.execute(statement + tag, params)
     search_start = time.perf_counter_ns()

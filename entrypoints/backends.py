@@ -239,6 +239,7 @@ def postgres_options(settings: Settings) -> PostgresOptions:
         application_name=settings.db_application_name,
         prepared_statements=settings.db_prepared_statements,
         runtime_role=settings.postgres_runtime_role,
+        runtime_url=settings.database_runtime_url,
         hnsw_m=settings.hnsw_m,
         hnsw_ef_construction=settings.hnsw_ef_construction,
         hnsw_ef_search=settings.hnsw_ef_search,

@@ -68,7 +68,14 @@ _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 # Errors do not quote these values: a secret, and URLs (their checks quote them, password hidden).
 _UNSHOWN_FIELDS = frozenset(
-    {"jwt_secret_key", "database_url", "database_replica_url", "embedding_api_key", "embedding_base_url"}
+    {
+        "jwt_secret_key",
+        "database_url",
+        "database_replica_url",
+        "database_runtime_url",
+        "embedding_api_key",
+        "embedding_base_url",
+    }
 )
 
 
@@ -99,6 +106,10 @@ class Settings(BaseSettings):
     # --- the database ------------------------------------------------------------------------
     database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
     database_replica_url: str | None = Field(default=None, repr=False)
+    # PostgreSQL: where the service's units of work connect, a login that is only the runtime
+    # role. Unset: DATABASE_URL's server as the runtime role itself, with the password
+    # `tenantrag init` derives (adapters/postgres/factory.py); DATABASE_URL stays the owner's.
+    database_runtime_url: str | None = Field(default=None, repr=False)
     # Seconds the replica may lag before reads leave it for the primary, and how often its
     # state is checked (adapters/sql/read_routing.py).
     database_replica_max_lag: float = Field(default=30.0, ge=0)
@@ -301,7 +312,7 @@ class Settings(BaseSettings):
     def _normalise_database_url(cls, value: object) -> object:
         return database_urls.primary_url(value)
 
-    @field_validator("database_replica_url", mode="before")
+    @field_validator("database_replica_url", "database_runtime_url", mode="before")
     @classmethod
     def _normalise_replica_url(cls, value: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -371,6 +382,16 @@ class Settings(BaseSettings):
             and make_url(self.database_replica_url).get_backend_name() != "postgresql"
         ):
             problems.append(("DATABASE_REPLICA_URL", "must be a PostgreSQL URL, like DATABASE_URL"))
+        if self.database_runtime_url is not None and (
+            self.backend != "postgresql"
+            or make_url(self.database_runtime_url).get_backend_name() != "postgresql"
+        ):
+            problems.append(
+                (
+                    "DATABASE_RUNTIME_URL",
+                    "is for PostgreSQL: both it and DATABASE_URL must be PostgreSQL URLs",
+                )
+            )
         if self.backend == "postgresql":
             problems.extend(database_urls.take_url_parameters(self, _variable))
         if not problems:

@@ -56,6 +56,7 @@ from tenantrag.adapters.sql.urls import resolve_database_url
 from tenantrag.domain.errors import InvalidInput
 
 config = context.config
+POSTGRES_PRIVATE_TABLES = ("tenantrag_binding_key", "tenantrag_chunk_staging")
 
 # Teaches SQLAlchemy's reflection pgvector's `vector` type (the postgres extra installs it).
 with contextlib.suppress(ImportError):
@@ -107,10 +108,11 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     PostgreSQL's vector index, each dialect's full-text table (PostgreSQL's ``chunks_fts``,
     SQLite's FTS5 table and the shadow and vocabulary tables beside it) and SQLite's vector
     cache's ``chunk_generations`` (revision e4a7c2d9f610); and ``tenantrag_kept``, what outlives
-    a downgrade (``adapters/sql/kept.py``), which no revision creates."""
+    a downgrade (``adapters/sql/kept.py``), which no revision creates; and PostgreSQL's private
+    isolation key and bulk-ingest staging table (revision c4e8b2d6f913), no part of the model."""
     if type_ == "index" and name == VECTOR_INDEX:
         return False
-    if type_ == "table" and name in (SQLITE_CHUNK_GENERATIONS, kept.TABLE):
+    if type_ == "table" and name in (SQLITE_CHUNK_GENERATIONS, kept.TABLE, *POSTGRES_PRIVATE_TABLES):
         return False
     return not (type_ == "table" and name is not None and name.startswith(FULL_TEXT_TABLE))
 

@@ -69,6 +69,10 @@ class Databases:
         clause = f' TEMPLATE "{template}"' if template else ""
         with self._engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+            if template:
+                # A database's own privileges are not copied from its template; provisioning
+                # revokes TEMP from PUBLIC (adapters/postgres/provision.py), so do it here too.
+                connection.execute(text(f'REVOKE TEMPORARY ON DATABASE "{name}" FROM PUBLIC'))
         self._created.append(name)
         return with_database(self.server_url, name)
 

@@ -2,9 +2,13 @@
 
 ``COPY FROM`` into a table with row-level security is refused for roles that do
 not bypass it, and tenant transactions run as such a role. So chunks are COPYed
-(binary, pgvector's binary vectors) into a temporary table of the connection's
-own, and moved into ``chunks`` with one ``INSERT ... SELECT``, which the tenant
-policy's WITH CHECK clause guards row by row like any insert.
+(binary, pgvector's binary vectors) into ``tenantrag_chunk_staging`` (revision
+c4e8b2d6f913: unlogged, no row-level security; not a temporary table, since the runtime
+role has no TEMP privilege), tagged with a random batch id, and moved into ``chunks`` with
+one ``DELETE ... RETURNING`` / ``INSERT ... SELECT`` of that batch, which the tenant
+policy's WITH CHECK clause guards row by row like any insert. The rows never outlive the
+transaction, so no other transaction sees them, and rows someone else committed there
+are never moved (nobody can guess a batch id).
 
 It all happens in one SAVEPOINT of the unit of work's transaction: a failed batch
 leaves nothing behind. A batch that breaks a constraint returns False, and the
@@ -36,13 +40,8 @@ COLUMNS = (
 )  # fmt: skip
 TYPES = ("uuid", "uuid", "uuid", "int4", "text", "varchar", "vector", "int4", "jsonb", "timestamptz")
 
-# ON COMMIT DELETE ROWS: the table stays for the connection's next batch, empty.
-_CREATE = text(
-    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING}"
-    " (LIKE chunks INCLUDING DEFAULTS EXCLUDING CONSTRAINTS) ON COMMIT DELETE ROWS"
-)
 _MOVE = text(
-    f"WITH moved AS (DELETE FROM {STAGING} RETURNING *)"  # noqa: S608 - constants only
+    f"WITH moved AS (DELETE FROM {STAGING} WHERE batch = :batch RETURNING *)"  # noqa: S608 - constants only
     f" INSERT INTO chunks ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM moved"
 )
 
@@ -66,21 +65,20 @@ async def add_chunks(session: SqlSession, chunks: Sequence[Chunk], codec: PgVect
     if len(chunks) < MIN_ROWS:
         return False
     vectors = codec.binary_rows([chunk.embedding for chunk in chunks])
-    rows = [_row(chunk, vector) for chunk, vector in zip(chunks, vectors, strict=True)]
+    batch = uuid.uuid4()
+    rows = [(*_row(chunk, vector), batch) for chunk, vector in zip(chunks, vectors, strict=True)]
     connection = session.writable_connection()
     try:
         async with connection.begin_nested():
-            await connection.execute(text("SELECT set_config('client_min_messages', 'warning', true)"))
-            await connection.execute(_CREATE)
             raw = await connection.get_raw_connection()
             driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
             async with driver.cursor() as cursor:
-                copy_sql = f"COPY {STAGING} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+                copy_sql = f"COPY {STAGING} ({', '.join(COLUMNS)}, batch) FROM STDIN (FORMAT BINARY)"
                 async with cursor.copy(copy_sql) as copy:
-                    copy.set_types(list(TYPES))
+                    copy.set_types([*TYPES, "uuid"])
                     for row in rows:
                         await copy.write_row(row)
-            await connection.execute(_MOVE)
+            await connection.execute(_MOVE, {"batch": batch})
     except DBAPIError as error:
         if await session.violation(error) is not None:
             return False  # the plain INSERT path explains which row broke which rule

@@ -3,11 +3,15 @@
 Every unit of work starts with ONE statement that binds, for its transaction only
 (``set_config(..., true)``, bound parameters, never a session ``SET``):
 
+- ``search_path``: the store's schema, then ``pg_temp`` (last, so no temporary table can
+  shadow a table of the store, whatever a session setting says);
 - ``role``: the runtime role (``SET LOCAL ROLE``), which has neither SUPERUSER nor
-  BYPASSRLS, so row-level security holds even when DATABASE_URL logs in as a
-  superuser or as the tables' owner;
-- ``app.current_tenant_id``: the tenant the policies admit rows of ('' for system
-  work, which the policies read as no tenant: no rows);
+  BYPASSRLS. The service connects as that role (factory.py), so nothing can ``RESET ROLE``
+  back to anyone stronger; on a connection that logged in as someone else (tests, tools)
+  it is what makes row-level security apply;
+- the signed binding (binding.py): the tenant the policies admit rows of
+  (``current_tenant_id``), or ``system`` for system work (users, tenants), through
+  ``tenantrag_bind``, which SQL lacking the key cannot forge;
 - ``statement_timeout``: the per-transaction command timeout;
 - ``transaction_read_only``: on for a read-only unit of work, so the database itself
   refuses its writes (on a replica it is read-only anyway).
@@ -17,6 +21,7 @@ Commit or rollback discards all of it, so nothing survives on the pooled connect
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -27,25 +32,36 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tenantrag.adapters.postgres import errors
+from tenantrag.adapters.postgres.binding import NAMES, BindingKey, bind_call, bind_params, load_key
 from tenantrag.adapters.postgres.embeddings import PgVectors
 from tenantrag.adapters.postgres.options import PostgresOptions
 from tenantrag.adapters.sql.dialect import Problem
 
-TENANT_SETTING = "app.current_tenant_id"
 # The values the narrow system paths bind (see adapters/sql/system_repositories.py).
-ACTING_SETTINGS = {
-    "current_tenant_id": TENANT_SETTING,
-    "directory_user_id": "app.directory_user_id",
-    "directory_api_key_prefix": "app.directory_api_key_prefix",
-    "directory_invitee_email": "app.directory_invitee_email",
-    "job_queue": "app.job_queue",
-}
+ACTING_SETTINGS = NAMES - {"system"}
 
-_BEGIN = text(
-    "SELECT set_config('role', :role, true), set_config('app.current_tenant_id', :tenant, true),"
-    " set_config('statement_timeout', :timeout, true),"
-    " set_config('transaction_read_only', :read_only, true)"
-)
+
+@attrs.define
+class KeyHolder:
+    """The binding key, given when the factory opens (factory.py), or read on the first
+    connection that may (tests and tools that log in as the owner)."""
+
+    key: BindingKey | None = None
+
+    async def get(self, connection: AsyncConnection) -> BindingKey:
+        if self.key is None:
+            self.key = await load_key(connection)
+        return self.key
+
+
+@functools.lru_cache(maxsize=8)
+def _begin(key: BindingKey) -> Any:
+    return text(
+        "SELECT pg_catalog.set_config('search_path', :search_path, true),"
+        f" pg_catalog.set_config('role', :role, true), {bind_call(key)},"
+        " pg_catalog.set_config('statement_timeout', :timeout, true),"
+        " pg_catalog.set_config('transaction_read_only', :read_only, true)"
+    )
 
 
 def _timeout(options: PostgresOptions) -> str:
@@ -61,24 +77,28 @@ class PostgresDialect:
     # An error aborts the whole transaction: every write runs in a SAVEPOINT.
     statement_atomic: bool = attrs.field(default=False, init=False)
     timeout: str = attrs.field(init=False, default=attrs.Factory(lambda self: _timeout(self.options), True))
+    keys: KeyHolder = attrs.field(factory=KeyHolder)
 
     async def begin(
         self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
     ) -> None:
+        key = await self.keys.get(connection)
+        binding = {"system": "on"} if tenant_id is None else {"current_tenant_id": str(tenant_id)}
         params = {
+            "search_path": f"{key.quoted_schema}, pg_temp",
             "role": self.options.runtime_role,
-            "tenant": "" if tenant_id is None else str(tenant_id),
             "timeout": self.timeout,
             "read_only": "on" if read_only else "off",
+            **bind_params(key, binding),
         }
-        await connection.execute(_BEGIN, params)
+        await connection.execute(_begin(key), params)
 
     async def act_for(self, connection: AsyncConnection, **values: str) -> None:
-        unknown = set(values) - set(ACTING_SETTINGS)
+        unknown = set(values) - ACTING_SETTINGS
         if unknown:  # pragma: no cover - a programming error in this package
             raise ValueError(f"no such isolation value: {sorted(unknown)}")
-        assignments = ", ".join(f"set_config('{ACTING_SETTINGS[name]}', :{name}, true)" for name in values)
-        await connection.execute(text(f"SELECT {assignments}"), values)
+        key = await self.keys.get(connection)
+        await connection.execute(text(f"SELECT {bind_call(key)}"), bind_params(key, values))
 
     def finish(self, connection: AsyncConnection) -> None:
         return None

@@ -4,6 +4,11 @@ Opening refuses, with a message that says what to do, a database that would not
 isolate tenants or would not fit the store: no pgvector, a runtime role that is
 missing, not granted to the connecting user, or able to bypass row-level
 security, and an embedding column of another dimension than the store's.
+
+Two engines: DATABASE_URL's (``factory.engine``: migrations, checks, the vector index,
+health) and the runtime engine every unit of work runs on, which logs in as the runtime
+role (or the login in ``options.runtime_url``). SQL on a runtime connection therefore has
+no superuser or owner to ``RESET ROLE`` to; a runtime login that is one is refused.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.postgres import vector_index
+from tenantrag.adapters.postgres.binding import BindingKey, load_key
 from tenantrag.adapters.postgres.bulk import PostgresChunkWriter
 from tenantrag.adapters.postgres.dialect import PostgresDialect
 from tenantrag.adapters.postgres.embeddings import PgVectors
@@ -47,21 +54,39 @@ class PostgresUnitOfWorkFactory(SqlUnitOfWorkFactory):
         options: PostgresOptions | None = None,
         *,
         replica: AsyncEngine | None = None,
+        runtime: AsyncEngine | None = None,
+        key: BindingKey | None = None,
     ) -> None:
+        """``engine`` is DATABASE_URL's; units of work run on ``runtime`` (``engine`` when
+        None: tests and tools on an owner connection, which SET ROLE per transaction)."""
         self.options = options or PostgresOptions()
+        self._admin = engine
+        self.runtime_engine = runtime or engine
         routing = None
         if replica is not None:
             routing = ReadRouting(
-                engine, replica, lag=replica_lag, max_lag=self.options.replica_max_lag,
+                self.runtime_engine, replica, lag=replica_lag, max_lag=self.options.replica_max_lag,
                 check_interval=self.options.replica_check_interval,
             )  # fmt: skip
         codec = PgVectors(dimension)
         self.dialect = PostgresDialect(codec, self.options)
+        self.dialect.keys.key = key
         self.chunk_search = PostgresChunkSearch(codec, self.options)
         writer = PostgresChunkWriter(codec, self.chunk_search.sizes)
         super().__init__(
-            engine, dimension, self.dialect, search=self.chunk_search, writer=writer, replica=routing
-        )
+            self.runtime_engine, dimension, self.dialect, search=self.chunk_search, writer=writer,
+            replica=routing,
+        )  # fmt: skip
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """DATABASE_URL's engine (not the one units of work run on: ``runtime_engine``)."""
+        return self._admin
+
+    async def dispose(self) -> None:
+        await super().dispose()
+        if self._admin is not self.runtime_engine:
+            await self._admin.dispose()
 
     async def health(self) -> HealthReport:
         return await probe(self.engine, self.read_routing)
@@ -108,10 +133,14 @@ async def open_postgres(
     unreachable: DeploymentError | None = None
     try:
         await check_deployment(engines[0], dimension, options)
+        key = await _key(engines[0])
+        engines.append(create_postgres_engine(runtime_url(url, options, key), options))
+        await check_runtime(engines[1], options)
         if replica_url is not None:
-            engines.append(create_postgres_engine(postgres_url(replica_url), options))
+            replica_runtime = runtime_url(replica_url, options, key, replica=True)
+            engines.append(create_postgres_engine(replica_runtime, options))
             try:
-                await check_deployment(engines[1], dimension, options)
+                await check_deployment(engines[2], dimension, options)
             except DeploymentError as error:
                 # A replica that is down must not keep the service from starting: reads go
                 # to the primary until it answers. One that answers wrongly is refused.
@@ -122,8 +151,10 @@ async def open_postgres(
         for engine in engines:
             await engine.dispose()
         raise
-    replica = engines[1] if len(engines) > 1 else None
-    factory = PostgresUnitOfWorkFactory(engines[0], dimension, options, replica=replica)
+    replica = engines[2] if len(engines) > 2 else None
+    factory = PostgresUnitOfWorkFactory(
+        engines[0], dimension, options, replica=replica, runtime=engines[1], key=key
+    )
     if unreachable is not None and factory.read_routing is not None:
         factory.read_routing.failed(unreachable)
     return factory
@@ -153,6 +184,68 @@ async def provision(url: str, dimension: int, options: PostgresOptions | None = 
             )
     finally:
         await engine.dispose()
+
+
+def runtime_url(url: str, options: PostgresOptions, key: BindingKey, *, replica: bool = False) -> str:
+    """Where units of work connect: ``options.runtime_url`` (the primary's only: a replica's
+    login is derived alike), else ``url``'s server and database as the runtime role, with the
+    password provisioning derived from the key."""
+    if options.runtime_url is not None and not replica:
+        return postgres_url(options.runtime_url, field="runtime_url")
+    if options.runtime_url is not None:
+        given = make_url(postgres_url(options.runtime_url, field="runtime_url"))
+        parsed = make_url(postgres_url(url)).set(username=given.username, password=given.password)
+    else:
+        role = options.runtime_role
+        parsed = make_url(postgres_url(url)).set(username=role, password=key.login_password(role))
+    return parsed.render_as_string(hide_password=False)
+
+
+async def _key(engine: AsyncEngine) -> BindingKey:
+    async with engine.connect() as connection:
+        return await load_key(connection)
+
+
+async def check_runtime(engine: AsyncEngine, options: PostgresOptions) -> None:
+    """The runtime login connects, and SQL on its connections cannot become anyone who skips
+    row-level security or owns the tables (by RESET ROLE or SET ROLE)."""
+    where = redact(engine.url)
+    try:
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    text(
+                        "SELECT session_user, bool_or(r.rolsuper OR r.rolbypassrls),"
+                        " bool_or(r.oid = c.relowner), has_database_privilege(current_database(), 'TEMP')"
+                        " FROM pg_catalog.pg_roles r, pg_catalog.pg_class c"
+                        " WHERE c.oid = to_regclass('chunks') AND pg_has_role(session_user, r.oid, 'MEMBER')"
+                    )
+                )
+            ).one()
+    except Exception as error:
+        raise DeploymentError(
+            f"the service cannot connect as the runtime role at {where}: {_first_line(error)}."
+            " Run `tenantrag init` with DATABASE_URL (it gives the runtime role its login), or set"
+            " DATABASE_RUNTIME_URL to a login of the runtime role"
+        ) from error
+    user, escapes, owns, temporary = row
+    if escapes or owns:
+        raise DeploymentError(
+            f"the service's runtime login {user!r} ({where}) is, or may become, a superuser, a"
+            " BYPASSRLS role or the tables' owner, so SQL running in the service could leave"
+            " row-level security (RESET ROLE). Set DATABASE_RUNTIME_URL to a login that is only"
+            f" the runtime role {options.runtime_role!r} (or unset it: the service then logs in"
+            " as that role itself)",
+            details={"login": user},
+        )
+    if temporary:
+        raise DeploymentError(
+            f"the runtime login {user!r} ({where}) may create temporary tables, which outlive a"
+            " transaction on a pooled connection: run `tenantrag init` with DATABASE_URL (it"
+            " revokes TEMPORARY on the database from PUBLIC), or have the database's owner run"
+            " REVOKE TEMPORARY ON DATABASE <database> FROM PUBLIC",
+            details={"login": user},
+        )
 
 
 async def check_deployment(engine: AsyncEngine, dimension: int, options: PostgresOptions) -> None:
@@ -187,6 +280,7 @@ async def check_deployment(engine: AsyncEngine, dimension: int, options: Postgre
             "missing": "does not exist",
             "not_granted": "is not granted to the connecting user (who must be able to SET ROLE to it)",
             "bypasses_row_level_security": "is a superuser or has BYPASSRLS, so isolation would not hold",
+            "cannot_log_in": "cannot log in (the service connects as it)",
         }
         said = "; ".join(reasons[name] for name in role_problems)
         raise ProvisioningError(

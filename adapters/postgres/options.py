@@ -87,6 +87,10 @@ class PostgresOptions:
     # find its server connection again.
     prepared_statements: bool = True
     runtime_role: str = attrs.field(default=DEFAULT_RUNTIME_ROLE, validator=_role)
+    # Where units of work connect (DATABASE_RUNTIME_URL): a login that is the runtime role or
+    # only a member of it. None: DATABASE_URL's server as the runtime role itself, with the
+    # password `tenantrag init` derived from the isolation key (see factory.py).
+    runtime_url: str | None = attrs.field(default=None, repr=False)
     # HNSW build parameters (used when the migrations create the index) and the
     # search-time candidate list; see adapters/postgres/search.py for how they are used.
     hnsw_m: int = attrs.field(default=16, validator=_positive("hnsw_m"))

@@ -1,21 +1,31 @@
 """The runtime role: created and granted exactly what tenant transactions need.
 
 Row-level security does not apply to superusers or to roles with BYPASSRLS, and
-people connect as ``postgres``. So every unit of work switches to a dedicated
-role for its transaction (``SET LOCAL ROLE``, see dialect.py). That role:
+people connect as ``postgres``. So the service's units of work run as a dedicated
+role (see factory.py and dialect.py). That role:
 
-- cannot log in (NOLOGIN), is neither SUPERUSER nor BYPASSRLS, inherits nothing;
+- logs in (LOGIN) with a password derived from the isolation key (binding.py), so
+  ``open_postgres`` connects as it with nothing configured but DATABASE_URL, and SQL on
+  its connections has nobody to ``RESET ROLE`` back to; it is neither SUPERUSER nor
+  BYPASSRLS, owns nothing and inherits nothing;
 - may SELECT, INSERT, UPDATE and DELETE tenantrag's tables and nothing else: no
-  TRUNCATE (it ignores row-level security), no DDL, no REFERENCES or TRIGGER;
-- may create TEMPORARY tables (bulk ingest stages rows in one);
-- is granted to the connecting user, who must be able to ``SET ROLE`` to it.
+  TRUNCATE (it ignores row-level security), no DDL, no REFERENCES or TRIGGER; on bulk
+  ingest's staging table SELECT, INSERT and DELETE; nothing on the isolation key;
+- has no TEMPORARY privilege (revoked from PUBLIC on the database: a temporary table
+  outlives the transaction on a pooled connection) and no large objects (EXECUTE on the
+  ``lo_*`` functions revoked from PUBLIC: a large object is no tenant's, so any tenant
+  could read it); ``COPY ... TO PROGRAM`` and server files need superuser or the
+  ``pg_execute_server_program``/``pg_*_server_files`` roles, which it is not granted;
+- is granted to the connecting user, who may ``SET ROLE`` to it (tests, tools).
 
 ``provision`` does all that idempotently, as the schema's owner, after the
 migrations (``tenantrag init`` and ``open_postgres(migrate=True)`` call it), and
 ``tenantrag restore`` calls ``provision_role`` after restoring a dump: backups carry
 no grants (``pg_dump --no-privileges``), since the roles they would name need not
 exist in the cluster restored into. When the connecting user may not create roles,
-``ProvisioningError`` says what a superuser has to run instead.
+``ProvisioningError`` says what a superuser has to run instead. Revoking from PUBLIC
+needs the database's owner (TEMP) or a superuser (the ``lo_*`` functions); otherwise a
+warning gives the SQL.
 
 It also lets row-level security and the full-text index work together. Under
 row-level security the planner evaluates a query's own conditions only on rows the
@@ -49,6 +59,13 @@ from tenantrag.adapters.sql import schema
 from tenantrag.domain.errors import TenantRagError
 
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+STAGING = "tenantrag_chunk_staging"
+KEY_TABLE = "tenantrag_binding_key"
+# Large objects belong to no tenant; the runtime role needs none of these.
+LARGE_OBJECT_FUNCTIONS = """SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+    WHERE p.pronamespace = 'pg_catalog'::regnamespace
+      AND (p.proname LIKE 'lo\\_%' OR p.proname IN ('loread', 'lowrite'))
+      AND has_function_privilege('public', p.oid, 'EXECUTE')"""
 # tsvector @@ tsquery and its commuted form: what a full-text search's WHERE uses.
 LEAKPROOF_FUNCTIONS = (
     "pg_catalog.ts_match_vq(tsvector, tsquery)",
@@ -69,15 +86,24 @@ def statements(role: str, *, login_user: str, schema_name: str, database: str) -
     return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}') THEN
-                CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE;
+                CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE;
             END IF;
         END $$""",
-        f'ALTER ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE',
+        f'ALTER ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION',
+        # The password is computed in the database, so it appears in no statement's text.
+        f"""DO $$ BEGIN
+            EXECUTE format('ALTER ROLE %I PASSWORD %L', '{role}',
+                "{schema_name}".tenantrag_sign('login:{role}'));
+        END $$""",
         f'GRANT "{role}" TO "{login_user}"',
         f'GRANT USAGE ON SCHEMA "{schema_name}" TO "{role}"',
-        f'GRANT TEMPORARY ON DATABASE "{database}" TO "{role}"',
+        f'REVOKE CREATE ON SCHEMA "{schema_name}" FROM "{role}"',
+        f'REVOKE TEMPORARY ON DATABASE "{database}" FROM "{role}"',
+        f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC',
         f'REVOKE ALL ON {tables} FROM "{role}"',
         f'GRANT {", ".join(TABLE_PRIVILEGES)} ON {tables} TO "{role}"',
+        f'REVOKE ALL ON "{schema_name}"."{STAGING}", "{schema_name}"."{KEY_TABLE}" FROM "{role}"',
+        f'GRANT SELECT, INSERT, DELETE ON "{schema_name}"."{STAGING}" TO "{role}"',
     ]
 
 
@@ -107,9 +133,29 @@ async def provision_role(
             await connection.execute(text(statement))
     except DBAPIError as error:
         raise _advice(role, sql, str(error.orig).splitlines()[0]) from error
+    await revoke_large_objects(connection, is_superuser=bool(is_superuser))
     await provision_leakproof(connection, is_superuser=bool(is_superuser))
     if text_search_config is not None:
         await _check_text_search_config(connection, text_search_config)
+
+
+async def revoke_large_objects(connection: AsyncConnection, *, is_superuser: bool) -> list[str]:
+    """Revoke EXECUTE on the large-object functions from PUBLIC (as a superuser: they belong
+    to the bootstrap superuser); otherwise warn with the SQL. Returns what is still needed."""
+    functions = (await connection.execute(text(LARGE_OBJECT_FUNCTIONS))).scalars().all()
+    sql = [f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC" for function in functions]
+    if not sql:
+        return []
+    if is_superuser:
+        for statement in sql:
+            await connection.execute(text(statement))
+        return []
+    logger.warning(
+        "the runtime role can still use large objects, which belong to no tenant, until a"
+        " superuser runs, in this database: %s",
+        "; ".join(sql) + ";",
+    )
+    return sql
 
 
 def leakproof_statements(functions: tuple[str, ...] = LEAKPROOF_FUNCTIONS) -> list[str]:
@@ -193,7 +239,7 @@ async def check_role(connection: AsyncConnection, role: str) -> dict[str, Any]:
     row = (
         await connection.execute(
             text(
-                "SELECT rolsuper, rolbypassrls, pg_has_role(current_user, oid, 'MEMBER')"
+                "SELECT rolsuper, rolbypassrls, pg_has_role(current_user, oid, 'MEMBER'), rolcanlogin"
                 " FROM pg_catalog.pg_roles WHERE rolname = :role"
             ),
             {"role": role},
@@ -206,4 +252,6 @@ async def check_role(connection: AsyncConnection, role: str) -> dict[str, Any]:
         problems["bypasses_row_level_security"] = True
     if not row[2]:
         problems["not_granted"] = True
+    if not row[3]:
+        problems["cannot_log_in"] = True
     return problems

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, text, tuple_, type_coerce
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, tuple_, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -275,16 +275,15 @@ async def storage_keys(engine: AsyncEngine, tenant: uuid.UUID) -> list[str]:
 
 
 async def bind_tenant(connection: AsyncConnection, tenant: uuid.UUID | None) -> None:
-    """On PostgreSQL, admit ``tenant``'s rows for this transaction (row-level security is
-    forced on tenant tables, owners included); nothing on SQLite."""
+    """On PostgreSQL, admit ``tenant``'s rows and the account tables for this transaction
+    (row-level security is forced, owners included; the binding is signed, see
+    adapters/postgres/binding.py); nothing on SQLite."""
     if connection.dialect.name != "postgresql":
         return
-    from tenantrag.adapters.postgres.dialect import TENANT_SETTING
+    from tenantrag.adapters.postgres.binding import bind, load_key
 
     value = "" if tenant is None else str(tenant)
-    await connection.execute(
-        text("SELECT set_config(:name, :tenant, true)"), {"name": TENANT_SETTING, "tenant": value}
-    )
+    await bind(connection, await load_key(connection), current_tenant_id=value, system="on")
 
 
 def _user_references(table: Table) -> list[Any]:

@@ -88,6 +88,12 @@ INVALID = [
         "DATABASE_REPLICA_URL",
         "PostgreSQL URL",
     ),
+    ({"DATABASE_RUNTIME_URL": PG}, "DATABASE_RUNTIME_URL", "is for PostgreSQL"),
+    (
+        {"DATABASE_URL": PG, "DATABASE_RUNTIME_URL": "sqlite:///r.db"},
+        "DATABASE_RUNTIME_URL",
+        "is for PostgreSQL",
+    ),
     (
         {"DATABASE_URL": PG, "DB_SSL_ROOT_CERT": "/no/such/ca.pem"},
         "DB_SSL_ROOT_CERT (or DB_SSL_CA_PATH)",
@@ -201,3 +207,14 @@ def test_certificate_files_that_exist_are_accepted(settings_from_env: MakeSettin
 def test_a_replica_url_is_normalised_like_the_primary(settings_from_env: MakeSettings) -> None:
     settings = settings_from_env(DATABASE_URL=PG, DATABASE_REPLICA_URL="postgres://ro:pw@replica/rag")
     assert settings.database_replica_url == "postgresql+psycopg://ro:pw@replica/rag"
+
+
+def test_a_runtime_url_is_normalised_and_reaches_the_postgres_options(
+    settings_from_env: MakeSettings,
+) -> None:
+    from tenantrag.entrypoints.backends import postgres_options
+
+    settings = settings_from_env(DATABASE_URL=PG, DATABASE_RUNTIME_URL="postgres://tenantrag_app:pw@db/rag")
+    assert settings.database_runtime_url == "postgresql+psycopg://tenantrag_app:pw@db/rag"
+    assert postgres_options(settings).runtime_url == settings.database_runtime_url
+    assert "pw" not in repr(settings)

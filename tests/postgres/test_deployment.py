@@ -191,7 +191,7 @@ async def test_a_user_who_may_not_create_roles_is_told_what_a_superuser_must_run
         finally:
             await limited.dispose()
         assert "may not create or grant roles" in caught.value.message
-        assert 'CREATE ROLE "tenantrag_other" NOLOGIN' in caught.value.details["sql"]
+        assert 'CREATE ROLE "tenantrag_other" LOGIN NOSUPERUSER NOBYPASSRLS' in caught.value.details["sql"]
         assert 'GRANT "tenantrag_other" TO "tenantrag_limited"' in caught.value.details["sql"]
     finally:
         async with admin.begin() as connection:

@@ -102,7 +102,7 @@ def recorded(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
 async def search_statement(corpus: Corpus, tenant_id: uuid.UUID, query: SearchQuery) -> tuple[str, Any]:
     """The statement a search computes its hits with (the last it sends)."""
     async with corpus.factory.tenant(tenant_id, read_only=True) as uow:
-        with recorded(corpus.factory.engine) as sent:
+        with recorded(corpus.factory.runtime_engine) as sent:
             await uow.chunks.search(query)
     return sent[-1]
 
@@ -153,10 +153,7 @@ async def test_without_leakproof_the_index_is_unusable(corpus: Corpus) -> None:
         async with engine.connect() as connection:
             for function in LEAKPROOF_FUNCTIONS:
                 await connection.execute(text(f"ALTER FUNCTION {function} NOT LEAKPROOF"))
-            await connection.execute(
-                text("SELECT set_config('role', :role, true), set_config('app.current_tenant_id', :t, true)"),
-                {"role": ROLE, "t": str(corpus.big)},
-            )
+            await corpus.factory.dialect.begin(connection, corpus.big)  # role and signed tenant
             plan = await explain(connection, statement)
             await connection.rollback()
     finally:
@@ -170,7 +167,7 @@ async def test_each_mode_computes_its_hits_in_one_statement_and_hybrid_in_two(co
         corpus.factory.chunk_search.sizes.forget(corpus.big)
         for count_known in (False, True):
             async with corpus.factory.tenant(corpus.big, read_only=True) as uow:
-                with recorded(corpus.factory.engine) as sent:
+                with recorded(corpus.factory.runtime_engine) as sent:
                     hits = await uow.chunks.search(query)
             assert len(hits) == (3 if isinstance(query, TextQuery) else 5)
             # Vector and text compute their hits in one statement each, hybrid in both (the

@@ -1,9 +1,10 @@
 """Attacks on another tenant's rows, in raw SQL, as the runtime role: each fails on a leak.
 
-Every statement runs the way a unit of work's do: in a transaction whose role and
-tenant were bound with ``set_config(..., true)``, on a connection that logged in
-as a superuser. Row-level security, not the repositories' WHERE clauses, is what
-is under test here, so the SQL deliberately names the other tenant.
+Every statement runs the way a unit of work's do: in a transaction begun by the
+dialect (role and signed tenant binding), on a connection that logged in as a
+superuser. Row-level security, not the repositories' WHERE clauses, is what is under
+test here, so the SQL deliberately names the other tenant. What SQL inside such a
+transaction cannot do to escape it is in test_hardening.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tenantrag.adapters.postgres import PostgresUnitOfWorkFactory
+from tenantrag.adapters.postgres.binding import bind, load_key
 from tenantrag.adapters.sql import schema
 from tenantrag.adapters.sql.schema import TENANT_TABLES
 from tenantrag.domain.pagination import PageRequest
@@ -30,10 +32,10 @@ TABLES = [table.name for table in TENANT_TABLES]
 
 
 async def as_tenant(connection: AsyncConnection, tenant_id: object | None) -> None:
-    await connection.execute(
-        text("SELECT set_config('role', :role, true), set_config('app.current_tenant_id', :tenant, true)"),
-        {"role": ROLE, "tenant": "" if tenant_id is None else str(tenant_id)},
-    )
+    """The project's binding (what dialect.begin sends), by hand: role, then signed tenant."""
+    key = await load_key(connection)
+    await connection.execute(text("SELECT set_config('role', :role, true)"), {"role": ROLE})
+    await bind(connection, key, current_tenant_id="" if tenant_id is None else str(tenant_id))
 
 
 @pytest.fixture
@@ -126,17 +128,18 @@ async def test_without_a_tenant_every_tenant_table_reads_empty(
             assert await count(connection, table) == 0, table
 
 
-async def test_a_pooled_connection_keeps_no_tenant_and_no_role_after_a_transaction(
+async def test_a_pooled_connection_keeps_no_tenant_after_a_transaction(
     factory: PostgresUnitOfWorkFactory, world: World
 ) -> None:
-    engine = factory.engine
+    engine = factory.runtime_engine
     probe = text(
-        "SELECT pg_backend_pid(), current_user, coalesce(current_setting('app.current_tenant_id', true), '')"
+        "SELECT pg_backend_pid(), session_user, coalesce(current_setting('app.current_tenant_id', true), ''),"
+        " tenantrag_claim('current_tenant_id')"
     )
     async with factory.tenant(world.a.seeded.tenant.id) as uow:
         inside = (await uow._session.connection().execute(probe)).one()
-        assert inside[1] == ROLE
-        assert inside[2] == str(world.a.seeded.tenant.id)
+        assert inside[1] == ROLE  # the service logs in as the runtime role
+        assert inside[3] == str(world.a.seeded.tenant.id)
         await uow.query_logs.list(PageRequest())
         await uow.commit()
     # Every pooled connection, the one just used included, is clean.
@@ -147,7 +150,7 @@ async def test_a_pooled_connection_keeps_no_tenant_and_no_role_after_a_transacti
         for connection in connections:
             await connection.close()
     assert inside[0] in {row[0] for row in after}
-    assert all(row[1] != ROLE and row[2] == "" for row in after), after
+    assert all(row[2] == "" and row[3] is None for row in after), after
 
 
 async def test_vector_and_filtered_search_never_return_another_tenants_chunks(

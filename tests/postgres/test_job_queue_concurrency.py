@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tenantrag.adapters.postgres import PostgresUnitOfWorkFactory, open_postgres
+from tenantrag.adapters.postgres.binding import bind, load_key
 from tenantrag.adapters.sql.unit_of_work import SqlSystemUnitOfWork
 from tenantrag.domain.model.job import Job, JobStatus
 from tests.contract.factories import DIMENSION, Seeded, at, make_job, seed_tenant
@@ -145,13 +146,9 @@ async def queue_on(raw: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A transaction as the runtime role, bound to no tenant, with the queue switch on."""
     async with raw.connect() as connection:
         await connection.begin()
-        await connection.execute(
-            text(
-                "SELECT set_config('role', :role, true), set_config('app.current_tenant_id', '', true),"
-                " set_config('app.job_queue', 'on', true)"
-            ),
-            {"role": ROLE},
-        )
+        key = await load_key(connection)
+        await connection.execute(text("SELECT set_config('role', :role, true)"), {"role": ROLE})
+        await bind(connection, key, job_queue="on")  # signed, as the queue binds it
         yield connection
         await connection.rollback()
 
