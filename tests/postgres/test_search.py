@@ -143,7 +143,7 @@ async def test_a_search_prepared_by_psycopg_still_plans_for_each_tenant(corpus: 
 async def search_as_sent(corpus: Corpus, name: str, query: VectorQuery) -> tuple[set[uuid.UUID], str]:
     """The hits' ids, and the statement that computed them."""
     async with corpus.factory.tenant(corpus.tenants[name].id, read_only=True) as uow:
-        with recorded(corpus.factory.engine) as sent:
+        with recorded(corpus.factory.runtime_engine) as sent:
             hits = await uow.chunks.search(query)
     return {hit.chunk_id for hit in hits}, sent[-1][0]
 
