@@ -172,9 +172,18 @@ def document_detail(side: Side, document: Document) -> Row:
     label = side.label(document.id)
     return (
         document.title, document.media_type, document.size_bytes, document.error_message,
-        document.storage_key.replace(str(document.id), str(label)), document.content_sha256,
+        _key_view(document.storage_key.replace(str(document.id), str(label))), document.content_sha256,
         document.metadata, document.chunk_count,
     )  # fmt: skip
+
+
+def _key_view(key: str) -> str:
+    """``documents/<document>/<upload id>/<name>`` with the upload id (new for every submit, so
+    different on every side) left out."""
+    parts = key.split("/")
+    if len(parts) == 4:
+        parts[2] = "<upload>"
+    return "/".join(parts)
 
 
 def chunk_view(chunk: Chunk) -> Row:
