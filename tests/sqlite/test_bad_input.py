@@ -104,12 +104,13 @@ async def test_failed_use_cases_leave_the_database_as_it_was(
     owner = await app.users.register(email="owner@example.com", password="a long passphrase")
     me = Principal.user(owner.id)
     tenant = await app.tenants.create(me, name="Acme")
-    document = (await app.ingestion.submit(me, tenant.id, filename="a.txt", data=b"", tags=["x"])).document
+    submitted = await app.ingestion.submit(me, tenant.id, filename="a.txt", data=b"some text", tags=["x"])
+    document = submitted.document
     before = dump(database)
 
     oversized = {"blob": "x" * (MAX_JSON_BYTES + 1)}
     with pytest.raises(InvalidInput) as caught:
-        await app.ingestion.submit(me, tenant.id, filename="b.txt", data=b"", metadata=oversized)
+        await app.ingestion.submit(me, tenant.id, filename="b.txt", data=b"more text", metadata=oversized)
     assert caught.value.field == "metadata"
     with pytest.raises(InvalidInput):
         await app.search.search(me, tenant.id, embedding=[1.0] * (DIMENSION + 1), k=3)
