@@ -137,6 +137,10 @@ def test_search_finds_the_right_sample_first(cli: Cli, database: Path) -> None:
         "ordinal",
         "content",
         "metadata",
+        "title",
+        "vector_rank",
+        "text_rank",
+        "query_log_id",
     }
 
     text = cli("search", "demo-workspace", "row-level security", "-k", "1").stdout
