@@ -20,7 +20,8 @@ Why one statement, and why this shape:
   statement, so the sub-select reads the latest committed jobs and nothing can change
   them before the UPDATE. Claimers take turns, which is all a single-file database allows.
 - PostgreSQL's row-level security hides every tenant's jobs from system work. The
-  statement runs while ``app.job_queue`` is on, which two policies read (``jobs_queue_select``,
+  statement runs while ``app.job_queue`` is bound on (signed: adapters/postgres/binding.py),
+  which two policies read (``jobs_queue_select``,
   ``jobs_queue_update``, migration 7c1e2a9b4d10): they admit the ``jobs`` table only, and
   only for this statement. Everything else a worker does to a job, it does in that job's
   tenant unit of work.

@@ -219,7 +219,8 @@ class SqlSession:
     @contextlib.asynccontextmanager
     async def acting_for(self, **values: str) -> AsyncIterator[None]:
         """Bind the database's isolation values for the statements inside (see
-        SqlDialect.act_for), and unbind them after, whatever happens."""
+        SqlDialect.act_for; signed on PostgreSQL, adapters/postgres/binding.py), and unbind
+        them after, whatever happens."""
         connection = self.connection()
         await self.dialect.act_for(connection, **values)
         try:

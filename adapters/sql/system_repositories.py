@@ -3,7 +3,10 @@
 Three of their methods reach tenant-owned rows, which PostgreSQL's row-level
 security hides from a system unit of work. They do not switch isolation off: each
 binds, for its one statement, the value a narrow policy admits rows by (see
-``SqlSession.acting_for`` and migrations' row-level security revision):
+``SqlSession.acting_for`` and migrations' row-level security revision). On PostgreSQL the
+binding is signed with a key only the service and the database hold
+(adapters/postgres/binding.py), so SQL running in the transaction cannot bind it itself;
+``users`` and ``tenants`` admit system work only (``system`` is bound when it begins):
 
 - founding a tenant writes its first membership *as that tenant*;
 - login lists one user's memberships (policy ``memberships_directory``, SELECT only);
