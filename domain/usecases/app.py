@@ -79,7 +79,7 @@ class TenantRag:
         self.uow = uow
         self.embedder = embedder
         self._clock = clock
-        self.tenants = TenantService(uow, clock)
+        self.tenants = TenantService(uow, clock, blobs)
         self.users = UserService(uow, clock, hasher)
         self.accounts = AccountAdministration(uow, clock, hasher)
         self.members = MemberService(uow, clock)

@@ -14,6 +14,7 @@ from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.tenant import Tenant, slugify
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission, Role
+from tenantrag.domain.ports.blob_store import DOCUMENTS_FOLDER, BlobStore
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
@@ -27,6 +28,8 @@ class TenantWithRole:
 
 @attrs.define
 class TenantService(Service):
+    blobs: BlobStore
+
     async def create(
         self,
         actor: Principal,
@@ -133,11 +136,15 @@ class TenantService(Service):
         return tenant
 
     async def delete(self, actor: Principal, tenant_id: uuid.UUID | str) -> None:
-        """Delete the tenant and everything it owns."""
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        """Delete the tenant and everything it owns, its documents' originals included."""
+        tenant = as_id("tenant_id", tenant_id)
+        async with self.uow.tenant(tenant) as uow:
             await authorize(uow, actor, Permission.TENANT_DELETE)
             await uow.tenant.delete()
             await uow.commit()
+        # After the commit, as a document's deletion does: a failure here leaves unreferenced
+        # bytes (which `tenantrag blobs check --repair` sweeps), never rows without their blobs.
+        await self.blobs.delete_prefix(tenant, DOCUMENTS_FOLDER)
 
     async def list_mine(self, actor: Principal) -> Sequence[TenantWithRole]:
         """The tenants the actor belongs to, with its role in each (an API key: just its own)."""

@@ -64,13 +64,18 @@ def test_deleting_a_document_needs_yes_and_then_it_is_gone(cli: Cli, database: P
     assert error_json(gone)["code"] == "not_found"
 
 
-def test_a_tenant_is_renamed_keeping_its_slug_then_deleted(cli: Cli, database: Path) -> None:
+def test_a_tenant_is_renamed_keeping_its_slug_then_deleted_with_its_originals(
+    cli: Cli, database: Path, tmp_path: Path
+) -> None:
     renamed = output_json(cli("tenant", "rename", "demo-workspace", "Renamed Workspace", "--json"))
     assert (renamed["name"], renamed["slug"]) == ("Renamed Workspace", "demo-workspace")
+    originals = tmp_path / "tenantrag-blobs" / str(renamed["id"])
+    assert any(path.is_file() for path in originals.rglob("*"))
 
     assert cli("tenant", "delete", "demo-workspace").exit_code == 2
     assert cli("tenant", "delete", "demo-workspace", "--yes").exit_code == 0
     assert output_json(cli("tenant", "list", "--json")) == []
+    assert not any(path.is_file() for path in originals.rglob("*"))
     again = cli("tenant", "delete", "demo-workspace", "--yes", "--json")
     assert again.exit_code == 3
     assert "demo-workspace" in error_json(again)["message"]
