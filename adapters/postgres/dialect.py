@@ -83,7 +83,10 @@ class PostgresDialect:
         self, connection: AsyncConnection, tenant_id: uuid.UUID | None, *, read_only: bool = False
     ) -> None:
         key = await self.keys.get(connection)
-        binding = {"system": "on"} if tenant_id is None else {"current_tenant_id": str(tenant_id)}
+        # Every claim is bound or cleared: a session-level value someone set on this pooled
+        # connection must not outlive into this transaction (see binding.py).
+        binding = dict.fromkeys(NAMES, "")
+        binding.update({"system": "on"} if tenant_id is None else {"current_tenant_id": str(tenant_id)})
         params = {
             "search_path": f"{key.quoted_schema}, pg_temp",
             "role": self.options.runtime_role,

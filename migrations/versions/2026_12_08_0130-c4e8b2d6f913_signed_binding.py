@@ -53,6 +53,12 @@ TRANSACTION = (
     "pg_catalog.pg_backend_pid()::text || '.'"
     " || (extract(epoch FROM pg_catalog.transaction_timestamp()) * 1000000)::bigint::text"
 )
+CLAIMS = (
+    "current_tenant_id", "system", "directory_user_id", "directory_api_key_prefix",
+    "directory_invitee_email", "job_queue",
+)  # fmt: skip
+# 60 bits of an unkeyed SHA-256, what tenantrag_bind puts in a claim's private sequence.
+DIGEST = "('x' || left(encode(sha256(convert_to({m}, 'UTF8')), 'hex'), 15))::bit(60)::bigint"
 OLD_TENANT = "NULLIF(current_setting('app.current_tenant_id', true), '')::uuid"
 # name: (table, command, old condition, new condition); {claim} is the schema's claim function.
 DIRECTORY = {
@@ -143,11 +149,18 @@ def upgrade() -> None:
         END $$"""  # noqa: S608 - names only
     )
     op.execute(f"REVOKE EXECUTE ON FUNCTION {q}.tenantrag_sign(text) FROM PUBLIC")
+    for name in CLAIMS:
+        op.execute(
+            f"CREATE UNLOGGED SEQUENCE {q}.tenantrag_claim_{name} MINVALUE 0 MAXVALUE 1152921504606846975"
+        )
+    message = "names[i] || '=' || claim_values[i] || '@' || tx"
     op.execute(
         f"""CREATE FUNCTION {q}.tenantrag_bind(names text[], claim_values text[], tokens text[])
         RETURNS boolean LANGUAGE plpgsql VOLATILE SECURITY DEFINER {PINNED} AS $$
         DECLARE
             tx text := {TRANSACTION};
+            -- Unlogged sequences cannot be written on a standby, nor anything read-only.
+            fast boolean := NOT pg_is_in_recovery() AND NOT current_setting('transaction_read_only')::boolean;
         BEGIN
             IF cardinality(names) IS DISTINCT FROM cardinality(claim_values)
                OR cardinality(names) IS DISTINCT FROM cardinality(tokens) THEN
@@ -167,28 +180,48 @@ def upgrade() -> None:
                     RAISE EXCEPTION 'tenantrag_bind: the binding of % is not signed with the key', names[i]
                         USING ERRCODE = 'insufficient_privilege';
                 END IF;
+                IF fast THEN
+                    -- Only the owner may setval; currval is this session's: see tenantrag_claim.
+                    PERFORM setval(format('%I.%I', '{schema}', 'tenantrag_claim_' || names[i])::regclass,
+                        {DIGEST.format(m=message)});
+                END IF;
                 PERFORM set_config('app.' || names[i], claim_values[i] || '|'
-                    || {q}.tenantrag_sign(names[i] || '=' || claim_values[i] || '@' || tx), true);
+                    || {q}.tenantrag_sign({message})
+                    || CASE WHEN fast THEN 'f' ELSE 's' END, true);
             END LOOP;
             RETURN true;
         END $$"""
     )
-    # The HMAC inline (no call of tenantrag_sign): this runs once per table per statement.
+    currvals = " ".join(f"WHEN '{name}' THEN currval('{q}.tenantrag_claim_{name}')" for name in CLAIMS)
+    # Once per table reference and statement, so it must be cheap. The fast path: the value's
+    # digest (with this transaction) equals what tenantrag_bind put in the claim's sequence in
+    # this session (currval: no table read, no key). The runtime role cannot setval, and
+    # cannot find another value with the same 60-bit digest for this transaction. The slow
+    # path (a binding made on a standby or in a read-only transaction): the HMAC, inline.
     op.execute(
         f"""CREATE FUNCTION {q}.tenantrag_claim(name text) RETURNS text
         LANGUAGE plpgsql STABLE SECURITY DEFINER {PINNED} AS $$
         DECLARE
             bound text := current_setting('app.' || name, true);
             claimed text;
+            tx text := {TRANSACTION};
             k record;
         BEGIN
-            IF bound IS NULL OR length(bound) < 66 OR substr(bound, length(bound) - 64, 1) <> '|' THEN
+            IF bound IS NULL OR length(bound) < 67 OR substr(bound, length(bound) - 65, 1) <> '|' THEN
                 RETURN NULL;
             END IF;
-            claimed := left(bound, length(bound) - 65);
+            claimed := left(bound, length(bound) - 66);
+            IF right(bound, 1) = 'f' THEN
+                IF (CASE name
+                    {currvals}
+                    END) = {DIGEST.format(m="name || '=' || claimed || '@' || tx")} THEN
+                    RETURN claimed;
+                END IF;
+                RETURN NULL;
+            END IF;
             SELECT inner_pad, outer_pad INTO k FROM {q}.{KEY_TABLE} WHERE id = 1;
-            IF right(bound, 64) = encode(sha256(k.outer_pad || sha256(k.inner_pad
-                    || convert_to(name || '=' || claimed || '@' || {TRANSACTION}, 'UTF8'))), 'hex') THEN
+            IF substr(bound, length(bound) - 64, 64) = encode(sha256(k.outer_pad || sha256(k.inner_pad
+                    || convert_to(name || '=' || claimed || '@' || tx, 'UTF8'))), 'hex') THEN
                 RETURN claimed;
             END IF;
             RETURN NULL;
@@ -229,4 +262,6 @@ def downgrade() -> None:
     op.execute(f"DROP FUNCTION {q}.tenantrag_claim(text)")
     op.execute(f"DROP FUNCTION {q}.tenantrag_bind(text[], text[], text[])")
     op.execute(f"DROP FUNCTION {q}.tenantrag_sign(text)")
+    for name in CLAIMS:
+        op.execute(f"DROP SEQUENCE {q}.tenantrag_claim_{name}")
     op.execute(f"DROP TABLE {q}.{KEY_TABLE}")

@@ -117,11 +117,21 @@ async def test_set_config_rebinding_gains_nothing(
         "app.directory_invitee_email": "invitee@example.com",
     }
     for name, value in forged.items():
-        for attempt in (value, f"{value}|{'0' * 64}"):
-            await injected.execute(
-                text("SELECT set_config(:n, :v, :l)"), {"n": name, "v": attempt, "l": local}
-            )
-            assert await seen_of_b(injected, world) == {}, (name, attempt)
+        # Plain, and in the stored form (value|mac, then f: checked against the claim's sequence,
+        # s: against the HMAC).
+        for attempt in (value, f"{value}|{'0' * 64}f", f"{value}|{'0' * 64}s"):
+            refusal, seen = "", {}
+            try:
+                async with injected.begin_nested():
+                    await injected.execute(
+                        text("SELECT set_config(:n, :v, :l)"), {"n": name, "v": attempt, "l": local}
+                    )
+                    seen = await seen_of_b(injected, world)
+            except DBAPIError as error:
+                refusal = str(error.orig)
+            # Nothing seen, or refused: a forged fast claim where no check ran in the session.
+            assert seen == {}, (name, attempt)
+            assert refusal == "" or "is not yet defined in this session" in refusal, refusal
     # Re-binding through the definer function needs the key.
     refusal = await refused(
         injected,
@@ -133,6 +143,30 @@ async def test_set_config_rebinding_gains_nothing(
     # The key, and the function that signs with it, are the owner's.
     assert "permission denied" in await refused(injected, "SELECT * FROM tenantrag_binding_key")
     assert "permission denied" in await refused(injected, "SELECT tenantrag_sign('current_tenant_id=x')")
+    # Nor can it set what the fast check compares with.
+    for sql in (
+        "SELECT setval('tenantrag_claim_current_tenant_id', 1)",
+        "SELECT nextval('tenantrag_claim_system')",
+    ):
+        assert "permission denied" in await refused(injected, sql), sql
+
+
+async def test_a_forged_session_setting_does_not_reach_the_next_units_of_work(
+    factory: PostgresUnitOfWorkFactory, world: World
+) -> None:
+    """Every unit of work clears the claims it does not bind, so a session-level value that
+    injected SQL left on a pooled connection neither admits rows nor breaks later work."""
+    engine = factory.runtime_engine
+    async with engine.connect() as connection:
+        await connection.execute(
+            text("SELECT set_config('app.job_queue', :v, false)"), {"v": f"on|{'0' * 64}f"}
+        )
+        await connection.commit()
+        await connection.begin()
+        await factory.dialect.begin(connection, world.b.seeded.tenant.id)
+        assert await scalar(connection, "SELECT count(*) FROM jobs") == 1  # B's own job only
+        assert await scalar(connection, "SELECT tenantrag_claim('job_queue')") is None
+        await connection.rollback()
 
 
 async def test_a_binding_copied_into_the_session_is_worthless_in_the_next_transaction(
@@ -145,10 +179,15 @@ async def test_a_binding_copied_into_the_session_is_worthless_in_the_next_transa
         assert await scalar(connection, "SELECT count(*) FROM documents") == 1
         await connection.execute(text("SELECT set_config('app.current_tenant_id', :v, false)"), {"v": bound})
         await connection.commit()
-        await connection.begin()
-        await factory.dialect.begin(connection, None)  # system work, on the same connection
+        await connection.begin()  # the runtime role, nothing bound: the copy is still there
+        await connection.execute(text("SELECT set_config('role', :role, true)"), {"role": ROLE})
         assert await scalar(connection, "SELECT current_setting('app.current_tenant_id')") == bound
         assert await scalar(connection, "SELECT tenantrag_claim('current_tenant_id')") is None
+        assert await scalar(connection, "SELECT count(*) FROM documents") == 0
+        await connection.rollback()
+        await connection.begin()
+        await factory.dialect.begin(connection, None)  # system work clears it
+        assert await scalar(connection, "SELECT current_setting('app.current_tenant_id')") == ""
         assert await scalar(connection, "SELECT count(*) FROM documents") == 0
         await connection.rollback()
 
