@@ -64,6 +64,7 @@ class Permission(enum.StrEnum):
     CHAT = "chat"
     EVALUATION_RUN = "evaluation:run"
     EVALUATION_READ = "evaluation:read"
+    AUDIT_READ = "audit:read"
 
 
 _VIEWER = frozenset(
@@ -89,6 +90,7 @@ _ADMIN = _MEMBER | {
     Permission.QUERY_LOG_READ,
     Permission.EVALUATION_RUN,
     Permission.EVALUATION_READ,
+    Permission.AUDIT_READ,
 }
 _OWNER = _ADMIN | {Permission.TENANT_DELETE, Permission.OWNER_MANAGE}
 

@@ -9,7 +9,8 @@ role (see factory.py and dialect.py). That role:
   its connections has nobody to ``RESET ROLE`` back to; it is neither SUPERUSER nor
   BYPASSRLS, owns nothing and inherits nothing;
 - may SELECT, INSERT, UPDATE and DELETE tenantrag's tables and nothing else: no
-  TRUNCATE (it ignores row-level security), no DDL, no REFERENCES or TRIGGER; on bulk
+  TRUNCATE (it ignores row-level security), no DDL, no REFERENCES or TRIGGER; only
+  SELECT and INSERT on the audit log (``schema.APPEND_ONLY``); on bulk
   ingest's staging table SELECT, INSERT and DELETE; nothing on the isolation key;
 - has no TEMPORARY privilege (revoked from PUBLIC on the database: a temporary table
   outlives the transaction on a pooled connection) and no large objects (EXECUTE on the
@@ -83,6 +84,7 @@ def statements(role: str, *, login_user: str, schema_name: str, database: str) -
     """The SQL that provisions ``role`` (the names were validated as plain identifiers)."""
     names = [table.name for table in schema.metadata.sorted_tables] + list(schema.POSTGRES_TENANT_TABLES)
     tables = ", ".join(f'"{schema_name}"."{name}"' for name in names)
+    append_only = ", ".join(f'"{schema_name}"."{name}"' for name in sorted(schema.APPEND_ONLY))
     return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}') THEN
@@ -102,6 +104,8 @@ def statements(role: str, *, login_user: str, schema_name: str, database: str) -
         f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC',
         f'REVOKE ALL ON {tables} FROM "{role}"',
         f'GRANT {", ".join(TABLE_PRIVILEGES)} ON {tables} TO "{role}"',
+        # The audit log is append-only for the service: what it recorded stays recorded.
+        f'REVOKE UPDATE, DELETE ON {append_only} FROM "{role}"',
         f'REVOKE ALL ON "{schema_name}"."{STAGING}", "{schema_name}"."{KEY_TABLE}" FROM "{role}"',
         f'GRANT SELECT, INSERT, DELETE ON "{schema_name}"."{STAGING}" TO "{role}"',
     ]

@@ -27,6 +27,7 @@ from tenantrag.adapters.sql import constraints, schema
 from tenantrag.adapters.sql.constraints import Reference, UniqueRule
 from tenantrag.adapters.sql.dialect import EmbeddingCodec
 from tenantrag.domain.model.api_key import ApiKey
+from tenantrag.domain.model.audit_entry import AuditEntry
 from tenantrag.domain.model.chat import ChatSession, Message
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import Document
@@ -130,6 +131,7 @@ CHAT_SESSIONS = Mapper(ChatSession, schema.chat_sessions)
 MESSAGES = Mapper(Message, schema.messages)
 EVALUATION_RUNS = Mapper(EvaluationRun, schema.evaluation_runs)
 INVITATIONS = Mapper(Invitation, schema.invitations)
+AUDIT_ENTRIES = Mapper(AuditEntry, schema.audit_entries)
 
 
 # Every mapping declared above, by entity, for the generic repository (repository_for).

@@ -362,6 +362,28 @@ invitations = Table(
     _in("role", ROLES, "role"),
 )
 
+# The tenant's audit log (domain/model/audit_entry.py): written in the transaction of the
+# change it records, never updated or deleted (APPEND_ONLY). No foreign key to the actor:
+# an entry outlives the user or key it names.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    _owned_by_tenant(),
+    Column("id", Uuid(), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", Uuid()),
+    Column("action", String(64), nullable=False),
+    Column("target_kind", String(64), nullable=False),
+    Column("target_id", Uuid()),
+    Column("outcome", String(16), nullable=False),
+    Column("details", JSONDocument, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    Index(None, "tenant_id", "created_at", "id"),
+    _in("outcome", ("succeeded", "refused"), "outcome"),
+    info={"noun": "audit entry"},
+)
+
 # Each tenant's full-text statistics, what its BM25 scores weigh terms and lengths by (a
 # tenant's scores depend on its own chunks only). Kept by triggers on chunks, in the
 # transaction that writes them (revision a7d4c1e9b250); read by adapters/sql/bm25.py.
@@ -376,6 +398,8 @@ tenant_text_stats = Table(
 # Tables whose rows triggers derive from other tables' rows: a copy of a store leaves them
 # to the target's triggers (adapters/sql/store_copy.py).
 TRIGGER_MAINTAINED = frozenset({tenant_text_stats.name})
+# Tables the runtime role may only read and add to (SELECT, INSERT): the audit log.
+APPEND_ONLY = frozenset({audit_entries.name})
 
 # Built by the migrations on PostgreSQL only, with a deployment's distance and build
 # options, so it is not part of this MetaData (env.py leaves it out of comparisons).

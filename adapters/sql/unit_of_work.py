@@ -15,6 +15,7 @@ from typing import Self
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantrag.adapters.sql.audit_log import SqlAuditLog
 from tenantrag.adapters.sql.chunk_repository import ChunkSearch, ChunkWriter, SqlChunkRepository
 from tenantrag.adapters.sql.dialect import SqlDialect
 from tenantrag.adapters.sql.invitations import SqlInvitationDirectory
@@ -43,6 +44,7 @@ from tenantrag.adapters.sql.tenant_repositories import (
 )
 from tenantrag.domain.errors import InvalidInput
 from tenantrag.domain.model.chunk import Chunk
+from tenantrag.domain.ports.audit_log import AuditLog
 from tenantrag.domain.ports.invitations import InvitationDirectory
 from tenantrag.domain.ports.job_queue import JobQueue
 from tenantrag.domain.ports.repositories import (
@@ -152,6 +154,7 @@ class SqlTenantUnitOfWork(_SqlUnitOfWork):
         self.query_logs: QueryLogRepository = SqlQueryLogRepository(session, tenant_id)
         self.chat_sessions: ChatSessionRepository = SqlChatSessionRepository(session, tenant_id)
         self.messages: MessageRepository = SqlMessageRepository(session, tenant_id)
+        self.audit: AuditLog = SqlAuditLog(session, tenant_id)
 
     def repository(self, entity: type[E]) -> Repository[E]:
         return repository_for(entity, self._session, self.tenant_id)

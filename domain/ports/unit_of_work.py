@@ -15,6 +15,7 @@ import uuid
 from types import TracebackType
 from typing import Protocol, Self
 
+from tenantrag.domain.ports.audit_log import AuditLog
 from tenantrag.domain.ports.invitations import InvitationDirectory
 from tenantrag.domain.ports.job_queue import JobQueue
 from tenantrag.domain.ports.repositories import (
@@ -82,6 +83,8 @@ class TenantUnitOfWork(UnitOfWork, Protocol):
     def chat_sessions(self) -> ChatSessionRepository: ...
     @property
     def messages(self) -> MessageRepository: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
     def repository(self, entity: type[E]) -> Repository[E]:
         """The tenant's rows of any stored entity by id (add, get, update, delete, list): what a

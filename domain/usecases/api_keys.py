@@ -9,10 +9,12 @@ import attrs
 
 from tenantrag.domain.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from tenantrag.domain.model.api_key import ApiKey, generate_key, hash_secret, split_plaintext
+from tenantrag.domain.model.audit_entry import AuditAction
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission, Role, allows
 from tenantrag.domain.usecases.access import authorize
+from tenantrag.domain.usecases.audit import record
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 
@@ -68,6 +70,10 @@ class ApiKeyService(Service):
                 created_at=self.clock.now(), expires_at=expires_at,
             )  # fmt: skip
             await uow.api_keys.add(key)
+            issued = {"name": key.name, "role_cap": cap.value, "prefix": key.prefix}
+            await record(
+                uow, actor, AuditAction.API_KEY_ISSUE, ("api_key", key.id), at=key.created_at, details=issued
+            )
             await uow.commit()
         return IssuedKey(key, generated.plaintext)
 
@@ -93,8 +99,12 @@ class ApiKeyService(Service):
             if key is None or (key.user_id != actor.user_id and not allows(role, Permission.MEMBER_MANAGE)):
                 raise NotFound("api key", ident)
             if key.revoked_at is None:
-                key = attrs.evolve(key, revoked_at=self.clock.now())
+                now = self.clock.now()
+                key = attrs.evolve(key, revoked_at=now)
                 await uow.api_keys.update(key)
+                revoked = {"name": key.name, "prefix": key.prefix}
+                target = ("api_key", key.id)
+                await record(uow, actor, AuditAction.API_KEY_REVOKE, target, at=now, details=revoked)
                 await uow.commit()
         return key
 

@@ -22,6 +22,7 @@ from tenantrag.domain.ports.passwords import PasswordHasher
 from tenantrag.domain.ports.unit_of_work import UnitOfWorkFactory
 from tenantrag.domain.usecases.accounts import AccountAdministration
 from tenantrag.domain.usecases.api_keys import ApiKeyService
+from tenantrag.domain.usecases.audit import AuditService
 from tenantrag.domain.usecases.chat import ChatService
 from tenantrag.domain.usecases.documents import DocumentService
 from tenantrag.domain.usecases.embedding_record import check_embedder
@@ -55,6 +56,7 @@ class TenantRag:
     chat: ChatService
     jobs: JobService
     evaluations: EvaluationService
+    audit: AuditService
     _clock: Clock
 
     def __init__(
@@ -96,6 +98,7 @@ class TenantRag:
         self.chat = ChatService(uow, clock)
         self.jobs = JobService(uow, clock, self.documents, self.ingestion)
         self.evaluations = EvaluationService(uow, clock, self.search)
+        self.audit = AuditService(uow, clock)
 
     async def check_embedder(self) -> EmbeddingModel:
         """Record this store's embedder on first use, and refuse another one afterwards

@@ -9,6 +9,7 @@ import attrs
 
 from tenantrag.domain import validation as v
 from tenantrag.domain.errors import InvalidInput, NotFound
+from tenantrag.domain.model.audit_entry import AuditAction
 from tenantrag.domain.model.chunk import Chunk
 from tenantrag.domain.model.document import MAX_SOURCE_KEY_LENGTH, Document, DocumentStatus
 from tenantrag.domain.model.document_version import DocumentVersion
@@ -17,6 +18,7 @@ from tenantrag.domain.policy import Permission
 from tenantrag.domain.ports.blob_store import BlobStore, document_prefix
 from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize
+from tenantrag.domain.usecases.audit import record
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 
@@ -117,6 +119,11 @@ class DocumentService(Service):
             await authorize(uow, actor, Permission.DOCUMENT_DELETE)
             document = await get_document(uow, as_id("document_id", document_id))
             await uow.documents.delete(document.id)
+            deleted = {"title": document.title, "source_key": document.source_key}
+            now = self.clock.now()
+            await record(
+                uow, actor, AuditAction.DOCUMENT_DELETE, ("document", document.id), at=now, details=deleted
+            )
             await uow.commit()
         # After the commit: a failure here leaves unreferenced bytes, never a row without its blob.
         await self.blobs.delete_prefix(document.tenant_id, document_prefix(document.id))

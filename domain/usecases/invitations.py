@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import attrs
 
 from tenantrag.domain.errors import Conflict, NotFound, PermissionDenied
+from tenantrag.domain.model.audit_entry import AuditAction
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.model.invitation import INVITATION_LIFETIME, Invitation
 from tenantrag.domain.model.membership import Membership
@@ -28,6 +29,7 @@ from tenantrag.domain.pagination import MAX_LIMIT, Page, PageRequest
 from tenantrag.domain.policy import Permission, Role, can_manage_membership
 from tenantrag.domain.ports.repositories import Repository
 from tenantrag.domain.usecases.access import authorize
+from tenantrag.domain.usecases.audit import record
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 
@@ -85,6 +87,15 @@ class InvitationService(Service):
                     invited_by=actor.user_id, created_at=now, expires_at=now + INVITATION_LIFETIME,
                 )  # fmt: skip
                 await invitations.add(invitation)
+            invited = {"email": address, "role": target.value}
+            await record(
+                uow,
+                actor,
+                AuditAction.INVITATION_CREATE,
+                ("invitation", invitation.id),
+                at=now,
+                details=invited,
+            )
             await uow.commit()
         return invitation
 
@@ -108,6 +119,11 @@ class InvitationService(Service):
                 raise NotFound("invitation", ident)
             _check_role(actor_role, invitation.role, None)
             await invitations.delete(ident)
+            revoked = {"email": invitation.email, "role": invitation.role.value}
+            now = self.clock.now()
+            await record(
+                uow, actor, AuditAction.INVITATION_REVOKE, ("invitation", ident), at=now, details=revoked
+            )
             await uow.commit()
 
     async def received(self, actor: Principal) -> Sequence[ReceivedInvitation]:

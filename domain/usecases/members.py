@@ -19,6 +19,7 @@ import uuid
 import attrs
 
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantrag.domain.model.audit_entry import AuditAction
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.user import normalise_email
@@ -26,6 +27,7 @@ from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission, Role, can_manage_membership
 from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize, effective_role
+from tenantrag.domain.usecases.audit import record
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.domain.usecases.retrying import retried
@@ -88,6 +90,14 @@ class MemberService(Service):
                 created_at=now, updated_at=now,
             )  # fmt: skip
             await uow.memberships.add(membership)
+            await record(
+                uow,
+                actor,
+                AuditAction.MEMBER_ADD,
+                ("user", user),
+                at=now,
+                details={"role": target_role.value},
+            )
             await uow.commit()
         return membership
 
@@ -123,8 +133,18 @@ class MemberService(Service):
             _check_manage(actor_role, membership.role, target_role)
             if target_role is not Role.OWNER:
                 await _keep_an_owner(uow, membership)
+            before = membership.role
             membership = attrs.evolve(membership, role=target_role, updated_at=self.clock.now())
             await uow.memberships.update(membership)
+            changed = {"role": target_role.value, "previous_role": before.value}
+            await record(
+                uow,
+                actor,
+                AuditAction.MEMBER_UPDATE,
+                ("user", user_id),
+                at=membership.updated_at,
+                details=changed,
+            )
             await uow.commit()
         return membership
 
@@ -149,6 +169,15 @@ class MemberService(Service):
                 await _keep_an_owner(uow, membership)
             membership = attrs.evolve(membership, is_active=active, updated_at=self.clock.now())
             await uow.memberships.update(membership)
+            changed = {"is_active": active}
+            await record(
+                uow,
+                actor,
+                AuditAction.MEMBER_UPDATE,
+                ("user", user_id),
+                at=membership.updated_at,
+                details=changed,
+            )
             await uow.commit()
         return membership
 
@@ -169,6 +198,10 @@ class MemberService(Service):
                 _check_manage(actor_role, membership.role, None)
             await _keep_an_owner(uow, membership)
             await uow.memberships.delete(target)
+            removed = {"role": membership.role.value}
+            await record(
+                uow, actor, AuditAction.MEMBER_REMOVE, ("user", target), at=self.clock.now(), details=removed
+            )
             await uow.commit()
 
     async def list(

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from tenantrag.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantrag.domain.model.audit_entry import AuditAction
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.model.membership import Membership
 from tenantrag.domain.model.tenant import Tenant, slugify
@@ -16,6 +17,7 @@ from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission, Role
 from tenantrag.domain.ports.blob_store import DOCUMENTS_FOLDER, BlobStore
 from tenantrag.domain.usecases.access import authorize
+from tenantrag.domain.usecases.audit import record
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 
@@ -132,6 +134,11 @@ class TenantService(Service):
                 updated_at=self.clock.now(),
             )
             await uow.tenant.update(tenant)
+            changed: dict[str, Any] = {} if name is None else {"name": tenant.name}
+            if settings is not None:
+                changed["settings_keys"] = sorted(tenant.settings)
+            target = ("tenant", tenant.id)
+            await record(uow, actor, AuditAction.TENANT_UPDATE, target, at=tenant.updated_at, details=changed)
             await uow.commit()
         return tenant
 

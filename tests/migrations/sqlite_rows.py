@@ -232,6 +232,21 @@ async def _seed(connection: AsyncConnection) -> dict[str, Any]:
                 "expires_at": NOW,
             },
         ),
+        (
+            schema.audit_entries,
+            {
+                "tenant_id": t,
+                "id": uuid.uuid4(),
+                "actor_kind": "user",
+                "actor_id": u,
+                "action": "member.add",
+                "target_kind": "user",
+                "target_id": u,
+                "outcome": "succeeded",
+                "details": {"role": "owner"},
+                "created_at": NOW,
+            },
+        ),
     ]
     for table, row in rows:
         await connection.execute(table.insert().values(row))
