@@ -32,6 +32,7 @@ neither, no stale chunks. A document deleted meanwhile stays deleted.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import uuid
@@ -168,13 +169,16 @@ class IngestionService(IngestJob):
         stored = await self._run_here(done.job, done.document, done.version, new, request.parsed)
         return Submission(done.outcome, *stored)
 
-    def _check(self, request: _Request) -> None:
+    async def _check(self, request: _Request) -> None:
         """Refuse what could never be indexed, naming the file, before anything is written:
         an empty file; with ``wait``, one that does not parse or holds no text (parsed once,
         here, and kept for the ingest)."""
         check_not_empty(request.data, request.filename)
         if request.wait and request.parsed is None:
-            parsed = parse_checked(self.parser, request.data, request.media_type, request.filename)
+            # In a worker thread: a parse may take seconds (a PDF waits for its child process).
+            parsed = await asyncio.to_thread(
+                parse_checked, self.parser, request.data, request.media_type, request.filename
+            )
             document_metadata.merged(dict(request.metadata or {}), parsed.declared)  # its size, checked
             request.parsed = parsed
 
@@ -184,7 +188,7 @@ class IngestionService(IngestJob):
             await authorize(uow, request.actor, Permission.DOCUMENT_WRITE)
             found = await existing(uow, request.document_id, request.source_key)
             first = None if found is None else await plan(uow, found, request.digest)
-        self._check(request)  # after authorize: who may not write learns nothing more
+        await self._check(request)  # after authorize: who may not write learns nothing more
         if found is not None and first is not None and first.step is Step.UNCHANGED:
             return _Submitted(SubmitOutcome.UNCHANGED, found)
         ident = found.id if found is not None else new_id()

@@ -130,7 +130,9 @@ def _phrase(status: int) -> str:
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TenantRagError)
     status = DOMAIN_STATUS.get(exc.code, UNKNOWN_CODE_STATUS)
-    if status >= 500:
+    if status == 503:  # an outage, not a bug: one line each, no traceback
+        logger.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
+    elif status >= 500:
         logger.error("%s on %s %s", exc.code, request.method, request.url.path, exc_info=exc)
     headers = WWW_AUTHENTICATE if isinstance(exc, AuthenticationFailed) else None
     return problem_response(
