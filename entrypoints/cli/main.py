@@ -15,6 +15,7 @@ import typer
 
 from tenantrag.entrypoints.cli import (
     apikeys,
+    audit,
     backup,
     blobs,
     db,
@@ -97,6 +98,7 @@ app.add_typer(tenants.app, name="tenant")
 app.add_typer(members.app, name="member")
 app.add_typer(invitations.app, name="invitation")
 app.add_typer(apikeys.app, name="apikey")
+app.add_typer(audit.app, name="audit")
 app.add_typer(documents.app, name="documents")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(blobs.app, name="blobs")

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tenantrag.adapters.postgres import PostgresUnitOfWorkFactory
-from tenantrag.domain.model.audit_entry import AuditAction
+from tenantrag.domain.model.audit_entry import AuditAction, AuditEntry
 from tenantrag.domain.pagination import PageRequest
 from tenantrag.domain.usecases.audit import record
 from tenantrag.domain.usecases.principal import Principal
@@ -61,7 +61,7 @@ async def test_the_runtime_role_may_add_and_read_entries_but_never_change_or_del
     assert [e.id for e in page] == [entry.id]
 
 
-async def _list(factory: PostgresUnitOfWorkFactory, tenant: uuid.UUID) -> list[object]:
+async def _list(factory: PostgresUnitOfWorkFactory, tenant: uuid.UUID) -> list[AuditEntry]:
     async with factory.tenant(tenant, read_only=True) as uow:
         return list((await uow.audit.list(PageRequest(limit=10))).items)
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from tenantrag.entrypoints.http.routers import (
     accounts,
     api_keys,
+    audit_log,
     auth,
     chat,
     documents,
@@ -36,6 +37,7 @@ _V1 = (
     jobs,
     chat,
     evaluation_runs,
+    audit_log,
 )
 
 
