@@ -14,7 +14,7 @@ from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission, Role, allows
 from tenantrag.domain.usecases.access import authorize
-from tenantrag.domain.usecases.audit import record
+from tenantrag.domain.usecases.audit import record, refusals_recorded
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 
@@ -54,7 +54,9 @@ class ApiKeyService(Service):
         cap = Role.parse(role_cap, "role_cap")
         if actor.user_id is None:
             raise InvalidInput("actor", "an API key acts as a user; the system has none")
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        tenant = as_id("tenant_id", tenant_id)
+        refused = refusals_recorded(self, actor, tenant, AuditAction.API_KEY_ISSUE, ("api_key", None))
+        async with refused, self.uow.tenant(tenant) as uow:
             role = await authorize(uow, actor, Permission.API_KEY_MANAGE)
             if actor.api_key_id is not None:
                 # A key's child could outlive it (expiry, revocation): keys are made by people.

@@ -12,13 +12,15 @@ Reading needs ``audit:read`` (admins and owners).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from tenantrag.domain import validation as v
+from tenantrag.domain.errors import PermissionDenied, TenantRagError
 from tenantrag.domain.model.audit_entry import ActorKind, AuditAction, AuditEntry, Outcome
 from tenantrag.domain.model.ids import new_id
 from tenantrag.domain.pagination import Page, PageRequest
@@ -60,6 +62,32 @@ async def record(
     )  # fmt: skip
     await uow.audit.add(entry)
     return entry
+
+
+@asynccontextmanager
+async def refusals_recorded(
+    service: Service,
+    actor: Principal,
+    tenant_id: uuid.UUID,
+    action: AuditAction,
+    target: tuple[str, uuid.UUID | None],
+) -> AsyncIterator[None]:
+    """Record a ``PermissionDenied`` raised inside as a ``refused`` entry, in a small
+    transaction of its own (the refused one rolled back), then let it through. Only a member
+    is ever refused so (a non-member gets ``NotFound``), so the entry tells nobody anything
+    new; a failure to record it does not hide the refusal."""
+    try:
+        yield
+    except PermissionDenied as refusal:
+        details = {"code": refusal.code, "reason": str(refusal)}
+        try:
+            async with service.uow.tenant(tenant_id) as uow:
+                at = service.clock.now()
+                await record(uow, actor, action, target, at=at, details=details, outcome=Outcome.REFUSED)
+                await uow.commit()
+        except TenantRagError:
+            pass  # the refusal is the answer; the database's trouble shows on the next call
+        raise
 
 
 def audit_filter(

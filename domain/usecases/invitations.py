@@ -29,7 +29,7 @@ from tenantrag.domain.pagination import MAX_LIMIT, Page, PageRequest
 from tenantrag.domain.policy import Permission, Role, can_manage_membership
 from tenantrag.domain.ports.repositories import Repository
 from tenantrag.domain.usecases.access import authorize
-from tenantrag.domain.usecases.audit import record
+from tenantrag.domain.usecases.audit import record, refusals_recorded
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 
@@ -70,7 +70,9 @@ class InvitationService(Service):
         address = normalise_email(email)
         target = Role.parse(role)
         now = self.clock.now()
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        tenant = as_id("tenant_id", tenant_id)
+        refused = refusals_recorded(self, actor, tenant, AuditAction.INVITATION_CREATE, ("invitation", None))
+        async with refused, self.uow.tenant(tenant) as uow:
             actor_role = await authorize(uow, actor, Permission.MEMBER_MANAGE)
             _check_role(actor_role, None, target)
             invitations = uow.repository(Invitation)
@@ -111,7 +113,9 @@ class InvitationService(Service):
         self, actor: Principal, tenant_id: uuid.UUID | str, invitation_id: uuid.UUID | str
     ) -> None:
         ident = as_id("invitation_id", invitation_id)
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        tenant = as_id("tenant_id", tenant_id)
+        refused = refusals_recorded(self, actor, tenant, AuditAction.INVITATION_REVOKE, ("invitation", ident))
+        async with refused, self.uow.tenant(tenant) as uow:
             actor_role = await authorize(uow, actor, Permission.MEMBER_MANAGE)
             invitations = uow.repository(Invitation)
             invitation = await invitations.get(ident)

@@ -27,7 +27,7 @@ from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission, Role, can_manage_membership
 from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize, effective_role
-from tenantrag.domain.usecases.audit import record
+from tenantrag.domain.usecases.audit import record, refusals_recorded
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 from tenantrag.domain.usecases.retrying import retried
@@ -73,7 +73,8 @@ class MemberService(Service):
         target_role = Role.parse(role)
         tenant = as_id("tenant_id", tenant_id)
         user = await self._find_user(user_id, email)
-        return await retried(lambda: self._add(actor, tenant, user, target_role), what="adding a member")
+        async with refusals_recorded(self, actor, tenant, AuditAction.MEMBER_ADD, ("user", user)):
+            return await retried(lambda: self._add(actor, tenant, user, target_role), what="adding a member")
 
     async def _add(
         self, actor: Principal, tenant: uuid.UUID, user: uuid.UUID, target_role: Role
@@ -119,9 +120,10 @@ class MemberService(Service):
     ) -> Membership:
         target_role = Role.parse(role)
         tenant, target = as_id("tenant_id", tenant_id), as_id("user_id", user_id)
-        return await retried(
-            lambda: self._change_role(actor, tenant, target, target_role), what="changing a member's role"
-        )
+        async with refusals_recorded(self, actor, tenant, AuditAction.MEMBER_UPDATE, ("user", target)):
+            return await retried(
+                lambda: self._change_role(actor, tenant, target, target_role), what="changing a member's role"
+            )
 
     async def _change_role(
         self, actor: Principal, tenant: uuid.UUID, user_id: uuid.UUID, target_role: Role
@@ -153,9 +155,11 @@ class MemberService(Service):
     ) -> Membership:
         """Suspend or restore a membership without forgetting its role."""
         tenant, target = as_id("tenant_id", tenant_id), as_id("user_id", user_id)
-        return await retried(
-            lambda: self._set_active(actor, tenant, target, active), what="suspending or restoring a member"
-        )
+        async with refusals_recorded(self, actor, tenant, AuditAction.MEMBER_UPDATE, ("user", target)):
+            return await retried(
+                lambda: self._set_active(actor, tenant, target, active),
+                what="suspending or restoring a member",
+            )
 
     async def _set_active(
         self, actor: Principal, tenant: uuid.UUID, user_id: uuid.UUID, active: bool
@@ -184,7 +188,8 @@ class MemberService(Service):
     async def remove(self, actor: Principal, tenant_id: uuid.UUID | str, user_id: uuid.UUID | str) -> None:
         """Remove a member; any member may also remove themself (leave), bar the last owner."""
         tenant, target = as_id("tenant_id", tenant_id), as_id("user_id", user_id)
-        await retried(lambda: self._remove(actor, tenant, target), what="removing a member")
+        async with refusals_recorded(self, actor, tenant, AuditAction.MEMBER_REMOVE, ("user", target)):
+            await retried(lambda: self._remove(actor, tenant, target), what="removing a member")
 
     async def _remove(self, actor: Principal, tenant: uuid.UUID, target: uuid.UUID) -> None:
         async with self.uow.tenant(tenant) as uow:

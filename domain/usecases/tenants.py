@@ -17,7 +17,7 @@ from tenantrag.domain.pagination import Page, PageRequest
 from tenantrag.domain.policy import Permission, Role
 from tenantrag.domain.ports.blob_store import DOCUMENTS_FOLDER, BlobStore
 from tenantrag.domain.usecases.access import authorize
-from tenantrag.domain.usecases.audit import record
+from tenantrag.domain.usecases.audit import record, refusals_recorded
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
 
@@ -122,7 +122,9 @@ class TenantService(Service):
         settings: Mapping[str, Any] | None = None,
     ) -> Tenant:
         """Rename a tenant or replace its settings; the slug stays, as URLs depend on it."""
-        async with self.uow.tenant(as_id("tenant_id", tenant_id)) as uow:
+        ident = as_id("tenant_id", tenant_id)
+        refused = refusals_recorded(self, actor, ident, AuditAction.TENANT_UPDATE, ("tenant", ident))
+        async with refused, self.uow.tenant(ident) as uow:
             await authorize(uow, actor, Permission.TENANT_UPDATE)
             tenant = await uow.tenant.get()
             if tenant is None:

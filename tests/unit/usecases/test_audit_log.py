@@ -132,3 +132,33 @@ async def test_an_api_key_is_recorded_as_the_actor(app: TenantRag, workspace: Wo
     assert (entry.actor_kind, entry.actor_id, entry.action) == (
         ActorKind.API_KEY, issued.key.id, AuditAction.INVITATION_CREATE,
     )  # fmt: skip
+
+
+async def test_refusals_are_recorded_in_their_own_transaction(app: TenantRag, workspace: Workspace) -> None:
+    tenant = workspace.tenant.id
+    admin, member = workspace.actor(Role.ADMIN), workspace.actor(Role.MEMBER)
+    owner_id = workspace.users[Role.OWNER].id
+    with pytest.raises(PermissionDenied):
+        await app.members.change_role(admin, tenant, owner_id, Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        await app.invitations.invite(member, tenant, email="x@example.com")
+    with pytest.raises(PermissionDenied):
+        await app.tenants.update(member, tenant, name="Mine now")
+    key = await app.api_keys.verify((await app.api_keys.issue(admin, tenant, name="k")).plaintext)
+    with pytest.raises(PermissionDenied):
+        await app.api_keys.issue(key, tenant, name="child")
+    # A stranger is told the tenant does not exist, and nothing is recorded for them.
+    with pytest.raises(NotFound):
+        await app.tenants.update(workspace.stranger, tenant, name="Theirs")
+    page = await app.audit.list(admin, tenant, PageRequest(limit=100), audit_filter(outcome="refused"))
+    refused = [(e.action, e.actor_id, e.target_id, e.details["code"]) for e in page.items]
+    assert refused == [
+        (AuditAction.MEMBER_UPDATE, workspace.users[Role.ADMIN].id, owner_id, "permission_denied"),
+        (AuditAction.INVITATION_CREATE, workspace.users[Role.MEMBER].id, None, "permission_denied"),
+        (AuditAction.TENANT_UPDATE, workspace.users[Role.MEMBER].id, tenant, "permission_denied"),
+        (AuditAction.API_KEY_ISSUE, key.api_key_id, None, "permission_denied"),
+    ]
+    assert all(e.details["reason"] for e in page.items)
+    # The refused changes themselves did not happen.
+    assert (await app.members.get(admin, tenant, owner_id)).role is Role.OWNER
+    assert (await app.tenants.get(admin, tenant)).name == workspace.tenant.name
