@@ -11,6 +11,7 @@ Reading needs ``audit:read`` (admins and owners).
 
 from __future__ import annotations
 
+import contextvars
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -30,6 +31,29 @@ from tenantrag.domain.ports.unit_of_work import TenantUnitOfWork
 from tenantrag.domain.usecases.access import authorize
 from tenantrag.domain.usecases.base import Service, as_id
 from tenantrag.domain.usecases.principal import Principal
+
+
+@attrs.frozen
+class Source:
+    """Where a call came from, as far as the entrypoint knows: the client's address and the
+    request's id (``X-Request-ID``). The HTTP layer binds it per request (``bind_source``)."""
+
+    address: str | None = None
+    request_id: str | None = None
+
+
+_source: contextvars.ContextVar[Source | None] = contextvars.ContextVar(
+    "tenantrag_audit_source", default=None
+)
+
+
+def bind_source(source: Source) -> contextvars.Token[Source | None]:
+    """Make ``source`` the one entries record until ``reset_source`` with the token."""
+    return _source.set(source)
+
+
+def reset_source(token: contextvars.Token[Source | None]) -> None:
+    _source.reset(token)
 
 
 def actor_of(actor: Principal) -> tuple[ActorKind, uuid.UUID | None]:
@@ -55,6 +79,9 @@ async def record(
     """Add an entry to ``uow``'s tenant's log, to commit with the change it records:
     ``actor`` did ``action`` to ``target`` (its kind and id) at ``at``."""
     kind, actor_id = actor_of(actor)
+    source = _source.get()
+    if source is not None:  # details["source"]: where the call came from (see Source)
+        details = {**(details or {}), "source": attrs.asdict(source)}
     entry = AuditEntry(
         id=new_id(), tenant_id=uow.tenant_id, actor_kind=kind, actor_id=actor_id, action=action,
         target_kind=target[0], target_id=target[1], outcome=outcome, details=dict(details or {}),

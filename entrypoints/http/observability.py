@@ -20,6 +20,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantrag.domain.usecases import audit
 from tenantrag.entrypoints.http.context import get_context
 from tenantrag.entrypoints.http.errors import PROBLEM_MEDIA_TYPE
 from tenantrag.entrypoints.observability import metrics, request_ids, tracing
@@ -60,6 +61,8 @@ class RequestObservation:
             return
         request_id = request_ids.accept(Headers(scope=scope).get(request_ids.HEADER))
         token = request_ids.bind(request_id)
+        client = scope.get("client")
+        source = audit.bind_source(audit.Source(address=client[0] if client else None, request_id=request_id))
         started = time.perf_counter()
         answer = _Answer()
 
@@ -91,6 +94,7 @@ class RequestObservation:
                        "duration_ms": round(seconds * 1000, 3)},
             )  # fmt: skip
             request_ids.reset(token)
+            audit.reset_source(source)
 
 
 class _Answer:

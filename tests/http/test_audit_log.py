@@ -53,3 +53,14 @@ async def test_bad_filters_name_the_parameter(client: httpx.AsyncClient, world: 
     assert_problem(naive, 422, "invalid_input", field="since")
     unknown = await client.get(_url(world), params={"who": "me"}, headers=owner)
     assert_problem(unknown, 422, "invalid_input", field="who")
+
+
+async def test_an_entry_records_where_the_call_came_from(client: httpx.AsyncClient, world: World) -> None:
+    admin = {**world.as_role(Role.ADMIN), "X-Request-ID": "req-audit-1"}
+    invitations = f"/v1/tenants/{world.tenant.id}/invitations"
+    created = await client.post(invitations, json={"email": "c@example.com"}, headers=admin)
+    assert created.status_code == 201, created.text
+    listed = await client.get(_url(world), params={"action": "invitation.create"}, headers=admin)
+    source = listed.json()["items"][-1]["details"]["source"]
+    assert source["request_id"] == "req-audit-1"
+    assert source["address"]  # the test client's address
