@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantrag.adapters.postgres import PostgresOptions, PostgresUnitOfWorkFactory, open_postgres
 from tenantrag.adapters.postgres.engine import create_postgres_engine
+from tenantrag.domain.model.audit_entry import AuditEntry
 from tenantrag.domain.model.document_version import DocumentVersion
 from tenantrag.domain.model.evaluation_run import EvaluationRun
 from tenantrag.domain.model.invitation import Invitation
@@ -104,6 +105,12 @@ async def fill(factory: PostgresUnitOfWorkFactory, seeded: Seeded, *, tags: tupl
             invited_by=user_id, created_at=document.created_at, expires_at=document.created_at,
         )  # fmt: skip
         await uow.repository(Invitation).add(invitation)
+        await uow.audit.add(
+            AuditEntry(
+                id=uuid.uuid4(), tenant_id=tenant_id, actor_kind="user", actor_id=user_id,
+                action="member.add", target_kind="user", target_id=user_id, created_at=document.created_at,
+            )
+        )  # fmt: skip
         await uow.commit()
     return TenantRows(seeded, document.id, chunk.id)
 
