@@ -107,3 +107,22 @@ def take_url_parameters(settings: Any, variable: Callable[[str], str]) -> list[t
         if field in settings.model_fields_set and path is not None and not Path(path).expanduser().is_file():
             problems.append((variable(field), f"no such file: {path}"))
     return problems
+
+
+def companion_problems(
+    backend: str, replica_url: str | None, runtime_url: str | None
+) -> list[tuple[str, str]]:
+    """``DATABASE_REPLICA_URL`` and ``DATABASE_RUNTIME_URL`` go with a PostgreSQL
+    ``DATABASE_URL`` only, and are PostgreSQL URLs themselves."""
+    problems = []
+    if replica_url is not None and backend != "postgresql":
+        problems.append(("DATABASE_REPLICA_URL", "read replicas are for PostgreSQL; DATABASE_URL is not"))
+    elif replica_url is not None and make_url(replica_url).get_backend_name() != "postgresql":
+        problems.append(("DATABASE_REPLICA_URL", "must be a PostgreSQL URL, like DATABASE_URL"))
+    if runtime_url is not None and (
+        backend != "postgresql" or make_url(runtime_url).get_backend_name() != "postgresql"
+    ):
+        problems.append(
+            ("DATABASE_RUNTIME_URL", "is for PostgreSQL: both it and DATABASE_URL must be PostgreSQL URLs")
+        )
+    return problems

@@ -23,9 +23,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import limits
-from limits.errors import ConfigurationError
-from limits.storage import storage_from_string
 from pydantic import (
     AliasChoices,
     Field,
@@ -43,7 +40,7 @@ from tenantrag.adapters.parsing import limits as parse_limits
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
 from tenantrag.domain.fusion import FusionMethod
 from tenantrag.domain.model.embedding_model import MAX_DIMENSION as MAX_EMBEDDING_DIMENSION
-from tenantrag.entrypoints import database_urls, embedder_settings, jwt_secret
+from tenantrag.entrypoints import database_urls, embedder_settings, jwt_secret, security_settings
 from tenantrag.entrypoints.database_urls import MEMORY_URL, SslMode
 from tenantrag.entrypoints.embedder_settings import EmbedderName
 from tenantrag.entrypoints.settings_errors import (
@@ -62,7 +59,6 @@ Backend = Literal["sqlite", "postgresql", "memory"]
 JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 VectorDistance = Literal["cosine", "l2", "inner_product"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-_MIN_PRODUCTION_MEMORY_KIB = 19_456
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -322,25 +318,12 @@ class Settings(BaseSettings):
     @field_validator("login_limit_per_account_address", "login_limit_per_address")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
-        try:
-            limits.parse(value)
-        except ValueError:
-            raise ValueError(
-                "must be a rate in the `limits` notation, like '10 per 15 minutes' or '100/hour'"
-            ) from None
-        return value
+        return security_settings.rate_limit(value)
 
     @field_validator("login_throttle_storage")
     @classmethod
     def _throttle_storage(cls, value: str) -> str:
-        # Built, not connected: an unknown scheme or a missing driver is refused at start.
-        try:
-            storage_from_string(value if value.startswith("async+") else f"async+{value}")
-        except (ConfigurationError, ValueError) as error:
-            raise ValueError(
-                f"must be memory:// or a storage URL of the `limits` library (redis://host:6379): {error}"
-            ) from None
-        return value
+        return security_settings.throttle_storage(value)
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod
@@ -375,23 +358,11 @@ class Settings(BaseSettings):
                     f" {self.embedding_dimension}: set {wordllama.DIMENSION} or leave it unset",
                 )
             )
-        if self.database_replica_url is not None and self.backend != "postgresql":
-            problems.append(("DATABASE_REPLICA_URL", "read replicas are for PostgreSQL; DATABASE_URL is not"))
-        elif (
-            self.database_replica_url is not None
-            and make_url(self.database_replica_url).get_backend_name() != "postgresql"
-        ):
-            problems.append(("DATABASE_REPLICA_URL", "must be a PostgreSQL URL, like DATABASE_URL"))
-        if self.database_runtime_url is not None and (
-            self.backend != "postgresql"
-            or make_url(self.database_runtime_url).get_backend_name() != "postgresql"
-        ):
-            problems.append(
-                (
-                    "DATABASE_RUNTIME_URL",
-                    "is for PostgreSQL: both it and DATABASE_URL must be PostgreSQL URLs",
-                )
+        problems.extend(
+            database_urls.companion_problems(
+                self.backend, self.database_replica_url, self.database_runtime_url
             )
+        )
         if self.backend == "postgresql":
             problems.extend(database_urls.take_url_parameters(self, _variable))
         if not problems:
@@ -401,46 +372,24 @@ class Settings(BaseSettings):
         return self
 
     def _check_password_cost(self) -> list[tuple[str, str]]:
-        problems = []
-        if self.password_hash_memory_cost < 8 * self.password_hash_parallelism:
-            problems.append(
-                (
-                    "PASSWORD_HASH_MEMORY_COST",
-                    "must be at least 8 KiB per lane (8 x PASSWORD_HASH_PARALLELISM)",
-                )
-            )
-        if self.environment in ("staging", "production"):
-            # OWASP's floor for Argon2id; cheaper settings are for tests.
-            if self.password_hash_memory_cost < _MIN_PRODUCTION_MEMORY_KIB:
-                problems.append(
-                    (
-                        "PASSWORD_HASH_MEMORY_COST",
-                        f"must be at least {_MIN_PRODUCTION_MEMORY_KIB} KiB in {self.environment}",
-                    )
-                )
-            if self.password_hash_time_cost < 2:
-                problems.append(("PASSWORD_HASH_TIME_COST", f"must be at least 2 in {self.environment}"))
-        return problems
+        return security_settings.password_cost_problems(
+            memory_cost=self.password_hash_memory_cost,
+            time_cost=self.password_hash_time_cost,
+            parallelism=self.password_hash_parallelism,
+            environment=self.environment,
+        )
 
     def _resolve_jwt_secret(self) -> list[tuple[str, str]]:
-        given = self.jwt_secret_key.get_secret_value()
-        if not self.is_development:
-            problem = jwt_secret.deployment_problem(
-                given, algorithm=self.jwt_algorithm, environment=self.environment
-            )
-            return [] if problem is None else [("JWT_SECRET_KEY", problem)]
-        need = jwt_secret.MIN_SECRET_BYTES[self.jwt_algorithm]
-        if given:
-            if len(given.encode()) < need:
-                logger.warning("JWT_SECRET_KEY is shorter than %d bytes: accepted in development only", need)
-            return []
-        try:
-            self.jwt_secret_key = SecretStr(
-                jwt_secret.development_secret(self._secret_folder(), min_bytes=need)
-            )
-        except jwt_secret.DevelopmentSecretError as error:
-            return [("JWT_SECRET_KEY", str(error))]
-        return []
+        secret, problems = security_settings.resolve_jwt_secret(
+            self.jwt_secret_key.get_secret_value(),
+            algorithm=self.jwt_algorithm,
+            environment=self.environment,
+            development=self.is_development,
+            secret_folder=self._secret_folder(),
+        )
+        if secret is not None:
+            self.jwt_secret_key = secret
+        return problems
 
     @property
     def parse_limits(self) -> parse_limits.ParseLimits:
