@@ -8,12 +8,15 @@ variable's name.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from tenantrag.adapters.embedders import openai_compatible, wordllama
+
+if TYPE_CHECKING:
+    from tenantrag.entrypoints.settings import Settings
 
 EmbedderName = Literal["wordllama", "hashing", "openai", "sentence-transformers", "fastembed"]
 # EMBEDDING_DIMENSION when unset: the embedder's own (hashing's is its historic 384; a
@@ -79,3 +82,19 @@ def api_key(value: SecretStr | None, embedder: object, environment: object, url:
             f" and ENVIRONMENT={environment}"
         )
     return value
+
+
+def dimension_problems(settings: Settings) -> list[tuple[str, str]]:
+    """wordllama makes 256-dimensional vectors only. Without ``EMBEDDER`` the store may record
+    another embedder, so the dimension is checked when that one is known."""
+    if settings.embedder != "wordllama" or settings.embedding_dimension == wordllama.DIMENSION:
+        return []
+    if not settings.embedder_chosen:
+        return []
+    return [
+        (
+            "EMBEDDING_DIMENSION",
+            f"the wordllama embedder makes {wordllama.DIMENSION}-dimensional vectors, not"
+            f" {settings.embedding_dimension}: set {wordllama.DIMENSION} or leave it unset",
+        )
+    ]

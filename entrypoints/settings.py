@@ -19,7 +19,6 @@ a URL parameter that contradicts its variable is refused rather than silently ov
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +34,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from tenantrag.adapters.embedders import openai_compatible, wordllama
+from tenantrag.adapters.embedders import openai_compatible
 from tenantrag.adapters.parsing import limits as parse_limits
 from tenantrag.adapters.sql.urls import DEFAULT_DATABASE_URL, redact
 from tenantrag.domain.fusion import FusionMethod
@@ -59,8 +58,6 @@ Backend = Literal["sqlite", "postgresql", "memory"]
 JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 VectorDistance = Literal["cosine", "l2", "inner_product"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-
-_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 # Errors do not quote these values: a secret, and URLs (their checks quote them, password hidden).
 _UNSHOWN_FIELDS = frozenset(
@@ -333,12 +330,7 @@ class Settings(BaseSettings):
     @field_validator("postgres_runtime_role")
     @classmethod
     def _plain_identifier(cls, value: str) -> str:
-        if not _ROLE.fullmatch(value):
-            raise ValueError(
-                "must be a plain lower-case PostgreSQL identifier: a letter or _, then letters,"
-                " digits or _, at most 63 characters"
-            )
-        return value
+        return security_settings.role_name(value)
 
     @model_validator(mode="after")
     def _check_together(self) -> Settings:
@@ -347,17 +339,8 @@ class Settings(BaseSettings):
             problems.append(("CHUNK_OVERLAP", f"must be less than CHUNK_SIZE ({self.chunk_size})"))
         if self.hnsw_ef_construction < 2 * self.hnsw_m:
             problems.append(("HNSW_EF_CONSTRUCTION", f"must be at least twice HNSW_M ({2 * self.hnsw_m})"))
-        problems.extend(self._check_password_cost())
-        wrong_dimension = self.embedding_dimension != wordllama.DIMENSION
-        if self.embedder == "wordllama" and wrong_dimension and self.embedder_chosen:
-            # Without EMBEDDER the store may record another embedder: checked when it is known.
-            problems.append(
-                (
-                    "EMBEDDING_DIMENSION",
-                    f"the wordllama embedder makes {wordllama.DIMENSION}-dimensional vectors, not"
-                    f" {self.embedding_dimension}: set {wordllama.DIMENSION} or leave it unset",
-                )
-            )
+        problems.extend(security_settings.password_cost_problems(self))
+        problems.extend(embedder_settings.dimension_problems(self))
         problems.extend(
             database_urls.companion_problems(
                 self.backend, self.database_replica_url, self.database_runtime_url
@@ -366,30 +349,10 @@ class Settings(BaseSettings):
         if self.backend == "postgresql":
             problems.extend(database_urls.take_url_parameters(self, _variable))
         if not problems:
-            problems.extend(self._resolve_jwt_secret())
+            problems.extend(security_settings.resolve_jwt_secret(self))
         if problems:
             raise SettingsError(problems)
         return self
-
-    def _check_password_cost(self) -> list[tuple[str, str]]:
-        return security_settings.password_cost_problems(
-            memory_cost=self.password_hash_memory_cost,
-            time_cost=self.password_hash_time_cost,
-            parallelism=self.password_hash_parallelism,
-            environment=self.environment,
-        )
-
-    def _resolve_jwt_secret(self) -> list[tuple[str, str]]:
-        secret, problems = security_settings.resolve_jwt_secret(
-            self.jwt_secret_key.get_secret_value(),
-            algorithm=self.jwt_algorithm,
-            environment=self.environment,
-            development=self.is_development,
-            secret_folder=self._secret_folder(),
-        )
-        if secret is not None:
-            self.jwt_secret_key = secret
-        return problems
 
     @property
     def parse_limits(self) -> parse_limits.ParseLimits:
@@ -401,27 +364,27 @@ class Settings(BaseSettings):
         )
 
     @property
-    def blob_store_folder(self) -> Path | None:
-        """``BLOB_STORE_PATH``, else ``tenantrag-blobs/`` beside the SQLite file (or in the
-        working directory with PostgreSQL); None for memory://, which keeps blobs in memory."""
-        if self.blob_store_path is not None:
-            return self.blob_store_path
+    def data_folder(self) -> Path | None:
+        """The folder files beside the database live in: the SQLite file's, else (PostgreSQL)
+        the working directory; None for memory://, which keeps nothing."""
         if self.backend == "memory":
             return None
         path = self.sqlite_path
-        return (Path.cwd() if path is None else path.parent) / "tenantrag-blobs"
+        return Path.cwd() if path is None else path.parent
+
+    @property
+    def blob_store_folder(self) -> Path | None:
+        """``BLOB_STORE_PATH``, else ``tenantrag-blobs/`` in the data folder."""
+        folder = self.data_folder
+        if self.blob_store_path is not None or folder is None:
+            return self.blob_store_path
+        return folder / "tenantrag-blobs"
 
     @property
     def development_secret_file(self) -> Path | None:
-        """Where development keeps its generated JWT secret (backups carry it); None for memory://."""
-        folder = self._secret_folder()
+        """Where development keeps its generated JWT secret (backups carry it)."""
+        folder = self.data_folder
         return None if folder is None else folder / jwt_secret.SECRET_FILE_NAME
-
-    def _secret_folder(self) -> Path | None:
-        if self.backend == "memory":
-            return None  # nothing persists, so neither does the secret
-        path = self.sqlite_path
-        return Path.cwd() if path is None else path.parent
 
 
 def variables() -> dict[str, list[str]]:

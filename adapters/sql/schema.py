@@ -8,8 +8,10 @@ later be distributed by ``tenant_id`` (Citus co-locates on the leading column).
 Deleting a tenant cascades to everything it owns; deleting a document to its
 chunks and jobs; deleting a chat session to its messages.
 
-Migrations build the real schema (``alembic upgrade head``); this MetaData is
-what they are checked against (``alembic check``, pytest-alembic).
+The naming convention, the shared columns and the allowed values are in
+schema_conventions.py (the MetaData, NAMING and DEFAULT_DIMENSION re-exported here).
+Migrations build the real schema (``alembic upgrade head``); this MetaData is what they
+are checked against (``alembic check``, pytest-alembic).
 
 It is also the one description of the keys: the rule a unique clash reports, its
 message, and the parent a foreign key names are read from it (constraints.py). A
@@ -29,7 +31,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -39,45 +40,21 @@ from sqlalchemy import (
     text,
 )
 
+from tenantrag.adapters.sql.schema_conventions import (
+    CLAIMABLE,
+    DOCUMENT_STATUSES,
+    JOB_STATUSES,
+    ROLES,
+    VERSION_STATUSES,
+    allowed,
+    owned_by_tenant,
+    timestamps,
+)
+from tenantrag.adapters.sql.schema_conventions import DEFAULT_DIMENSION as DEFAULT_DIMENSION  # noqa: PLC0414
+from tenantrag.adapters.sql.schema_conventions import NAMING as NAMING  # noqa: PLC0414
+from tenantrag.adapters.sql.schema_conventions import metadata as metadata  # noqa: PLC0414
 from tenantrag.adapters.sql.types import Embedding, JSONDocument, UTCDateTime
 from tenantrag.domain.model.query_log import MAX_REQUEST_ID_LENGTH
-
-# The deployment's embedding dimension lives in the column type only on PostgreSQL
-# (vector(n)); SQLite stores a BLOB and the adapter checks the length.
-DEFAULT_DIMENSION = 384
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING)
-
-
-def _timestamps() -> list[Column[object]]:
-    return [
-        Column("created_at", UTCDateTime(), nullable=False),
-        Column("updated_at", UTCDateTime(), nullable=False),
-    ]
-
-
-def _owned_by_tenant() -> Column[object]:
-    return Column("tenant_id", Uuid(), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
-
-
-def _in(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
-    allowed = ", ".join(f"'{v}'" for v in values)
-    return CheckConstraint(f"{column} IN ({allowed})", name=name)
-
-
-ROLES = ("owner", "admin", "member", "viewer")
-DOCUMENT_STATUSES = ("pending", "processing", "completed", "failed")
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-VERSION_STATUSES = ("pending", "processing", "active", "superseded", "failed")
-CLAIMABLE = "status IN ('queued', 'running')"
 
 # Which embedder made this store's vectors: one row (see domain/model/embedding_model.py).
 embedding_models = Table(
@@ -96,7 +73,7 @@ tenants = Table(
     Column("name", String(255), nullable=False),
     Column("slug", String(63), nullable=False, unique=True),
     Column("settings", JSONDocument, nullable=False),
-    *_timestamps(),
+    *timestamps(),
 )
 
 users = Table(
@@ -109,18 +86,18 @@ users = Table(
     Column("is_active", Boolean(), nullable=False),
     Column("is_superuser", Boolean(), nullable=False),
     Column("last_login_at", UTCDateTime()),
-    *_timestamps(),
+    *timestamps(),
 )
 
 memberships = Table(
     "memberships",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("role", String(16), nullable=False),
     Column("is_active", Boolean(), nullable=False),
-    *_timestamps(),
+    *timestamps(),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint(
         "tenant_id",
@@ -130,13 +107,13 @@ memberships = Table(
             "message": "user {user_id} is already a member of tenant {tenant_id}",
         },
     ),
-    _in("role", ROLES, "role"),
+    allowed("role", ROLES, "role"),
 )
 
 documents = Table(
     "documents",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("uploaded_by", Uuid(), ForeignKey("users.id", ondelete="SET NULL"), index=True),
     Column("filename", String(255), nullable=False),
@@ -153,10 +130,10 @@ documents = Table(
     Column("tags", JSONDocument, nullable=False),
     Column("chunk_count", Integer(), nullable=False),
     Column("processed_at", UTCDateTime()),
-    *_timestamps(),
+    *timestamps(),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "storage_key"),
-    _in("status", DOCUMENT_STATUSES, "status"),
+    allowed("status", DOCUMENT_STATUSES, "status"),
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "status"),
     # NULLs never clash, so documents without a source key are unconstrained.
@@ -178,7 +155,7 @@ document_versions = Table(
     Column("chunk_count", Integer(), nullable=False),
     Column("reused_chunks", Integer(), nullable=False),
     Column("error", Text()),
-    *_timestamps(),
+    *timestamps(),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint(
         "tenant_id",
@@ -189,7 +166,7 @@ document_versions = Table(
     ForeignKeyConstraint(
         ["tenant_id", "document_id"], ["documents.tenant_id", "documents.id"], ondelete="CASCADE"
     ),
-    _in("status", VERSION_STATUSES, "status"),
+    allowed("status", VERSION_STATUSES, "status"),
 )
 
 chunks = Table(
@@ -220,7 +197,7 @@ chunks = Table(
 api_keys = Table(
     "api_keys",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", String(255), nullable=False),
@@ -236,14 +213,14 @@ api_keys = Table(
     # Globally unique: a presented key is found by its prefix before its tenant is known.
     # The prefix is random, so its uniqueness reveals nothing about any tenant.
     UniqueConstraint("prefix", info={"message": "an API key with prefix {prefix!r} already exists"}),
-    _in("role_cap", ROLES, "role_cap"),
+    allowed("role_cap", ROLES, "role_cap"),
     info={"noun": "API key"},
 )
 
 jobs = Table(
     "jobs",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("document_id", Uuid()),
     Column("kind", String(64), nullable=False),
@@ -254,14 +231,14 @@ jobs = Table(
     Column("attempts", Integer(), nullable=False),
     Column("lease_expires_at", UTCDateTime()),
     Column("error", Text()),
-    *_timestamps(),
+    *timestamps(),
     Column("started_at", UTCDateTime()),
     Column("finished_at", UTCDateTime()),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(
         ["tenant_id", "document_id"], ["documents.tenant_id", "documents.id"], ondelete="CASCADE"
     ),
-    _in("status", JOB_STATUSES, "status"),
+    allowed("status", JOB_STATUSES, "status"),
     CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
     Index(None, "status", "lease_expires_at"),
     # The queue: the oldest queued job first (see adapters/sql/job_queue.py).
@@ -279,7 +256,7 @@ jobs = Table(
 query_logs = Table(
     "query_logs",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("user_id", Uuid(), ForeignKey("users.id", ondelete="SET NULL"), index=True),
     Column("query", Text(), nullable=False),
@@ -300,11 +277,11 @@ query_logs = Table(
 chat_sessions = Table(
     "chat_sessions",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("title", String(255), nullable=False),
-    *_timestamps(),
+    *timestamps(),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
 
@@ -322,14 +299,14 @@ messages = Table(
         ["tenant_id", "session_id"], ["chat_sessions.tenant_id", "chat_sessions.id"], ondelete="CASCADE"
     ),
     Index(None, "tenant_id", "session_id", "created_at", "id"),
-    _in("role", ("user", "assistant", "system"), "role"),
+    allowed("role", ("user", "assistant", "system"), "role"),
 )
 
 # Retrieval-quality measurements (domain/model/evaluation_run.py), paged by (created_at, id).
 evaluation_runs = Table(
     "evaluation_runs",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("user_id", Uuid(), ForeignKey("users.id", ondelete="SET NULL"), index=True),
     Column("parameters", JSONDocument, nullable=False),
@@ -346,7 +323,7 @@ evaluation_runs = Table(
 invitations = Table(
     "invitations",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("email", String(320), nullable=False, index=True),
     Column("role", String(16), nullable=False),
@@ -359,7 +336,7 @@ invitations = Table(
         "email",
         info={"rule": "invitations.tenant_email", "message": "{email} is already invited to this tenant"},
     ),
-    _in("role", ROLES, "role"),
+    allowed("role", ROLES, "role"),
 )
 
 # The tenant's audit log (domain/model/audit_entry.py): written in the transaction of the
@@ -368,7 +345,7 @@ invitations = Table(
 audit_entries = Table(
     "audit_entries",
     metadata,
-    _owned_by_tenant(),
+    owned_by_tenant(),
     Column("id", Uuid(), nullable=False),
     Column("actor_kind", String(16), nullable=False),
     Column("actor_id", Uuid()),
@@ -380,7 +357,7 @@ audit_entries = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     Index(None, "tenant_id", "created_at", "id"),
-    _in("outcome", ("succeeded", "refused"), "outcome"),
+    allowed("outcome", ("succeeded", "refused"), "outcome"),
     info={"noun": "audit entry"},
 )
 
