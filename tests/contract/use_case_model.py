@@ -305,6 +305,8 @@ class UseCaseModel:
         if acting.user is None:
             raise InvalidInput("actor", "an API key acts as a user; the system has none")
         role, now = self._authorize(acting, tenant, Permission.API_KEY_MANAGE), self.clock.now()
+        if who.key is not None:  # a key's child could outlive it: keys are made by people
+            raise PermissionDenied("an API key cannot issue API keys")
         if cap.rank > role.rank:
             raise PermissionDenied("a key may not exceed its issuer's role")
         checked = v.text("name", name).strip()
